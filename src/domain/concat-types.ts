@@ -11,6 +11,15 @@ export type CallBackFormat = 'XML' | 'JSON';
 export type CallBackType = 'Url' | 'TDMQ';
 export type JobLevel = 0 | 1 | 2;
 
+/**
+ * Fields that have a documented default hold the resolved value (so the worker never re-applies
+ * defaults); `given` lists the ones the request spelled out, so the response echo can repeat a value the
+ * user sent even when it equals the default, without inventing ones the user did not send.
+ */
+export interface Given<K extends string> {
+  given?: K[];
+}
+
 export interface ConcatFragment {
   /** As sent (URL of an object in the bucket, or a bare key). */
   url: string;
@@ -24,7 +33,7 @@ export interface ConcatFragment {
   endTime?: number;
 }
 
-export interface AudioParams {
+export interface AudioParams extends Given<'remove'> {
   codec: AudioCodec;
   samplerate?: number;
   /** Kbps. */
@@ -33,7 +42,7 @@ export interface AudioParams {
   remove: boolean;
 }
 
-export interface VideoParams {
+export interface VideoParams extends Given<'remove'> {
   codec: 'H.264';
   width?: number;
   height?: number;
@@ -46,7 +55,7 @@ export interface VideoParams {
   remove: boolean;
 }
 
-export interface EffectConfig {
+export interface EffectConfig extends Given<'enableStartFadein' | 'enableEndFadeout' | 'enableBgmFade'> {
   enableStartFadein: boolean;
   startFadeinTime?: number;
   enableEndFadeout: boolean;
@@ -55,20 +64,20 @@ export interface EffectConfig {
   bgmFadeTime?: number;
 }
 
-export interface AudioMix {
+export interface AudioMix extends Given<'mixMode' | 'replace'> {
   audioSource: string;
   mixMode: MixMode;
   replace: boolean;
   effectConfig?: EffectConfig;
 }
 
-export interface SceneChangeInfo {
+export interface SceneChangeInfo extends Given<'time'> {
   mode: SceneChangeMode;
   /** Seconds, (0, 5], default 3. */
   time: number;
 }
 
-export interface ConcatTemplate {
+export interface ConcatTemplate extends Given<'directConcat'> {
   /** In the order they should be joined (sorted by FragmentIndex when given, else document order). */
   fragments: ConcatFragment[];
   audio?: AudioParams;
@@ -88,7 +97,15 @@ export type WatermarkPos =
   | 'Left' | 'Center' | 'Right'
   | 'BottomLeft' | 'Bottom' | 'BottomRight';
 
-export interface WatermarkImage {
+export interface SlideConfig extends Given<'xSlideSpeed' | 'ySlideSpeed'> {
+  slideMode: 'Default' | 'ScrollFromLeft';
+  /** [0, 10], default 0. */
+  xSlideSpeed: number;
+  /** [0, 10], default 0. */
+  ySlideSpeed: number;
+}
+
+export interface WatermarkImage extends Given<'background'> {
   url: string;
   mode: 'Original' | 'Proportion' | 'Fixed';
   width?: number;
@@ -114,7 +131,7 @@ export interface Watermark {
   dy: number;
   startTime?: number;
   endTime?: number;
-  slideConfig?: { slideMode: 'Default' | 'ScrollFromLeft'; xSlideSpeed: number; ySlideSpeed: number };
+  slideConfig?: SlideConfig;
   image?: WatermarkImage;
   text?: WatermarkText;
 }

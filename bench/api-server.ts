@@ -1,0 +1,33 @@
+// One server process for the API benchmark: `engine` runs this engine's API; `baseline` is the bare
+// stack doing the least the same request needs (fastify + fast-xml-parser + one BullMQ add).
+import Fastify from 'fastify';
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config.js';
+import { startApi } from '../src/engine.js';
+import { createLogger } from '../src/logger.js';
+
+const mode = process.argv[2];
+const redisUrl = process.env.BENCH_REDIS_URL as string;
+const s3Endpoint = process.env.BENCH_S3_ENDPOINT as string;
+
+if (mode === 'engine') {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_KEY_PREFIX: 'benchengine', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' });
+  const api = await startApi(config, { redisUrl, s3Endpoint }, createLogger('warn', 'bench'));
+  process.send?.({ port: (api.app.server.address() as { port: number }).port });
+} else {
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue('baseline', { connection, prefix: 'benchbaseline' });
+  const parser = new XMLParser({ parseTagValue: false });
+  const builder = new XMLBuilder({});
+  const app = Fastify();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.post('/jobs', async (req, reply) => {
+    const tree = parser.parse(req.body as string) as { Request: unknown };
+    const job = await queue.add('concat', { request: tree.Request }, { priority: 3 });
+    return reply.type('application/xml').send(builder.build({ Response: { JobsDetail: { JobId: job.id, State: 'Submitted' } } }));
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  process.send?.({ port: (app.server.address() as { port: number }).port });
+}

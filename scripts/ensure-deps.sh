@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Makes sure what the engine needs is on this machine: Debian's ffmpeg/ffprobe and redis-server, and
+# the npm dependencies. Installs them with apt-get when running as root; otherwise says what to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# shellcheck disable=SC2207
+missing=($(printf '%s\n' "${missing[@]+"${missing[@]}"}" | sort -u))
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ${missing[*]} with apt-get..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Missing system packages: ${missing[*]}" >&2
+    echo "Install them, then run this command again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -d node_modules ]; then
+  echo "Installing npm dependencies (npm ci)..."
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,95 @@
+// Callback delivery from a queue of its own, so a slow or dead receiver never holds a media worker.
+// Any 2xx counts as delivered; anything else (or no answer within the timeout) is retried with
+// exponential backoff: 6 tries, by default 10 s, 20 s, 40 s, 80 s and 160 s apart (about 5 minutes).
+// The job record keeps the delivery state: Pending, Delivered or Failed, the tries and the last error.
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { CallBackFormat } from '../domain/concat-types.js';
+import type { JobStore } from '../store/job-store.js';
+import { bullPrefix } from '../queue/media-queues.js';
+import { taskFinishBody } from './task-finish.js';
+
+export type CallbackTask = { kind: 'TaskFinish'; jobId: string; url: string; format: CallBackFormat };
+
+export const CALLBACK_QUEUE = 'callbacks';
+export const CALLBACK_ATTEMPTS = 6;
+
+export interface CallbackSettings {
+  /** First retry delay; each next one doubles. */
+  retryBaseMs: number;
+  timeoutMs: number;
+}
+
+export class CallbackQueue {
+  private readonly queue: Queue<CallbackTask>;
+
+  constructor(
+    connection: Redis,
+    keyPrefix: string,
+    private readonly settings: CallbackSettings,
+  ) {
+    this.queue = new Queue<CallbackTask>(CALLBACK_QUEUE, { connection, prefix: bullPrefix(keyPrefix) });
+  }
+
+  async enqueue(task: CallbackTask): Promise<void> {
+    await this.queue.add(task.kind, task, {
+      jobId: `${task.kind}-${task.jobId}`,
+      attempts: CALLBACK_ATTEMPTS,
+      backoff: { type: 'exponential', delay: this.settings.retryBaseMs },
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+    });
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}
+
+export function startCallbackWorker(deps: {
+  connection: Redis;
+  keyPrefix: string;
+  jobs: JobStore;
+  logger: Logger;
+  settings: CallbackSettings;
+}): Worker<CallbackTask> {
+  const worker = new Worker<CallbackTask>(
+    CALLBACK_QUEUE,
+    async (task: Job<CallbackTask>) => {
+      const { jobId, url, format } = task.data;
+      const log = deps.logger.child({ jobId });
+      const attempt = task.attemptsMade + 1;
+      const job = await deps.jobs.get(jobId);
+      if (!job) return;
+      const { contentType, body } = taskFinishBody(job, format);
+      let problem: string | undefined;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': contentType, 'user-agent': 'ci-concat-engine-callback' },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(deps.settings.timeoutMs),
+        });
+        await res.arrayBuffer().catch(() => undefined);
+        if (res.status < 200 || res.status >= 300) problem = `the receiver answered HTTP ${res.status}`;
+      } catch (err) {
+        const e = err as Error & { cause?: { code?: string } };
+        problem = e.name === 'TimeoutError' ? `no answer within ${deps.settings.timeoutMs} ms` : `${e.cause?.code ?? e.message}`;
+      }
+      if (problem === undefined) {
+        await deps.jobs.update(jobId, { callback: { delivery: 'Delivered', url, attempts: attempt, deliveredMs: Date.now() } });
+        log.info({ attempt }, 'callback delivered');
+        return;
+      }
+      const last = attempt >= CALLBACK_ATTEMPTS;
+      await deps.jobs.update(jobId, { callback: { delivery: last ? 'Failed' : 'Pending', url, attempts: attempt, lastError: problem } });
+      log.warn({ attempt, problem, final: last }, last ? 'callback not delivered; giving up' : 'callback not delivered; will retry');
+      throw new Error(problem);
+    },
+    { connection: deps.connection, prefix: bullPrefix(deps.keyPrefix), concurrency: 16 },
+  );
+  worker.on('error', (err) => deps.logger.error({ err }, 'callback worker error'));
+  return worker;
+}

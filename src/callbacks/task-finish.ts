@@ -1,0 +1,45 @@
+// The TaskFinish notification (ci-api.md 7.2), as XML (the default) or JSON, and where it goes: the
+// job's own CallBack wins; `no` suppresses the queue's; otherwise the queue's NotifyConfig when it is
+// On and lists TaskFinish.
+import { buildXml } from '../api/xml.js';
+import type { CallBackFormat } from '../domain/concat-types.js';
+import { jobToXml } from '../domain/job-detail.js';
+import type { JobRecord } from '../domain/job.js';
+import type { QueueRecord } from '../store/queue-store.js';
+
+export interface CallbackTarget {
+  url: string;
+  format: CallBackFormat;
+}
+
+export function callbackTargetOf(job: JobRecord, queue: QueueRecord | undefined): CallbackTarget | undefined {
+  const own = job.request.callBack;
+  if (own === 'no') return undefined;
+  if (own !== undefined) return { url: own, format: job.request.callBackFormat ?? 'XML' };
+  const n = queue?.notifyConfig;
+  if (n && n.state === 'On' && n.url && (n.type ?? 'Url') === 'Url' && (n.event ?? '').split(',').map((s) => s.trim()).includes('TaskFinish')) {
+    return { url: n.url, format: job.request.callBackFormat ?? n.resultFormat ?? 'XML' };
+  }
+  return undefined;
+}
+
+export function taskFinishBody(job: JobRecord, format: CallBackFormat): { contentType: string; body: string } {
+  const tree = { EventName: 'TaskFinish', JobsDetail: jobToXml(job, { progress: false }) };
+  if (format === 'JSON') return { contentType: 'application/json', body: JSON.stringify(xmlTreeToJson(tree)) };
+  return { contentType: 'application/xml', body: buildXml('Response', tree) };
+}
+
+/** The JSON form CI sends: the XML tree as is, with empty elements left out. */
+export function xmlTreeToJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(xmlTreeToJson).filter((v) => v !== undefined);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const j = xmlTreeToJson(v);
+      if (j !== undefined) out[k] = j;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
+  if (value === '' || value === undefined || value === null) return undefined;
+  return String(value);
+}

@@ -1,0 +1,133 @@
+// The environment, parsed once into one typed, validated object. A bad value stops the start with a
+// message that lists every bad variable, not just the first.
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** External Redis; undefined means `npm start` runs the embedded redis-server on redisPort. */
+  redisUrl?: string;
+  redisPort: number;
+  /** External S3; undefined means `npm start` runs the embedded store on s3Port. */
+  s3Endpoint?: string;
+  s3Port: number;
+  s3Region: string;
+  s3ForcePathStyle: boolean;
+  s3AccessKeyId: string;
+  s3SecretAccessKey: string;
+  ciSecretId?: string;
+  ciSecretKey?: string;
+  workerConcurrency: number;
+  logLevel: LogLevel;
+  /** Prefix of every Redis key the engine writes (records, indexes and BullMQ queues). */
+  keyPrefix: string;
+  /** Largest request body the API accepts, in bytes. */
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** The embedded store's default credentials, printed at start. */
+export const EMBEDDED_S3_KEY = 'S3RVER';
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const v = str(name);
+    if (v === undefined) return def;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      problems.push(`${name}=${JSON.stringify(v)}: must be an integer in [${min}, ${max}]`);
+      return def;
+    }
+    return Number(v);
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const v = str(name);
+    if (v === undefined) return def;
+    if (/^(true|1|yes)$/i.test(v)) return true;
+    if (/^(false|0|no)$/i.test(v)) return false;
+    problems.push(`${name}=${JSON.stringify(v)}: must be true or false`);
+    return def;
+  };
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const v = str(name);
+    if (v === undefined) return undefined;
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      return v;
+    } catch {
+      problems.push(`${name}=${JSON.stringify(v)}: must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+      return undefined;
+    }
+  };
+
+  const s3Endpoint = url('S3_ENDPOINT', ['http:', 'https:']);
+  const logLevel = (str('LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL=${JSON.stringify(logLevel)}: must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const ciSecretId = str('CI_SECRET_ID');
+  const ciSecretKey = str('CI_SECRET_KEY');
+  if ((ciSecretId === undefined) !== (ciSecretKey === undefined)) {
+    problems.push('CI_SECRET_ID and CI_SECRET_KEY: set both or neither');
+  }
+  const s3AccessKeyId = str('S3_ACCESS_KEY_ID');
+  const s3SecretAccessKey = str('S3_SECRET_ACCESS_KEY');
+  if ((s3AccessKeyId === undefined) !== (s3SecretAccessKey === undefined)) {
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither');
+  }
+  if (s3Endpoint !== undefined && s3AccessKeyId === undefined) {
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: required when S3_ENDPOINT is set');
+  }
+  const keyPrefix = str('REDIS_KEY_PREFIX') ?? 'ci';
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(keyPrefix)) {
+    problems.push(`REDIS_KEY_PREFIX=${JSON.stringify(keyPrefix)}: 1 to 32 letters, digits, _ or -`);
+  }
+
+  const config: Config = {
+    port: int('PORT', 8080, 0, 65535),
+    host: str('HOST') ?? '0.0.0.0',
+    dataDir: path.resolve(str('DATA_DIR') ?? './data'),
+    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPort: int('REDIS_PORT', 6379, 1, 65535),
+    s3Endpoint,
+    s3Port: int('S3_PORT', 4568, 1, 65535),
+    s3Region: str('S3_REGION') ?? 'us-east-1',
+    s3ForcePathStyle: bool('S3_FORCE_PATH_STYLE', true),
+    s3AccessKeyId: s3AccessKeyId ?? EMBEDDED_S3_KEY,
+    s3SecretAccessKey: s3SecretAccessKey ?? EMBEDDED_S3_KEY,
+    ciSecretId,
+    ciSecretKey,
+    workerConcurrency: int('WORKER_CONCURRENCY', 2, 1, 64),
+    logLevel,
+    keyPrefix,
+    bodyLimitBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** The Redis URL to use once embedded services (if any) are up. */
+export function redisUrlOf(config: Config): string {
+  return config.redisUrl ?? `redis://127.0.0.1:${config.redisPort}`;
+}
+
+export function s3EndpointOf(config: Config): string {
+  return config.s3Endpoint ?? `http://127.0.0.1:${config.s3Port}`;
+}

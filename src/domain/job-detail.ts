@@ -1,0 +1,51 @@
+// A job record as CI's JobsDetail tree: the shape of submit, describe, list and callback bodies.
+import { operationToXml } from './concat-request.js';
+import type { JobRecord } from './job.js';
+import { formatCiTime } from './time.js';
+
+export interface JobXmlOptions {
+  /** Describe and list show Progress; the submit response does not. */
+  progress: boolean;
+}
+
+export function jobToXml(job: JobRecord, opts: JobXmlOptions): Record<string, unknown> {
+  const operation: Record<string, unknown> = {};
+  const echo = operationToXml(job.request.operation);
+  for (const [k, v] of Object.entries(echo)) {
+    operation[k] = v;
+    if (k === 'TemplateId' && job.templateName !== undefined) operation.TemplateName = job.templateName;
+  }
+  if (job.state === 'Success' && job.result) {
+    operation.MediaInfo = job.result.mediaInfo;
+    operation.MediaResult = job.result.mediaResult;
+  }
+  const input: Record<string, unknown> = { BucketId: job.bucket };
+  if (job.request.input) input.Object = job.request.input.object;
+  input.Region = job.region;
+
+  const detail: Record<string, unknown> = {
+    Code: job.code,
+    Message: job.message,
+    JobId: job.jobId,
+    State: job.state,
+  };
+  if (opts.progress) detail.Progress = String(job.progress);
+  Object.assign(detail, {
+    CreationTime: formatCiTime(job.creationMs),
+    StartTime: job.startMs !== undefined ? formatCiTime(job.startMs) : '-',
+    EndTime: job.endMs !== undefined ? formatCiTime(job.endMs) : '-',
+    QueueId: job.queueId,
+    Tag: job.tag,
+    Input: input,
+    Operation: operation,
+  });
+  if (job.workflow) {
+    detail.Workflow = {
+      Name: job.workflow.name,
+      RunId: job.workflow.runId,
+      WorkflowId: job.workflow.workflowId,
+      WorkflowName: job.workflow.workflowName,
+    };
+  }
+  return detail;
+}

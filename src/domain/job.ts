@@ -1,0 +1,62 @@
+// The job record: what the engine knows about one job, from submit to its end.
+import type { ConcatJobRequest, ConcatTemplate } from './concat-types.js';
+
+export const JOB_STATES = ['Submitted', 'Running', 'Success', 'Failed', 'Pause', 'Cancel'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const TERMINAL_STATES: readonly JobState[] = ['Success', 'Failed', 'Cancel'];
+
+export interface WorkflowRef {
+  name: string;
+  runId: string;
+  workflowId: string;
+  workflowName: string;
+}
+
+export type CallbackDelivery = 'None' | 'Pending' | 'Delivered' | 'Failed';
+
+export interface CallbackStatus {
+  delivery: CallbackDelivery;
+  url?: string;
+  attempts: number;
+  lastError?: string;
+  deliveredMs?: number;
+}
+
+/** Fields fixed at submit. */
+export interface JobDoc {
+  jobId: string;
+  tag: 'Concat';
+  bucket: string;
+  region: string;
+  queueId: string;
+  creationMs: number;
+  request: ConcatJobRequest;
+  /** The concat template as it was at submit (inline or from TemplateId): a later template edit never changes the job. */
+  concatTemplate?: ConcatTemplate;
+  templateName?: string;
+  workflow?: WorkflowRef;
+}
+
+export interface JobResult {
+  /** CI MediaInfo tree (PascalCase, strings). */
+  mediaInfo: Record<string, unknown>;
+  /** CI MediaResult tree (PascalCase, strings). */
+  mediaResult: Record<string, unknown>;
+}
+
+export interface JobRecord extends JobDoc {
+  state: JobState;
+  progress: number;
+  code: string;
+  message: string;
+  startMs?: number;
+  endMs?: number;
+  result?: JobResult;
+  callback: CallbackStatus;
+}
+
+/** JobLevel 2 runs before 1 before 0. BullMQ runs lower numbers first, and a job without a priority before all. */
+export function priorityOf(jobLevel: number): number {
+  return 3 - jobLevel;
+}

@@ -1,0 +1,103 @@
+// Assembles the two halves of the engine, the API and the worker, from the config and the endpoints of
+// Redis and S3. The process entry points (npm start, npm run api, npm run worker) and the tests use it.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { buildApp } from './api/app.js';
+import { healthCheck } from './api/routes/health.js';
+import { createRedis, type Redis } from './store/redis.js';
+import { JobStore } from './store/job-store.js';
+import { QueueStore } from './store/queue-store.js';
+import { MediaQueues } from './queue/media-queues.js';
+import { createS3, pingS3 } from './storage/s3.js';
+import { MediaWorker } from './worker/media-worker.js';
+import { createConcatRunner } from './worker/concat-runner.js';
+
+export interface Endpoints {
+  redisUrl: string;
+  s3Endpoint: string;
+}
+
+export interface Running {
+  close(): Promise<void>;
+}
+
+export interface RunningApi extends Running {
+  app: FastifyInstance;
+  /** The address the API listens on, e.g. http://127.0.0.1:8080. */
+  url: string;
+}
+
+function s3Settings(config: Config, ep: Endpoints) {
+  return {
+    endpoint: ep.s3Endpoint,
+    region: config.s3Region,
+    forcePathStyle: config.s3ForcePathStyle,
+    accessKeyId: config.s3AccessKeyId,
+    secretAccessKey: config.s3SecretAccessKey,
+  };
+}
+
+export async function startApi(config: Config, ep: Endpoints, logger: Logger): Promise<RunningApi> {
+  const redis = createRedis(ep.redisUrl, 'ci-api', 'api');
+  const jobs = new JobStore(redis, config.keyPrefix);
+  const queues = new QueueStore(redis, config.keyPrefix);
+  const mediaQueues = new MediaQueues(redis, config.keyPrefix);
+  const s3 = createS3(s3Settings(config, ep));
+  await queues.ensureDefault();
+  if (config.ciSecretId === undefined) {
+    logger.warn('CI_SECRET_ID/CI_SECRET_KEY are not set: the API accepts requests without checking signatures. Use this mode for local work only.');
+  }
+  const app = buildApp({
+    logger,
+    jobs,
+    queues,
+    mediaQueues,
+    bodyLimitBytes: config.bodyLimitBytes,
+    health: healthCheck({ redis: () => redis.ping(), s3: () => pingS3(s3) }),
+  });
+  const address = await app.listen({ port: config.port, host: config.host });
+  const port = (app.server.address() as { port: number }).port;
+  logger.info({ address }, 'API listening');
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await app.close();
+      await mediaQueues.close();
+      s3.destroy();
+      redis.disconnect();
+    },
+  };
+}
+
+export async function startWorker(config: Config, ep: Endpoints, logger: Logger): Promise<Running> {
+  const connections: Redis[] = [];
+  const connection = (): Redis => {
+    const r = createRedis(ep.redisUrl, 'ci-worker', 'worker');
+    connections.push(r);
+    return r;
+  };
+  const redis = connection();
+  const jobs = new JobStore(redis, config.keyPrefix);
+  const queues = new QueueStore(redis, config.keyPrefix);
+  const mediaQueues = new MediaQueues(redis, config.keyPrefix);
+  const worker = new MediaWorker({
+    connection,
+    keyPrefix: config.keyPrefix,
+    jobs,
+    queues,
+    mediaQueues,
+    logger,
+    concurrency: config.workerConcurrency,
+    runConcat: createConcatRunner(),
+  });
+  await worker.start();
+  return {
+    async close() {
+      await worker.close();
+      await mediaQueues.close();
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// `npm start`: the whole engine in one process: the embedded redis-server and S3 store (unless
+// REDIS_URL / S3_ENDPOINT point elsewhere), the API and a worker.
+import path from 'node:path';
+import { EMBEDDED_S3_KEY } from './config.js';
+import { startApi, startWorker } from './engine.js';
+import { startRedisServer } from './embedded/redis-server.js';
+import { startS3Server } from './embedded/s3-server.js';
+import { createLogger } from './logger.js';
+import { loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
+
+const config = loadConfigOrExit();
+const logger = createLogger(config.logLevel, 'engine');
+const stops: (() => Promise<void>)[] = [];
+stopOnSignals(stops, (msg) => logger.info(msg));
+
+try {
+  let redisUrl = config.redisUrl;
+  if (redisUrl === undefined) {
+    const redis = await startRedisServer({ port: config.redisPort, dir: path.join(config.dataDir, 'redis') });
+    stops.push(() => redis.stop());
+    redisUrl = redis.url;
+    logger.info({ redisUrl, dir: path.join(config.dataDir, 'redis') }, 'embedded redis-server started');
+  }
+  let s3Endpoint = config.s3Endpoint;
+  if (s3Endpoint === undefined) {
+    const s3 = await startS3Server({
+      port: config.s3Port,
+      dir: path.join(config.dataDir, 's3'),
+      accessKeyId: config.s3AccessKeyId,
+      secretAccessKey: config.s3SecretAccessKey,
+      address: '0.0.0.0',
+    });
+    stops.push(() => s3.stop());
+    s3Endpoint = s3.endpoint;
+    logger.info({ s3Endpoint, dir: path.join(config.dataDir, 's3') }, 'embedded S3 store started');
+  }
+  const endpoints = { redisUrl, s3Endpoint };
+  const api = await startApi(config, endpoints, logger.child({ service: 'api' }));
+  stops.push(() => api.close());
+  const worker = await startWorker(config, endpoints, logger.child({ service: 'worker' }));
+  stops.push(() => worker.close());
+
+  const apiPort = (api.app.server.address() as { port: number }).port;
+  process.stdout.write(
+    [
+      '',
+      'Engine ready.',
+      `  API endpoint:  http://127.0.0.1:${apiPort}  (send Host: <BucketName-APPID>.ci.<Region>.myqcloud.com)`,
+      `  S3 endpoint:   ${s3Endpoint}  (path-style)`,
+      `  S3 key pair:   ${config.s3AccessKeyId} / ${config.s3SecretAccessKey === EMBEDDED_S3_KEY ? EMBEDDED_S3_KEY : '(your S3_SECRET_ACCESS_KEY)'}`,
+      `  API keys:      ${config.ciSecretId !== undefined ? `${config.ciSecretId} / (CI_SECRET_KEY)` : 'none set: signatures are not checked (local use only)'}`,
+      `  Data:          ${config.dataDir}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+} catch (err) {
+  logger.fatal({ err }, 'start failed');
+  for (const stop of [...stops].reverse()) await stop().catch(() => undefined);
+  process.exit(1);
+}

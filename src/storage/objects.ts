@@ -1,0 +1,80 @@
+// Moving objects between the storage and a job's temp directory, as streams: a file is never held in
+// memory whole. Uploads go multipart through @aws-sdk/lib-storage when they are large.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { JobError } from '../worker/job-error.js';
+import type { ObjectRef } from './resolve-url.js';
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: string }).name;
+  return name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket' || statusOf(err) === 404;
+}
+
+/**
+ * Streams the object to `dest`, trying the reference's candidate keys in turn. Returns the key found.
+ * A missing object is ResourceNotFound naming it; a refused one ResourceAccessDenied; anything else
+ * ResourceDownloadFailed.
+ */
+export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string, signal?: AbortSignal): Promise<{ key: string; bytes: number }> {
+  for (const key of ref.keys) {
+    let body: Readable;
+    try {
+      const res = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: key }), { abortSignal: signal });
+      body = res.Body as Readable;
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      if (statusOf(err) === 403) throw new JobError('ResourceAccessDenied', `access to object ${key} in bucket ${ref.bucket} was refused`);
+      throw new JobError('ResourceDownloadFailed', `could not download ${key} from bucket ${ref.bucket}: ${(err as Error).message}`);
+    }
+    let bytes = 0;
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    try {
+      await pipeline(body, createWriteStream(dest), { signal });
+    } catch (err) {
+      throw new JobError('ResourceDownloadFailed', `download of ${key} from bucket ${ref.bucket} broke off: ${(err as Error).message}`);
+    }
+    return { key, bytes };
+  }
+  throw new JobError('ResourceNotFound', `object ${ref.keys[0]} does not exist in bucket ${ref.bucket}`);
+}
+
+export async function md5File(file: string): Promise<string> {
+  const hash = createHash('md5');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+export async function assertBucketExists(s3: S3Client, bucket: string, field: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (err) {
+    if (isNotFound(err)) throw new JobError('ResourceNotFound', `${field}: bucket ${bucket} does not exist in the storage`);
+    throw new JobError('ResourceAccessDenied', `${field}: bucket ${bucket} cannot be used: ${(err as Error).message}`);
+  }
+}
+
+/** Uploads a local file (multipart above 8 MiB) and returns its MD5. */
+export async function uploadFile(s3: S3Client, bucket: string, key: string, file: string, contentType: string): Promise<string> {
+  const md5 = await md5File(file);
+  try {
+    await new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: key, Body: createReadStream(file), ContentType: contentType },
+      partSize: 8 * 1024 * 1024,
+      queueSize: 4,
+    }).done();
+  } catch (err) {
+    throw new JobError('InternalError', `could not upload the output ${key} to bucket ${bucket}: ${(err as Error).message}`);
+  }
+  return md5;
+}

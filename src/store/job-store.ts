@@ -1,0 +1,311 @@
+// Job records in Redis and the indexes behind list queries.
+//
+// A job is one hash: scalar fields that change (state, progress, code, message, times) beside JSON
+// fields (doc: fixed at submit; result; callback). Indexes are sorted sets whose members all score 0
+// and sort by id; ids begin with their creation time, so a lexicographic range is a time range and
+// the last id of a page is the cursor of the next one. Each job is in one index per (dimension,
+// state) and per (dimension, any state) so a list query reads one or a few sets, never scans.
+// State changes go through one Lua script that checks the expected state and moves the job between
+// the state indexes atomically: a cancel and a worker start can never both win.
+import type { Redis } from 'ioredis';
+import { idLowerBound } from '../domain/ids.js';
+import {
+  JOB_STATES,
+  type CallbackStatus,
+  type JobDoc,
+  type JobRecord,
+  type JobResult,
+  type JobState,
+} from '../domain/job.js';
+
+const ANY = '*';
+
+const TRANSITION = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+if not cur then return {0, ''} end
+local ok = false
+for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then ok = true end end
+if not ok then return {0, cur} end
+local new = ARGV[1]
+if new ~= cur then
+  local id = redis.call('HGET', KEYS[1], 'jobId')
+  local ixk = redis.call('HGET', KEYS[1], 'ixk')
+  for line in string.gmatch(ixk, '[^\\n]+') do
+    local tab = string.find(line, '\\t', 1, true)
+    local pre = string.sub(line, 1, tab - 1)
+    local suf = string.sub(line, tab + 1)
+    redis.call('ZREM', pre .. cur .. suf, id)
+    redis.call('ZADD', pre .. new .. suf, 0, id)
+  end
+  redis.call('HSET', KEYS[1], 'state', new)
+end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return {1, cur}
+`;
+
+/** Sets fields only while the job is in one of the given states (progress must not revive a finished job). */
+const SET_IF_STATE = `
+local cur = redis.call('HGET', KEYS[1], 'state')
+if not cur then return 0 end
+for s in string.gmatch(ARGV[1], '[^,]+') do
+  if s == cur then
+    for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+    return 1
+  end
+end
+return 0
+`;
+
+export interface ListJobsQuery {
+  bucket: string;
+  tag: string;
+  queueId?: string;
+  states?: JobState[];
+  order: 'Asc' | 'Desc';
+  size: number;
+  nextToken?: string;
+  startMs?: number;
+  endMs?: number;
+  inputObject?: string;
+  workflowId?: string;
+}
+
+export interface TransitionResult {
+  ok: boolean;
+  /** The state before the call ('' when the job does not exist). */
+  previous: JobState | '';
+}
+
+export type JobFieldUpdate = Partial<{
+  progress: number;
+  code: string;
+  message: string;
+  startMs: number;
+  endMs: number;
+  result: JobResult;
+  callback: CallbackStatus;
+}>;
+
+/** An index line: the key is `${pre}${state}${suf}`, or with '*' for "any state". */
+interface IndexLine {
+  pre: string;
+  suf: string;
+}
+
+export class JobStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    redis.defineCommand('ciJobTransition', { numberOfKeys: 1, lua: TRANSITION });
+    redis.defineCommand('ciJobSetIfState', { numberOfKeys: 1, lua: SET_IF_STATE });
+  }
+
+  private jobKey(jobId: string): string {
+    return `${this.prefix}:job:${jobId}`;
+  }
+
+  private listLine(bucket: string, tag: string, dim: string): IndexLine {
+    return { pre: `${this.prefix}:jx:${bucket}:${tag}:`, suf: `|${dim}` };
+  }
+
+  /** Jobs of one queue across buckets, by state: what the scheduler, pause and recovery read. */
+  private queueLine(queueId: string): IndexLine {
+    return { pre: `${this.prefix}:qx:${queueId}:`, suf: '' };
+  }
+
+  private indexLines(doc: JobDoc): IndexLine[] {
+    const lines = [this.listLine(doc.bucket, doc.tag, 'all'), this.listLine(doc.bucket, doc.tag, `q:${doc.queueId}`), this.queueLine(doc.queueId)];
+    const input = doc.request.input?.object;
+    if (input !== undefined) lines.push(this.listLine(doc.bucket, doc.tag, `in:${input}`));
+    if (doc.workflow) lines.push(this.listLine(doc.bucket, doc.tag, `wf:${doc.workflow.workflowId}`));
+    return lines;
+  }
+
+  async create(doc: JobDoc, state: JobState = 'Submitted'): Promise<void> {
+    const lines = this.indexLines(doc);
+    const callback: CallbackStatus = { delivery: 'None', attempts: 0 };
+    const multi = this.redis.multi();
+    multi.hset(this.jobKey(doc.jobId), {
+      jobId: doc.jobId,
+      state,
+      progress: '0',
+      code: 'Success',
+      message: '',
+      doc: JSON.stringify(doc),
+      callback: JSON.stringify(callback),
+      ixk: lines.map((l) => `${l.pre}\t${l.suf}`).join('\n'),
+    });
+    for (const l of lines) {
+      multi.zadd(`${l.pre}${ANY}${l.suf}`, 0, doc.jobId);
+      multi.zadd(`${l.pre}${state}${l.suf}`, 0, doc.jobId);
+    }
+    await multi.exec();
+  }
+
+  /** Removes a job that never became visible (its enqueue failed). */
+  async discard(doc: JobDoc): Promise<void> {
+    const multi = this.redis.multi();
+    multi.del(this.jobKey(doc.jobId));
+    for (const l of this.indexLines(doc)) {
+      for (const s of [ANY, ...JOB_STATES]) multi.zrem(`${l.pre}${s}${l.suf}`, doc.jobId);
+    }
+    await multi.exec();
+  }
+
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    const [rec] = await this.getMany([jobId]);
+    return rec;
+  }
+
+  /** Records in the order asked; undefined for ids that do not exist. */
+  async getMany(jobIds: string[]): Promise<(JobRecord | undefined)[]> {
+    if (jobIds.length === 0) return [];
+    const pipe = this.redis.pipeline();
+    for (const id of jobIds) pipe.hgetall(this.jobKey(id));
+    const replies = (await pipe.exec()) ?? [];
+    return replies.map(([err, hash]) => {
+      if (err) throw err;
+      return decodeRecord(hash as Record<string, string>);
+    });
+  }
+
+  /**
+   * Moves a job to `to` if it is in one of `from`, setting the given fields in the same step.
+   */
+  async transition(jobId: string, from: readonly JobState[], to: JobState, fields: JobFieldUpdate = {}): Promise<TransitionResult> {
+    const [ok, previous] = (await (this.redis as unknown as RedisWithScripts).ciJobTransition(
+      this.jobKey(jobId),
+      to,
+      from.join(','),
+      ...encodeFields(fields),
+    )) as [number, string];
+    return { ok: ok === 1, previous: previous as JobState | '' };
+  }
+
+  /** Sets fields while the job is in one of `states`; false if it is not (or does not exist). */
+  async updateIf(jobId: string, states: readonly JobState[], fields: JobFieldUpdate): Promise<boolean> {
+    const r = await (this.redis as unknown as RedisWithScripts).ciJobSetIfState(this.jobKey(jobId), states.join(','), ...encodeFields(fields));
+    return r === 1;
+  }
+
+  /** Sets fields whatever the state (callback bookkeeping after the end). */
+  async update(jobId: string, fields: JobFieldUpdate): Promise<void> {
+    const args = encodeFields(fields);
+    if (args.length > 0) await this.redis.hset(this.jobKey(jobId), ...args);
+  }
+
+  /** Ids of a queue's jobs in a state, oldest first. */
+  async idsInQueue(queueId: string, state: JobState, limit = 1000, after?: string): Promise<string[]> {
+    const l = this.queueLine(queueId);
+    return this.redis.zrangebylex(`${l.pre}${state}${l.suf}`, after ? `(${after}` : '-', '+', 'LIMIT', 0, limit);
+  }
+
+  async countInQueue(queueId: string, states: readonly JobState[]): Promise<number> {
+    const l = this.queueLine(queueId);
+    const pipe = this.redis.pipeline();
+    for (const s of states) pipe.zcard(`${l.pre}${s}${l.suf}`);
+    const replies = (await pipe.exec()) ?? [];
+    return replies.reduce((sum, [, n]) => sum + Number(n), 0);
+  }
+
+  /** One page of a list query, and the cursor of the next page when there is one. */
+  async list(q: ListJobsQuery): Promise<{ jobs: JobRecord[]; nextToken?: string }> {
+    // The most selective dimension drives the read; any other filter is checked on the records.
+    const dim =
+      q.inputObject !== undefined ? `in:${q.inputObject}` : q.workflowId !== undefined ? `wf:${q.workflowId}` : q.queueId !== undefined ? `q:${q.queueId}` : 'all';
+    const line = this.listLine(q.bucket, q.tag, dim);
+    const keys = (q.states && q.states.length > 0 ? q.states : [ANY]).map((s) => `${line.pre}${s}${line.suf}`);
+    const desc = q.order === 'Desc';
+
+    // Lexicographic bounds: ids start with 'j' + 12 hex of creation ms.
+    let lo = q.startMs !== undefined ? `[${idLowerBound('job', q.startMs)}` : '-';
+    let hi = q.endMs !== undefined ? `(${idLowerBound('job', q.endMs + 1)}` : '+';
+    if (q.nextToken !== undefined) {
+      if (desc) hi = minBound(hi, `(${q.nextToken}`);
+      else lo = maxBound(lo, `(${q.nextToken}`);
+    }
+
+    const filter = (r: JobRecord): boolean =>
+      (q.queueId === undefined || r.queueId === q.queueId) &&
+      (q.inputObject === undefined || r.request.input?.object === q.inputObject) &&
+      (q.workflowId === undefined || r.workflow?.workflowId === q.workflowId);
+
+    const out: JobRecord[] = [];
+    const batch = Math.max(q.size + 1, 50);
+    for (let round = 0; round < 200 && out.length <= q.size; round++) {
+      const ids = await this.mergedRange(keys, lo, hi, desc, batch);
+      if (ids.length === 0) break;
+      const recs = await this.getMany(ids);
+      for (const r of recs) if (r && filter(r)) out.push(r);
+      const last = ids[ids.length - 1] as string;
+      if (desc) hi = `(${last}`;
+      else lo = `(${last}`;
+      if (ids.length < batch) break;
+    }
+    if (out.length > q.size) {
+      const page = out.slice(0, q.size);
+      return { jobs: page, nextToken: page[page.length - 1]?.jobId };
+    }
+    return { jobs: out };
+  }
+
+  /** The first `count` ids across several sets, merged in order (k-way merge of per-set pages). */
+  private async mergedRange(keys: string[], lo: string, hi: string, desc: boolean, count: number): Promise<string[]> {
+    const pipe = this.redis.pipeline();
+    for (const k of keys) {
+      if (desc) pipe.zrevrangebylex(k, hi, lo, 'LIMIT', 0, count);
+      else pipe.zrangebylex(k, lo, hi, 'LIMIT', 0, count);
+    }
+    const replies = (await pipe.exec()) ?? [];
+    const all = new Set<string>();
+    for (const [err, ids] of replies) {
+      if (err) throw err;
+      for (const id of ids as string[]) all.add(id);
+    }
+    const sorted = [...all].sort();
+    if (desc) sorted.reverse();
+    return sorted.slice(0, count);
+  }
+}
+
+interface RedisWithScripts {
+  ciJobTransition(key: string, ...args: (string | number)[]): Promise<unknown>;
+  ciJobSetIfState(key: string, ...args: (string | number)[]): Promise<number>;
+}
+
+function encodeFields(fields: JobFieldUpdate): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    out.push(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  }
+  return out;
+}
+
+function decodeRecord(hash: Record<string, string>): JobRecord | undefined {
+  if (!hash || hash.doc === undefined) return undefined;
+  const doc = JSON.parse(hash.doc) as JobDoc;
+  return {
+    ...doc,
+    state: hash.state as JobState,
+    progress: Number(hash.progress ?? 0),
+    code: hash.code ?? 'Success',
+    message: hash.message ?? '',
+    startMs: hash.startMs !== undefined ? Number(hash.startMs) : undefined,
+    endMs: hash.endMs !== undefined ? Number(hash.endMs) : undefined,
+    result: hash.result !== undefined ? (JSON.parse(hash.result) as JobResult) : undefined,
+    callback: hash.callback !== undefined ? (JSON.parse(hash.callback) as CallbackStatus) : { delivery: 'None', attempts: 0 },
+  };
+}
+
+// Lexicographic range bounds: '-' / '+' are the open ends; '[' inclusive, '(' exclusive.
+function minBound(a: string, b: string): string {
+  if (a === '+') return b;
+  return a.slice(1) <= b.slice(1) ? a : b;
+}
+
+function maxBound(a: string, b: string): string {
+  if (a === '-') return b;
+  return a.slice(1) >= b.slice(1) ? a : b;
+}

@@ -1,0 +1,16 @@
+// Redis connections. Workers block on theirs, so BullMQ needs maxRetriesPerRequest null there; the API
+// fails fast instead (a request must answer 503, not wait for Redis to come back).
+import { Redis } from 'ioredis';
+
+export type RedisRole = 'api' | 'worker';
+
+export function createRedis(url: string, name: string, role: RedisRole): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+    enableOfflineQueue: true,
+    connectTimeout: 5000,
+  });
+}
+
+export type { Redis };

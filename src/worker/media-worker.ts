@@ -1,0 +1,153 @@
+// The worker's frame around one job: take it in priority order, honour cancel, write Running with the
+// real StartTime, then Success or Failed with Code and Message and the real EndTime. What happens in
+// between is the runner's (the media pipeline); this module owns state, recovery and shutdown.
+//
+// Recovery: a job whose record is Submitted but which BullMQ does not hold (the API stopped between
+// the two writes) is enqueued again at start; a job that was Running when its worker stopped is moved
+// back to waiting by BullMQ's stalled-job check and runs again (Running -> Running is allowed).
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { JobRecord, JobResult } from '../domain/job.js';
+import type { JobStore } from '../store/job-store.js';
+import type { QueueStore } from '../store/queue-store.js';
+import { bullPrefix, mediaQueueName, type MediaQueues, type MediaTask } from '../queue/media-queues.js';
+import { jobFailureOf } from './job-error.js';
+
+export interface RunContext {
+  log: Logger;
+  /** Reports progress 0..100; ignored once the job has left Running. */
+  setProgress(percent: number): void;
+  /** Aborted when the worker shuts down; the job then stays Running and runs again after restart. */
+  signal: AbortSignal;
+}
+
+export type ConcatRunner = (job: JobRecord, ctx: RunContext) => Promise<JobResult>;
+
+/** Called once a job has reached Success or Failed (callbacks hang here). */
+export type FinishHook = (job: JobRecord) => Promise<void>;
+
+export interface MediaWorkerDeps {
+  connection: () => Redis;
+  keyPrefix: string;
+  jobs: JobStore;
+  queues: QueueStore;
+  mediaQueues: MediaQueues;
+  logger: Logger;
+  concurrency: number;
+  runConcat: ConcatRunner;
+  onFinished?: FinishHook;
+}
+
+export class MediaWorker {
+  private readonly workers: Worker<MediaTask>[] = [];
+  private readonly abort = new AbortController();
+  private closing = false;
+
+  constructor(private readonly deps: MediaWorkerDeps) {}
+
+  async start(): Promise<void> {
+    await this.deps.queues.ensureDefault();
+    for (const q of await this.deps.queues.all()) {
+      await this.recover(q.queueId);
+      const worker = new Worker<MediaTask>(mediaQueueName(q.queueId), (job) => this.process(job), {
+        connection: this.deps.connection(),
+        prefix: bullPrefix(this.deps.keyPrefix),
+        concurrency: this.deps.concurrency,
+        maxStalledCount: 1,
+        autorun: true,
+      });
+      worker.on('failed', (job, err) => void this.onBullFailed(job, err));
+      worker.on('error', (err) => this.deps.logger.error({ err, queueId: q.queueId }, 'worker error'));
+      this.workers.push(worker);
+    }
+    this.deps.logger.info({ queues: this.workers.length, concurrency: this.deps.concurrency }, 'worker started');
+  }
+
+  /** Re-enqueues Submitted jobs that BullMQ does not hold. */
+  private async recover(queueId: string): Promise<void> {
+    let after: string | undefined;
+    let requeued = 0;
+    for (;;) {
+      const ids = await this.deps.jobs.idsInQueue(queueId, 'Submitted', 500, after);
+      if (ids.length === 0) break;
+      for (const id of ids) {
+        if (await this.deps.mediaQueues.has(queueId, id)) continue;
+        const rec = await this.deps.jobs.get(id);
+        if (!rec) continue;
+        await this.deps.mediaQueues.enqueue(queueId, { kind: 'concat', jobId: id }, rec.request.operation.jobLevel);
+        requeued++;
+      }
+      after = ids[ids.length - 1];
+    }
+    if (requeued > 0) this.deps.logger.warn({ queueId, requeued }, 'requeued submitted jobs missing from the queue');
+  }
+
+  private async process(job: Job<MediaTask>): Promise<void> {
+    const { jobId } = job.data;
+    const log = this.deps.logger.child({ jobId });
+    const t = await this.deps.jobs.transition(jobId, ['Submitted', 'Running'], 'Running', { startMs: Date.now(), progress: 0 });
+    if (!t.ok) {
+      log.info({ state: t.previous || 'missing' }, 'job skipped: not runnable');
+      return;
+    }
+    if (t.previous === 'Running') log.warn('job runs again after its worker stopped');
+    const rec = await this.deps.jobs.get(jobId);
+    if (!rec) return;
+    log.info({ queueId: rec.queueId, jobLevel: rec.request.operation.jobLevel }, 'job started');
+
+    let lastProgress = -1;
+    const ctx: RunContext = {
+      log,
+      signal: this.abort.signal,
+      setProgress: (percent) => {
+        const p = Math.max(0, Math.min(99, Math.floor(percent)));
+        if (p <= lastProgress) return;
+        lastProgress = p;
+        void this.deps.jobs.updateIf(jobId, ['Running'], { progress: p }).catch((err) => log.warn({ err }, 'progress update failed'));
+      },
+    };
+
+    try {
+      const result = await this.deps.runConcat({ ...rec, state: 'Running' }, ctx);
+      await this.deps.jobs.transition(jobId, ['Running'], 'Success', { endMs: Date.now(), progress: 100, code: 'Success', message: '', result });
+      log.info('job succeeded');
+    } catch (err) {
+      if (this.closing) {
+        log.warn('worker stopping: the job stays Running and runs again after restart');
+        return;
+      }
+      const failure = jobFailureOf(err);
+      await this.deps.jobs.transition(jobId, ['Running'], 'Failed', { endMs: Date.now(), ...failure });
+      log.warn({ code: failure.code, msg: failure.message }, 'job failed');
+    }
+    await this.finished(jobId, log);
+  }
+
+  private async finished(jobId: string, log: Logger): Promise<void> {
+    if (!this.deps.onFinished) return;
+    const rec = await this.deps.jobs.get(jobId);
+    if (!rec) return;
+    await this.deps.onFinished(rec).catch((err) => log.error({ err }, 'finish hook failed'));
+  }
+
+  /** BullMQ gave up on a job without our processor finishing it (it stalled too often). */
+  private async onBullFailed(job: Job<MediaTask> | undefined, err: Error): Promise<void> {
+    if (!job || this.closing) return;
+    const jobId = job.data.jobId;
+    const t = await this.deps.jobs.transition(jobId, ['Submitted', 'Running'], 'Failed', {
+      endMs: Date.now(),
+      code: 'InternalError',
+      message: `the job was interrupted repeatedly and was stopped: ${err.message}`,
+    });
+    if (t.ok) await this.finished(jobId, this.deps.logger.child({ jobId }));
+  }
+
+  /** Stops taking jobs and aborts running ones; they stay Running and run again after restart. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.abort.abort();
+    await Promise.all(this.workers.map((w) => w.close(true)));
+    this.workers.length = 0;
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults on an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 8080,
+      redisUrl: undefined,
+      redisPort: 6379,
+      s3Endpoint: undefined,
+      s3Port: 4568,
+      s3ForcePathStyle: true,
+      s3AccessKeyId: 'S3RVER',
+      workerConcurrency: 2,
+      logLevel: 'info',
+      ciSecretId: undefined,
+    });
+    expect(c.dataDir).toMatch(/\/data$/);
+  });
+
+  it('reads every documented variable', () => {
+    const c = loadConfig({
+      PORT: '9000', DATA_DIR: '/srv/engine', REDIS_URL: 'redis://r:6379', S3_ENDPOINT: 'http://minio:9000', S3_REGION: 'ap-guangzhou',
+      S3_FORCE_PATH_STYLE: 'false', S3_ACCESS_KEY_ID: 'ak', S3_SECRET_ACCESS_KEY: 'sk', CI_SECRET_ID: 'id', CI_SECRET_KEY: 'key',
+      WORKER_CONCURRENCY: '4', LOG_LEVEL: 'debug',
+    });
+    expect(c).toMatchObject({
+      port: 9000, dataDir: '/srv/engine', redisUrl: 'redis://r:6379', s3Endpoint: 'http://minio:9000', s3Region: 'ap-guangzhou',
+      s3ForcePathStyle: false, s3AccessKeyId: 'ak', s3SecretAccessKey: 'sk', ciSecretId: 'id', ciSecretKey: 'key', workerConcurrency: 4, logLevel: 'debug',
+    });
+  });
+
+  it('lists every bad variable at once', () => {
+    let err: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', WORKER_CONCURRENCY: '0', LOG_LEVEL: 'loud', REDIS_URL: 'http://x', S3_FORCE_PATH_STYLE: 'maybe', CI_SECRET_ID: 'only-id' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'WORKER_CONCURRENCY', 'LOG_LEVEL', 'REDIS_URL', 'S3_FORCE_PATH_STYLE', 'CI_SECRET_ID']) {
+      expect(problems).toContain(name);
+    }
+    expect((err as ConfigError).problems).toHaveLength(6);
+  });
+
+  it('requires S3 credentials with an external S3 endpoint', () => {
+    expect(() => loadConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_ACCESS_KEY_ID/);
+  });
+});
