@@ -26,6 +26,10 @@ export interface Config {
   keyPrefix: string;
   /** Largest request body the API accepts, in bytes. */
   bodyLimitBytes: number;
+  /** First callback retry delay; each next one doubles (6 tries in all). */
+  callbackRetryBaseMs: number;
+  /** How long a callback receiver has to answer. */
+  callbackTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     keyPrefix,
     bodyLimitBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    callbackRetryBaseMs: int('CALLBACK_RETRY_BASE_MS', 10_000, 10, 3_600_000),
+    callbackTimeoutMs: int('CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -12,6 +12,9 @@ import { MediaQueues } from './queue/media-queues.js';
 import { createS3, pingS3 } from './storage/s3.js';
 import { MediaWorker } from './worker/media-worker.js';
 import { createConcatRunner } from './worker/concat-runner.js';
+import { CallbackQueue, startCallbackWorker } from './callbacks/delivery.js';
+import { callbackTargetOf } from './callbacks/task-finish.js';
+import type { JobRecord } from './domain/job.js';
 
 export interface Endpoints {
   redisUrl: string;
@@ -82,6 +85,15 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   const jobs = new JobStore(redis, config.keyPrefix);
   const queues = new QueueStore(redis, config.keyPrefix);
   const mediaQueues = new MediaQueues(redis, config.keyPrefix);
+  const callbackSettings = { retryBaseMs: config.callbackRetryBaseMs, timeoutMs: config.callbackTimeoutMs };
+  const callbacks = new CallbackQueue(redis, config.keyPrefix, callbackSettings);
+  const callbackWorker = startCallbackWorker({ connection: connection(), keyPrefix: config.keyPrefix, jobs, logger, settings: callbackSettings });
+  const onFinished = async (job: JobRecord): Promise<void> => {
+    const target = callbackTargetOf(job, await queues.get(job.queueId));
+    if (!target) return;
+    await jobs.update(job.jobId, { callback: { delivery: 'Pending', url: target.url, attempts: 0 } });
+    await callbacks.enqueue({ kind: 'TaskFinish', jobId: job.jobId, url: target.url, format: target.format });
+  };
   const worker = new MediaWorker({
     connection,
     keyPrefix: config.keyPrefix,
@@ -91,11 +103,14 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     logger,
     concurrency: config.workerConcurrency,
     runConcat: createConcatRunner(),
+    onFinished,
   });
   await worker.start();
   return {
     async close() {
       await worker.close();
+      await callbackWorker.close(true);
+      await callbacks.close();
       await mediaQueues.close();
       for (const c of connections) c.disconnect();
     },

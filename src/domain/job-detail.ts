@@ -39,6 +39,14 @@ export function jobToXml(job: JobRecord, opts: JobXmlOptions): Record<string, un
     Input: input,
     Operation: operation,
   });
+  if (opts.progress && job.callback.delivery !== 'None') {
+    // Engine extension (not in CI's JobsDetail): whether the TaskFinish callback reached its receiver.
+    detail.CallBackInfo = {
+      State: job.callback.delivery,
+      Attempts: String(job.callback.attempts),
+      LastError: job.callback.lastError ?? '',
+    };
+  }
   if (job.workflow) {
     detail.Workflow = {
       Name: job.workflow.name,

@@ -25,6 +25,9 @@ type Query = Record<string, string | string[] | undefined>;
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/jobs', async (req, reply) => {
     const request = parseConcatJobRequest(parseRequestXml(req.body as string | undefined));
+    if (request.callBackType === 'TDMQ') {
+      throw invalidArgument('Request.CallBackType', 'TDMQ delivery is not available in this engine; use Url with a CallBack address');
+    }
 
     const queueId = request.queueId ?? (await deps.queues.defaultQueueId());
     const queue = await deps.queues.get(queueId);
