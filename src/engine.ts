@@ -82,6 +82,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     return r;
   };
   const redis = connection();
+  const s3 = createS3(s3Settings(config, ep));
   const jobs = new JobStore(redis, config.keyPrefix);
   const queues = new QueueStore(redis, config.keyPrefix);
   const mediaQueues = new MediaQueues(redis, config.keyPrefix);
@@ -102,7 +103,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     mediaQueues,
     logger,
     concurrency: config.workerConcurrency,
-    runConcat: createConcatRunner(),
+    runConcat: createConcatRunner({ s3, s3Endpoint: ep.s3Endpoint, dataDir: config.dataDir }),
     onFinished,
   });
   await worker.start();
@@ -112,6 +113,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
       await callbackWorker.close(true);
       await callbacks.close();
       await mediaQueues.close();
+      s3.destroy();
       for (const c of connections) c.disconnect();
     },
   };

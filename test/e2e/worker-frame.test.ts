@@ -21,7 +21,7 @@ afterEach(async () => {
 function job(level: number, tag: string): string {
   return `<Request><Tag>Concat</Tag><Operation><ConcatTemplate><ConcatFragment><Url>${tag}.mp4</Url></ConcatFragment>
 <Container><Format>mp4</Format></Container></ConcatTemplate>
-<Output><Region>${REGION}</Region><Bucket>${BUCKET}</Bucket><Object>out.\${ext}</Object></Output><JobLevel>${level}</JobLevel></Operation></Request>`;
+<Output><Region>${REGION}</Region><Bucket>nobucket-1250000000</Bucket><Object>out.\${ext}</Object></Output><JobLevel>${level}</JobLevel></Operation></Request>`;
 }
 
 async function waitForTerminal(store: JobStore, ids: string[], timeoutMs = 20_000): Promise<JobRecord[]> {
@@ -61,12 +61,12 @@ describe('worker frame', () => {
     expect(started).toEqual(['b2', 'd2', 'c1', 'a0', 'e0']);
     expect(byName.cancelled).toMatchObject({ state: 'Cancel', startMs: undefined });
 
-    // Until the media pipeline is wired, a job ends Failed with a Code that says so, with real times.
+    // The output bucket does not exist in this test: each job ends Failed with a Code that says so, with real times.
     for (const name of ['a0', 'b2']) {
       const r = byName[name] as JobRecord;
       expect(r.state).toBe('Failed');
-      expect(r.code).toBe('NotImplemented');
-      expect(r.message).toMatch(/no media pipeline/);
+      expect(r.code).toBe('ResourceNotFound');
+      expect(r.message).toMatch(/Output.Bucket: bucket nobucket-1250000000 does not exist/);
       expect(r.startMs).toBeGreaterThanOrEqual(r.creationMs);
       expect(r.endMs).toBeGreaterThanOrEqual(r.startMs as number);
     }

@@ -1,6 +1,8 @@
 // Starts the engine's API and worker in-process against the test run's Redis and S3, with a key
 // prefix of their own so test files can run side by side.
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { testEndpoints } from './endpoints.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startApi, startWorker, type Endpoints, type Running, type RunningApi } from '../../src/engine.js';
@@ -26,6 +28,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     S3_ACCESS_KEY_ID: 'S3RVER',
     S3_SECRET_ACCESS_KEY: 'S3RVER',
     WORKER_CONCURRENCY: '1',
+    DATA_DIR: path.join(tmpdir(), 'ci-engine-test-data'),
     ...env,
   });
 }

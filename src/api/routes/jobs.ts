@@ -2,6 +2,7 @@
 // (GET /jobs?…) and cancel (PUT /jobs/<id>?cancel).
 import type { FastifyInstance } from 'fastify';
 import { parseConcatJobRequest } from '../../domain/concat-request.js';
+import type { ConcatJobRequest } from '../../domain/concat-types.js';
 import { isId, newId } from '../../domain/ids.js';
 import { JOB_STATES, type JobDoc, type JobRecord, type JobState } from '../../domain/job.js';
 import { parseCiTime } from '../../domain/time.js';
@@ -25,9 +26,7 @@ type Query = Record<string, string | string[] | undefined>;
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.post('/jobs', async (req, reply) => {
     const request = parseConcatJobRequest(parseRequestXml(req.body as string | undefined));
-    if (request.callBackType === 'TDMQ') {
-      throw invalidArgument('Request.CallBackType', 'TDMQ delivery is not available in this engine; use Url with a CallBack address');
-    }
+    refuseUnsupported(request);
 
     const queueId = request.queueId ?? (await deps.queues.defaultQueueId());
     const queue = await deps.queues.get(queueId);
@@ -138,6 +137,23 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     req.log.info({ jobId }, 'job cancelled');
     return reply.code(200).send('');
   });
+}
+
+/**
+ * Valid requests this engine cannot carry out yet are refused at submit, never accepted and then run
+ * without the feature: a user must not get an output that silently lacks what was asked for.
+ */
+function refuseUnsupported(request: ConcatJobRequest): void {
+  if (request.callBackType === 'TDMQ') {
+    throw invalidArgument('Request.CallBackType', 'TDMQ delivery is not available in this engine; use Url with a CallBack address');
+  }
+  const op = request.operation;
+  if (op.watermarks.length > 0) throw invalidArgument('Request.Operation.Watermark', 'watermarks are not available in this engine yet');
+  if (op.watermarkTemplateIds.length > 0) throw invalidArgument('Request.Operation.WatermarkTemplateId', 'watermarks are not available in this engine yet');
+  const mode = op.concatTemplate?.sceneChangeInfo?.mode;
+  if (mode !== undefined && mode !== 'Default') {
+    throw invalidArgument('Request.Operation.ConcatTemplate.SceneChangeInfo.Mode', `transition ${mode} is not available in this engine yet; use Default (a hard cut)`);
+  }
 }
 
 function single(q: Query, name: string): string | undefined {

@@ -1,0 +1,291 @@
+// The one module that starts ffmpeg and ffprobe. It owns the process side of a media job: the exact
+// command line, progress from `-progress` output, the time limit, cancellation (SIGTERM, then SIGKILL),
+// the error message taken from stderr, and the concat list file of a stream copy. fluent-ffmpeg is used
+// here and nowhere else; none of its types leave this file.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import ffmpeg from 'fluent-ffmpeg';
+import { buildConcatArgs, buildConcatListFile } from './args.js';
+import { MediaProcessError } from './errors.js';
+import { jobTimeoutMs, progressPercent, type ConcatPlan } from './plan.js';
+import type { FfprobeJson } from './probe.js';
+
+export type MediaLog = (event: string, data: object) => void;
+
+export interface RunFfmpegOptions {
+  /** Planned output duration; progress is out_time against it. */
+  expectedDurationSec: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Whole percent, 0..100, never decreasing. */
+  onProgress?: (percent: number) => void;
+  log?: MediaLog;
+}
+
+/** Grace period between SIGTERM (ffmpeg stops and finalises) and SIGKILL. */
+const KILL_GRACE_MS = 5_000;
+const PROBE_TIMEOUT_MS = 30_000;
+
+// fluent-ffmpeg 2.1.3 internals we rely on (the package is pinned). Why not its public run():
+// - run() rebuilds the command line from its own model: it prepends `-y`, re-splits any option string
+//   holding exactly one space (a path like "my clip.mp4") unless given as separate arguments, and
+//   cannot express options that sit between inputs in an arbitrary order;
+// - before spawning it checks "capabilities" by reading the first `-f` of the output options as the
+//   output format, so `-f concat -i list.txt` is refused with "Output format concat is not available";
+// - its ffprobe() parses the default text writer into its own shape, losing ffprobe's JSON (strings
+//   such as "10.000000" become numbers, side data is flattened).
+// _spawnFfmpeg is the layer run() itself uses: it finds the binary (FFMPEG_PATH, setFfmpegPath, PATH)
+// and spawns it with the argv it is given, untouched, handing back line rings for stdout and stderr.
+// _getFfprobePath finds ffprobe the same way; we spawn it ourselves for its JSON.
+interface LineRing {
+  callback(cb: (line: string) => void): void;
+  get(): string;
+}
+
+interface FluentInternals {
+  _spawnFfmpeg(
+    args: string[],
+    options: { captureStdout: boolean; stdoutLines: number; windowsHide: boolean },
+    processCB: (proc: ChildProcess, stdoutRing: LineRing, stderrRing: LineRing) => void,
+    endCB: (err: Error | null, stdoutRing?: LineRing, stderrRing?: LineRing) => void,
+  ): void;
+  _getFfprobePath(cb: (err: Error | null, path?: string) => void): void;
+}
+
+function fluent(): FluentInternals {
+  const command = ffmpeg() as unknown as Partial<FluentInternals>;
+  if (typeof command._spawnFfmpeg !== 'function' || typeof command._getFfprobePath !== 'function') {
+    throw new MediaProcessError('InternalError', 'unsupported fluent-ffmpeg version: _spawnFfmpeg/_getFfprobePath missing');
+  }
+  return command as FluentInternals;
+}
+
+// ---------------------------------------------------------------------------------------------- stderr
+
+// Lines ffmpeg prints as a consequence of an earlier, more specific error.
+const GENERIC_ERRORS = [
+  /^Conversion failed!?$/,
+  /^Invalid argument$/,
+  /^Error initializing (complex filters|filters|output stream)/,
+  /^Error opening (output files?|filters)/,
+  /^Error while (filtering|processing the decoded data)/,
+  /^Exiting normally/,
+];
+
+const LEVEL_LINE = /^(?:\[([^\]@]+?) @ 0x[0-9a-f]+\] )?\[(error|fatal|panic)\] (.*)$/;
+
+/**
+ * The line that says why ffmpeg failed, from stderr written with `-loglevel level+…`: the last error
+ * line that is not a generic consequence ("Conversion failed!"), prefixed with the component that
+ * reported it; else the last generic error; else the last non-empty line.
+ */
+export function ffmpegErrorLine(stderr: string): string | undefined {
+  const errors: string[] = [];
+  for (const raw of stderr.split(/\r\n|\r|\n/)) {
+    const m = LEVEL_LINE.exec(raw.trim());
+    if (m) errors.push(m[1] ? `${m[1].trim()}: ${m[3]!.trim()}` : m[3]!.trim());
+  }
+  const specific = errors.filter((e) => !GENERIC_ERRORS.some((g) => g.test(e.replace(/^[^:]+: /, '')) || g.test(e)));
+  const pick = specific[specific.length - 1] ?? errors[errors.length - 1];
+  if (pick) return pick;
+  const lines = stderr.split(/\r\n|\r|\n/).map((l) => l.trim()).filter((l) => l !== '' && !/^\w+=/.test(l));
+  return lines[lines.length - 1];
+}
+
+/** Seconds of output written, from one `-progress` line; undefined for other lines. */
+export function outTimeOf(line: string): number | undefined {
+  const us = /^out_time_(?:us|ms)=(\d+)$/.exec(line);
+  if (us) return Number(us[1]) / 1e6;
+  const hms = /^out_time=(\d+):(\d+):(\d+(?:\.\d+)?)$/.exec(line);
+  if (hms) return Number(hms[1]) * 3600 + Number(hms[2]) * 60 + Number(hms[3]);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------- ffmpeg
+
+function sameArgv(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Run ffmpeg with exactly `args` (no leading 'ffmpeg'). Resolves when it exits 0. */
+export function runFfmpeg(args: string[], opts: RunFfmpegOptions): Promise<void> {
+  const { signal, log, onProgress } = opts;
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new MediaProcessError('Canceled', 'the job was canceled before ffmpeg started'));
+      return;
+    }
+    let proc: ChildProcess | undefined;
+    let stopReason: 'timeout' | 'abort' | 'argv' | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+    let lastPercent = -1;
+    const startedAt = Date.now();
+
+    const report = (percent: number): void => {
+      if (percent > lastPercent) {
+        lastPercent = percent;
+        onProgress?.(percent);
+      }
+    };
+
+    const stop = (why: 'timeout' | 'abort' | 'argv'): void => {
+      if (stopReason) return;
+      stopReason = why;
+      if (!proc) return; // processCB kills it as soon as it exists
+      proc.kill('SIGTERM');
+      killTimer = setTimeout(() => proc?.kill('SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+
+    const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
+    const onAbort = (): void => stop('abort');
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const finish = (err: MediaProcessError | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      signal?.removeEventListener('abort', onAbort);
+      const ms = Date.now() - startedAt;
+      if (err) {
+        log?.('ffmpeg.failed', { code: err.code, message: err.message, ms });
+        reject(err);
+      } else {
+        report(100);
+        log?.('ffmpeg.done', { ms });
+        resolve();
+      }
+    };
+
+    let internals: FluentInternals;
+    try {
+      internals = fluent();
+    } catch (err) {
+      finish(err as MediaProcessError);
+      return;
+    }
+
+    internals._spawnFfmpeg(
+      [...args],
+      { captureStdout: true, stdoutLines: 100, windowsHide: true },
+      (child, stdoutRing) => {
+        proc = child;
+        // What was really started: the resolved binary and argv as node spawned them.
+        const [binary, ...argv] = child.spawnargs;
+        log?.('ffmpeg.start', { binary, args: argv, pid: child.pid, expectedDurationSec: opts.expectedDurationSec, timeoutMs: opts.timeoutMs });
+        if (!sameArgv(argv, args)) {
+          log?.('ffmpeg.argv-mismatch', { expected: args, actual: argv });
+          stopReason = undefined;
+          stop('argv');
+        } else if (stopReason) {
+          const why = stopReason;
+          stopReason = undefined;
+          stop(why);
+        }
+        stdoutRing.callback((line) => {
+          const sec = outTimeOf(line.trim());
+          if (sec !== undefined) report(progressPercent(sec, opts.expectedDurationSec));
+        });
+      },
+      (err, _stdoutRing, stderrRing) => {
+        if (stopReason === 'timeout') {
+          finish(new MediaProcessError('JobTimeout', `ffmpeg did not finish within ${opts.timeoutMs / 1000} s and was stopped`));
+        } else if (stopReason === 'abort') {
+          finish(new MediaProcessError('Canceled', 'the job was canceled; ffmpeg was stopped'));
+        } else if (stopReason === 'argv') {
+          finish(new MediaProcessError('InternalError', 'ffmpeg was not started with the planned arguments'));
+        } else if (err) {
+          const line = stderrRing ? ffmpegErrorLine(stderrRing.get()) : undefined;
+          log?.('ffmpeg.stderr', { tail: stderrRing?.get().split('\n').filter((l) => l.trim() !== '').slice(-20) ?? [] });
+          finish(new MediaProcessError('InternalError', line ?? err.message));
+        } else {
+          finish(undefined);
+        }
+      },
+    );
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- ffprobe
+
+function ffprobePath(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    fluent()._getFfprobePath((err, found) => {
+      if (err || !found) reject(new MediaProcessError('InternalError', `cannot find ffprobe: ${err?.message ?? 'not on PATH'}`));
+      else resolve(found);
+    });
+  });
+}
+
+/** ffprobe's JSON for a local file. A file that is not audio/video rejects with ResourceNotSupported. */
+export async function probeFile(file: string): Promise<FfprobeJson> {
+  const binary = await ffprobePath();
+  const name = path.basename(file);
+  const args = ['-v', 'error', '-protocol_whitelist', 'file', '-print_format', 'json', '-show_format', '-show_streams', '-i', file.startsWith('-') ? `./${file}` : file];
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    let out = '';
+    let errText = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new MediaProcessError('InternalError', `cannot run ffprobe: ${e.message}`));
+    });
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ code: exitCode, stdout: out, stderr: errText });
+    });
+  });
+  const reason = stderr.trim().split('\n').pop()?.replace(`${file}: `, '') ?? '';
+  if (code !== 0) {
+    if (/No such file or directory/.test(stderr)) throw new MediaProcessError('InternalError', `"${name}" does not exist on the worker`);
+    throw new MediaProcessError('ResourceNotSupported', `"${name}" is not a media file ffprobe can read${reason ? `: ${reason}` : ''}`);
+  }
+  let json: FfprobeJson;
+  try {
+    json = JSON.parse(stdout) as FfprobeJson;
+  } catch {
+    throw new MediaProcessError('ResourceNotSupported', `"${name}": ffprobe gave no readable description`);
+  }
+  const media = (json.streams ?? []).some((s) => s.codec_type === 'video' || s.codec_type === 'audio');
+  if (!media) throw new MediaProcessError('ResourceNotSupported', `"${name}" has no audio or video stream`);
+  return json;
+}
+
+// ---------------------------------------------------------------------------------------------- verbs
+
+export interface ConcatRunOptions {
+  /** Defaults to jobTimeoutMs(plan). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (percent: number) => void;
+  log?: MediaLog;
+}
+
+/** Produce plan.outputPath from the plan's local fragments. */
+export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Promise<void> {
+  opts.log?.('concat.plan', plan);
+  await mkdir(path.dirname(plan.outputPath), { recursive: true });
+  if (plan.kind === 'copy') {
+    await mkdir(plan.workDir, { recursive: true });
+    // Absolute: the demuxer resolves relative entries against the list file's directory.
+    await writeFile(plan.listFilePath, buildConcatListFile(plan.segments.map((s) => path.resolve(s.path))));
+  }
+  try {
+    await runFfmpeg(buildConcatArgs(plan), {
+      expectedDurationSec: plan.durationSec,
+      timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  } finally {
+    if (plan.kind === 'copy') await rm(plan.listFilePath, { force: true });
+  }
+}

@@ -1,0 +1,532 @@
+// probe -> plan: every decision of a Concat job (trims, output size/fps/audio format, per-fragment
+// normalisation, generated silence or black, encoders, muxer, background-audio mix, stream copy or not,
+// the expected duration) made once, from probe data and the template, as a plain loggable value.
+// Pure: no I/O. args.ts turns a plan into ffmpeg arguments; ffmpeg.ts runs them.
+import path from 'node:path';
+import type {
+  AudioCodec,
+  AudioMix,
+  AudioParams,
+  ConcatTemplate,
+  ContainerFormat,
+  H264Profile,
+  VideoParams,
+} from '../domain/concat-types.js';
+import { MediaPlanError } from './errors.js';
+import { layoutForChannels, type MediaProbe } from './probe.js';
+
+export interface PlanSource {
+  path: string;
+  /** How messages name the fragment, e.g. its object key. */
+  label: string;
+  probe: MediaProbe;
+  startTime?: number;
+  endTime?: number;
+}
+
+export interface PlanBgmSource {
+  path: string;
+  label: string;
+  probe: MediaProbe;
+}
+
+export interface PlanConcatInput {
+  /** In final order. */
+  sources: PlanSource[];
+  template: ConcatTemplate;
+  /** The resolved AudioMix / AudioMixArray files, in the same order as the mix items. */
+  bgm: PlanBgmSource[];
+  outputPath: string;
+  /** Where helper files (the concat list) go; defaults to the output's directory. */
+  workDir?: string;
+}
+
+export type Muxer = 'mp4' | 'flv' | 'mpegts' | 'hls' | 'mp3' | 'adts';
+
+export interface ContainerPlan {
+  format: ContainerFormat;
+  muxer: Muxer;
+  /** mp4: move the index to the front so players can start before the whole file is read. */
+  faststart: boolean;
+  /** hls: segments next to the playlist, named `<base>-00000.ts`, referenced by relative names. */
+  hls?: { segmentSec: number; segmentPattern: string };
+}
+
+export interface Trim {
+  startSec: number;
+  durationSec: number;
+}
+
+export interface EncodeSegment {
+  path: string;
+  label: string;
+  /** Input trim; absent when the whole clip is used. */
+  trim?: Trim;
+  /** Length this fragment takes in the output. */
+  durationSec: number;
+  /** 'black' when the output has video but the fragment has none. */
+  video: 'source' | 'black' | 'none';
+  /** 'silence' when the output carries the fragments' audio but this one has none. */
+  audio: 'source' | 'silence' | 'none';
+  // What normalisation changes for this fragment (the filters always run: they are no-ops when nothing
+  // differs, and they guarantee the concat filter gets identical formats); logged to explain slow jobs.
+  scale: boolean;
+  pad: boolean;
+  changeFps: boolean;
+  resample: boolean;
+}
+
+export type RateControl = { mode: 'crf'; crf: number } | { mode: 'bitrate'; kbps: number };
+
+export interface VideoOutputPlan {
+  encoder: 'libx264';
+  profile: H264Profile;
+  rate: RateControl;
+  width: number;
+  height: number;
+  fps: number;
+  /** fps as ffmpeg should read it: "25", "30000/1001". */
+  frameRate: string;
+  pixFmt: 'yuv420p';
+  /** Clockwise degrees applied to every fragment's picture, [0, 360); 0 = none. */
+  rotate: number;
+  /** Force a keyframe this often (hls: so segments can be cut at hls_time). */
+  keyframeEverySec?: number;
+}
+
+export interface AudioOutputPlan {
+  codec: AudioCodec;
+  encoder: 'aac' | 'libmp3lame';
+  sampleRate: number;
+  channels: number;
+  channelLayout: string;
+  bitrateKbps?: number;
+}
+
+export interface BgmTrackPlan {
+  path: string;
+  label: string;
+  durationSec: number;
+  /** Loop the file without end (`-stream_loop -1`); the mix is cut at the output duration. */
+  loop: boolean;
+}
+
+export interface BgmPlan {
+  /** Played one after the other from the output start. */
+  tracks: BgmTrackPlan[];
+  /** The background track replaces the fragments' audio instead of being mixed under it. */
+  replace: boolean;
+  /** Overlap of track 1's end and track 2's start. */
+  crossfadeSec?: number;
+  fadeInSec?: number;
+  fadeOut?: { startSec: number; durationSec: number };
+}
+
+interface PlanBase {
+  outputPath: string;
+  workDir: string;
+  /** Expected output duration: drives progress and the time limit. */
+  durationSec: number;
+  container: ContainerPlan;
+}
+
+export interface EncodePlan extends PlanBase {
+  kind: 'encode';
+  segments: EncodeSegment[];
+  video?: VideoOutputPlan;
+  audio?: AudioOutputPlan;
+  bgm?: BgmPlan;
+}
+
+export interface CopyPlan extends PlanBase {
+  kind: 'copy';
+  segments: Array<{ path: string; label: string; durationSec: number }>;
+  /** The concat demuxer list ffmpeg.ts writes before running. */
+  listFilePath: string;
+  video: boolean;
+  audio: boolean;
+}
+
+export type ConcatPlan = EncodePlan | CopyPlan;
+
+const MUXERS: Record<ContainerFormat, Muxer> = { mp4: 'mp4', flv: 'flv', ts: 'mpegts', hls: 'hls', mp3: 'mp3', aac: 'adts' };
+const AUDIO_ONLY: ReadonlySet<ContainerFormat> = new Set(['mp3', 'aac']);
+const HLS_SEGMENT_SEC = 10;
+const DEFAULT_CRF = 25;
+const DEFAULT_FPS = 25;
+
+// Rates the encoders accept, highest first.
+const SAMPLE_RATES: Record<AudioCodec, readonly number[]> = {
+  aac: [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350],
+  mp3: [48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000],
+};
+const MAX_CHANNELS: Record<AudioCodec, number> = { aac: 8, mp3: 2 };
+const MAX_BITRATE_KBPS: Record<AudioCodec, number> = { aac: 1000, mp3: 320 };
+
+function invalid(message: string): MediaPlanError {
+  return new MediaPlanError('InvalidArgument', message);
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/** Seconds for messages: at most 3 decimals, no trailing zeros. */
+function secs(x: number): string {
+  return String(Math.round(x * 1000) / 1000);
+}
+
+function evenRound(x: number): number {
+  return Math.max(2, 2 * Math.round(x / 2));
+}
+
+function evenFloor(x: number): number {
+  return Math.max(2, 2 * Math.floor(x / 2));
+}
+
+/** The frame rate as ffmpeg should read it; NTSC rates stay exact rationals. */
+export function frameRateOf(fps: number): string {
+  const whole = Math.round(fps);
+  if (Math.abs(fps - whole) < 0.0005) return String(whole);
+  const ntsc = Math.round(fps * 1.001);
+  if (Math.abs(fps - ntsc / 1.001) < 0.0005) return `${ntsc * 1000}/1001`;
+  return String(Math.round(fps * 1000) / 1000);
+}
+
+function normalizeDegrees(deg: number | undefined): number {
+  return (((Math.round(deg ?? 0)) % 360) + 360) % 360;
+}
+
+function rotated(size: { width: number; height: number }, rotate: number): { width: number; height: number } {
+  return rotate === 90 || rotate === 270 ? { width: size.height, height: size.width } : size;
+}
+
+// ---------------------------------------------------------------------------------------------- copy
+
+export type StreamCopyCheck = { ok: true } | { ok: false; message: string };
+
+function sameFps(a: number, b: number): boolean {
+  return Math.abs(a - b) < 0.01;
+}
+
+function fpsText(fps: number): string {
+  return String(Math.round(fps * 1000) / 1000);
+}
+
+/** What differs between two fragments' streams that the concat demuxer cannot join without re-encoding. */
+function copyDifference(probe: MediaProbe, ref: MediaProbe): { what: string; ref: string } | undefined {
+  const v = probe.video;
+  const rv = ref.video;
+  if (!v !== !rv) return v ? { what: 'a video stream', ref: 'none' } : { what: 'no video stream', ref: 'one' };
+  if (v && rv) {
+    if (v.codec !== rv.codec) return { what: `video codec ${v.codec}`, ref: rv.codec };
+    if (v.width !== rv.width || v.height !== rv.height) return { what: `video ${v.width}x${v.height}`, ref: `${rv.width}x${rv.height}` };
+    if (v.rotation !== rv.rotation) return { what: `video rotation ${v.rotation}`, ref: String(rv.rotation) };
+    if (v.pixFmt !== rv.pixFmt) return { what: `pixel format ${v.pixFmt}`, ref: rv.pixFmt };
+    if (v.profile !== rv.profile) return { what: `video profile ${v.profile || 'unknown'}`, ref: rv.profile || 'unknown' };
+    if (!sameFps(v.fps, rv.fps)) return { what: `${fpsText(v.fps)} fps`, ref: fpsText(rv.fps) };
+  }
+  const a = probe.audio;
+  const ra = ref.audio;
+  if (!a !== !ra) return a ? { what: 'an audio stream', ref: 'none' } : { what: 'no audio stream', ref: 'one' };
+  if (a && ra) {
+    if (a.codec !== ra.codec) return { what: `audio codec ${a.codec}`, ref: ra.codec };
+    if (a.sampleRate !== ra.sampleRate) return { what: `audio at ${a.sampleRate} Hz`, ref: String(ra.sampleRate) };
+    if (a.channels !== ra.channels) return { what: `${a.channels} audio channel(s)`, ref: String(ra.channels) };
+  }
+  return undefined;
+}
+
+/** Whether the fragments can be joined by the concat demuxer with `-c copy`; if not, the first difference. */
+export function checkStreamCopy(sources: ReadonlyArray<{ label: string; probe: MediaProbe }>): StreamCopyCheck {
+  const [first, ...rest] = sources;
+  if (!first) return { ok: true };
+  for (const s of rest) {
+    const diff = copyDifference(s.probe, first.probe);
+    if (diff) {
+      return {
+        ok: false,
+        message: `cannot stream-copy: "${s.label}" has ${diff.what} but "${first.label}" has ${diff.ref}; set DirectConcat to false to re-encode`,
+      };
+    }
+  }
+  return { ok: true };
+}
+
+function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: string): CopyPlan {
+  const { sources, template } = input;
+  const check = checkStreamCopy(sources);
+  if (!check.ok) throw invalid(check.message);
+  if (template.audioMix || template.audioMixArray.length > 0) {
+    throw invalid('cannot stream-copy: AudioMix needs the audio re-encoded; set DirectConcat to false to mix background audio');
+  }
+  const first = sources[0]!.probe;
+  const format = template.container.format;
+  const audioOnly = AUDIO_ONLY.has(format);
+  if (audioOnly) {
+    const want: AudioCodec = format === 'mp3' ? 'mp3' : 'aac';
+    if (first.audio?.codec !== want) {
+      const has = first.audio ? `${first.audio.codec} audio` : 'no audio';
+      throw invalid(`cannot stream-copy: "${sources[0]!.label}" has ${has} but Container ${format} needs ${want}; set DirectConcat to false to re-encode`);
+    }
+  }
+  const base = path.basename(input.outputPath).replace(/\.[^.]*$/, '');
+  return {
+    kind: 'copy',
+    outputPath: input.outputPath,
+    workDir,
+    durationSec: round6(sources.reduce((sum, s) => sum + s.probe.durationSec, 0)),
+    container,
+    segments: sources.map((s) => ({ path: s.path, label: s.label, durationSec: s.probe.durationSec })),
+    listFilePath: path.join(workDir, `${base}.concat.txt`),
+    video: !!first.video && !audioOnly,
+    audio: !!first.audio,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- encode
+
+function planTrim(s: PlanSource): { trim?: Trim; durationSec: number } {
+  const full = s.probe.durationSec;
+  const start = s.startTime ?? 0;
+  if (start < 0) throw invalid(`fragment "${s.label}": StartTime ${secs(start)} must not be negative`);
+  if (start >= full) {
+    throw invalid(`fragment "${s.label}": StartTime ${secs(start)} s is at or after the end of the clip (real duration ${secs(full)} s)`);
+  }
+  // An EndTime past the end means "to the end": probe durations and the caller's idea of them differ by
+  // a frame or two often enough that refusing would be unhelpful.
+  const end = Math.min(s.endTime ?? full, full);
+  if (end <= start) {
+    throw invalid(`fragment "${s.label}": EndTime ${secs(end)} s is not after StartTime ${secs(start)} s`);
+  }
+  const durationSec = round6(end - start);
+  if (start === 0 && end === full) return { durationSec };
+  return { trim: { startSec: round6(start), durationSec }, durationSec };
+}
+
+function planVideo(template: ConcatTemplate, sources: PlanSource[]): VideoOutputPlan {
+  const params: VideoParams | undefined = template.video;
+  const firstVideo = sources.find((s) => s.probe.video)!.probe.video!;
+  const rotate = normalizeDegrees(params?.rotate);
+  const base = rotated(firstVideo, rotate);
+  let width: number;
+  let height: number;
+  if (params?.width && params.height) {
+    width = evenRound(params.width);
+    height = evenRound(params.height);
+  } else if (params?.width) {
+    width = evenRound(params.width);
+    height = evenRound((params.width * base.height) / base.width);
+  } else if (params?.height) {
+    height = evenRound(params.height);
+    width = evenRound((params.height * base.width) / base.height);
+  } else {
+    // Rounded down so an odd source is never upscaled by a pixel.
+    width = evenFloor(base.width);
+    height = evenFloor(base.height);
+  }
+  const fps = params?.fps ?? (firstVideo.fps > 0 ? firstVideo.fps : DEFAULT_FPS);
+  // Crf wins over Bitrate; no Bitrate (or 'auto') means CRF 25, as CI documents.
+  const rate: RateControl =
+    params?.crf !== undefined
+      ? { mode: 'crf', crf: params.crf }
+      : typeof params?.bitrate === 'number'
+        ? { mode: 'bitrate', kbps: params.bitrate }
+        : { mode: 'crf', crf: DEFAULT_CRF };
+  return {
+    encoder: 'libx264',
+    profile: params?.profile ?? 'high',
+    rate,
+    width,
+    height,
+    fps,
+    frameRate: frameRateOf(fps),
+    pixFmt: 'yuv420p',
+    rotate,
+    ...(template.container.format === 'hls' ? { keyframeEverySec: HLS_SEGMENT_SEC } : {}),
+  };
+}
+
+function pickSampleRate(codec: AudioCodec, requested: number | undefined, sourceRate: number): number {
+  const rates = SAMPLE_RATES[codec];
+  if (requested !== undefined) {
+    if (!rates.includes(requested)) throw invalid(`Audio Samplerate ${requested} is not supported by ${codec}`);
+    return requested;
+  }
+  if (rates.includes(sourceRate)) return sourceRate;
+  // The closest rate not above the source's (no pointless upsampling), else the lowest there is.
+  return rates.find((r) => r <= sourceRate) ?? rates[rates.length - 1]!;
+}
+
+function planAudio(template: ConcatTemplate, reference: MediaProbe['audio']): AudioOutputPlan {
+  const params: AudioParams | undefined = template.audio;
+  const format = template.container.format;
+  const containerCodec: AudioCodec | undefined = format === 'mp3' ? 'mp3' : format === 'aac' ? 'aac' : undefined;
+  if (containerCodec && params && params.codec !== containerCodec) {
+    throw invalid(`Container ${format} needs Audio Codec ${containerCodec}, got ${params.codec}`);
+  }
+  const sourceCodec = reference?.codec === 'aac' || reference?.codec === 'mp3' ? reference.codec : undefined;
+  const codec: AudioCodec = containerCodec ?? params?.codec ?? sourceCodec ?? 'aac';
+  const sampleRate = pickSampleRate(codec, params?.samplerate, reference?.sampleRate ?? 44100);
+  let channels: number;
+  if (params?.channels !== undefined) {
+    if (params.channels > MAX_CHANNELS[codec]) throw invalid(`Audio Channels ${params.channels} is not supported by ${codec}`);
+    channels = params.channels;
+  } else {
+    channels = Math.min(Math.max(reference?.channels ?? 2, 1), MAX_CHANNELS[codec]);
+  }
+  // A source bitrate means something for another aac/mp3 encoding only (a PCM source's 1411 kbps does not).
+  const sourceKbps = sourceCodec && reference?.bitrateKbps ? Math.round(reference.bitrateKbps) : undefined;
+  const bitrateKbps = params?.bitrate ?? (sourceKbps !== undefined ? Math.min(sourceKbps, MAX_BITRATE_KBPS[codec]) : undefined);
+  return {
+    codec,
+    encoder: codec === 'mp3' ? 'libmp3lame' : 'aac',
+    sampleRate,
+    channels,
+    channelLayout: layoutForChannels(channels),
+    ...(bitrateKbps !== undefined ? { bitrateKbps } : {}),
+  };
+}
+
+/**
+ * Background audio. One item: it starts with the output and either loops to the end (Repeat) or plays
+ * once and leaves silence (Once). Two AudioMixArray items: CI does not say how they combine, so we play
+ * them one after the other: item 1 once, then item 2; item 2's MixMode decides what follows it (Repeat
+ * loops it to the end, Once leaves silence). Item 1 always plays once, or item 2 would never be heard.
+ * EnableBgmFade on either item crossfades the switch over BgmFadeTime (the longer one if both set it).
+ * Replace on any item replaces the fragments' audio. The start fade-in comes from item 1's EffectConfig,
+ * the end fade-out from the last item's; the fade-out ends where the background ends: the output end, or
+ * earlier when the last item plays once and runs out before it.
+ */
+function planBgm(items: AudioMix[], files: PlanBgmSource[], outputSec: number): BgmPlan {
+  if (files.length !== items.length) {
+    throw invalid(`expected ${items.length} background audio file(s) for AudioMix, got ${files.length}`);
+  }
+  const tracks: BgmTrackPlan[] = files.map((f, i) => {
+    if (!f.probe.audio) throw new MediaPlanError('ResourceNotSupported', `background audio "${f.label}" has no audio stream`);
+    if (!(f.probe.durationSec > 0)) throw new MediaPlanError('ResourceNotSupported', `background audio "${f.label}" has no known duration`);
+    const isLast = i === files.length - 1;
+    return { path: f.path, label: f.label, durationSec: f.probe.durationSec, loop: isLast && items[i]!.mixMode === 'Repeat' };
+  });
+  const plan: BgmPlan = { tracks, replace: items.some((m) => m.replace) };
+
+  if (tracks.length === 2) {
+    const fades = items.map((m) => m.effectConfig).filter((e) => e?.enableBgmFade && (e.bgmFadeTime ?? 0) > 0);
+    if (fades.length > 0) {
+      const wanted = Math.max(...fades.map((e) => e!.bgmFadeTime!));
+      const limit = Math.min(tracks[0]!.durationSec, tracks[1]!.loop ? Infinity : tracks[1]!.durationSec);
+      plan.crossfadeSec = round6(Math.min(wanted, limit));
+    }
+  }
+
+  const first = items[0]?.effectConfig;
+  if (first?.enableStartFadein && (first.startFadeinTime ?? 0) > 0) {
+    plan.fadeInSec = round6(Math.min(first.startFadeinTime!, outputSec));
+  }
+  const last = items[items.length - 1]?.effectConfig;
+  if (last?.enableEndFadeout && (last.endFadeoutTime ?? 0) > 0) {
+    const lastTrack = tracks[tracks.length - 1]!;
+    const playedSec = tracks.reduce((sum, t) => sum + t.durationSec, 0) - (plan.crossfadeSec ?? 0);
+    const endSec = lastTrack.loop ? outputSec : Math.min(outputSec, playedSec);
+    const durationSec = Math.min(last.endFadeoutTime!, endSec);
+    plan.fadeOut = { startSec: round6(endSec - durationSec), durationSec: round6(durationSec) };
+  }
+  return plan;
+}
+
+function containerPlan(format: ContainerFormat, outputPath: string): ContainerPlan {
+  const plan: ContainerPlan = { format, muxer: MUXERS[format], faststart: format === 'mp4' };
+  if (format === 'hls') {
+    const dir = path.dirname(outputPath);
+    // '%' is the muxer's pattern character; a literal one in the name must be doubled.
+    const base = path.basename(outputPath).replace(/\.[^.]*$/, '').replaceAll('%', '%%');
+    plan.hls = { segmentSec: HLS_SEGMENT_SEC, segmentPattern: path.join(dir, `${base}-%05d.ts`) };
+  }
+  return plan;
+}
+
+function checkSources(sources: PlanSource[]): void {
+  if (sources.length === 0) throw invalid('no fragments to concatenate');
+  for (const s of sources) {
+    if (!s.probe.video && !s.probe.audio) {
+      throw new MediaPlanError('ResourceNotSupported', `fragment "${s.label}" has no audio or video stream`);
+    }
+    if (!(s.probe.durationSec > 0)) {
+      throw new MediaPlanError('ResourceNotSupported', `fragment "${s.label}" has no known duration`);
+    }
+  }
+}
+
+export function planConcat(input: PlanConcatInput): ConcatPlan {
+  const { sources, template } = input;
+  checkSources(sources);
+  const format = template.container.format;
+  const container = containerPlan(format, input.outputPath);
+  const workDir = input.workDir ?? path.dirname(input.outputPath);
+  if (template.directConcat) return planCopy(input, container, workDir);
+
+  const hasVideo = !template.video?.remove && !AUDIO_ONLY.has(format) && sources.some((s) => s.probe.video);
+  const audioWanted = !template.audio?.remove;
+  const mixItems = template.audioMix ? [template.audioMix] : template.audioMixArray;
+  const useBgm = audioWanted && mixItems.length > 0;
+  const sourceAudio = sources.find((s) => s.probe.audio)?.probe.audio;
+  // Fragments without any audio and no background audio: the output follows them and has none.
+  const hasAudio = audioWanted && (!!sourceAudio || useBgm);
+  if (!hasVideo && !hasAudio) throw invalid('the output would have neither a video nor an audio stream');
+
+  const video = hasVideo ? planVideo(template, sources) : undefined;
+  const audio = hasAudio ? planAudio(template, sourceAudio ?? input.bgm[0]?.probe.audio) : undefined;
+
+  const trims = sources.map(planTrim);
+  const durationSec = round6(trims.reduce((sum, t) => sum + t.durationSec, 0));
+  const bgm = useBgm ? planBgm(mixItems, input.bgm, durationSec) : undefined;
+  const fragmentAudio = !!audio && !bgm?.replace;
+
+  const segments: EncodeSegment[] = sources.map((s, i) => {
+    const v = s.probe.video;
+    const a = s.probe.audio;
+    const seg: EncodeSegment = {
+      path: s.path,
+      label: s.label,
+      durationSec: trims[i]!.durationSec,
+      video: !video ? 'none' : v ? 'source' : 'black',
+      audio: !fragmentAudio ? 'none' : a ? 'source' : 'silence',
+      scale: false,
+      pad: false,
+      changeFps: false,
+      resample: false,
+    };
+    const trim = trims[i]!.trim;
+    if (trim) seg.trim = trim;
+    if (video && v) {
+      const shown = rotated(v, video.rotate);
+      seg.scale = shown.width !== video.width || shown.height !== video.height;
+      seg.pad = shown.width * video.height !== shown.height * video.width;
+      seg.changeFps = !sameFps(v.fps, video.fps);
+    }
+    if (audio && a && seg.audio === 'source') {
+      seg.resample = a.sampleRate !== audio.sampleRate || a.channels !== audio.channels;
+    }
+    return seg;
+  });
+
+  const plan: EncodePlan = { kind: 'encode', outputPath: input.outputPath, workDir, durationSec, container, segments };
+  if (video) plan.video = video;
+  if (audio) plan.audio = audio;
+  if (bgm) plan.bgm = bgm;
+  return plan;
+}
+
+// ---------------------------------------------------------------------------------------------- limits
+
+/** Time limit for a job: 60 s to start up plus 30x the output duration (a slow 2-core box encodes 1080p
+ * H.264 at a few times real time; 30x leaves room for a busy machine without letting a stuck job live). */
+export function jobTimeoutMs(plan: Pick<ConcatPlan, 'durationSec'>): number {
+  return Math.round(60_000 + 30 * plan.durationSec * 1000);
+}
+
+/** Whole percent of the planned duration written so far, 0..100. */
+export function progressPercent(outTimeSec: number, plannedDurationSec: number): number {
+  if (!(plannedDurationSec > 0) || !Number.isFinite(outTimeSec)) return 0;
+  return Math.min(100, Math.max(0, Math.floor((outTimeSec / plannedDurationSec) * 100)));
+}

@@ -1,0 +1,80 @@
+// Tiny real media for tests: lavfi-generated clips (testsrc2 picture, sine tone) and ffprobe JSON of a
+// file. The frozen fixtures in test/fixtures/probe were made the same way (1280x720 etc., libx264
+// veryfast crf 30) and then `ffprobe -v error -print_format json -show_format -show_streams <file>`.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { FfprobeJson } from '../../src/media/probe.js';
+
+const run = promisify(execFile);
+
+export interface ClipSpec {
+  /** Default true. */
+  video?: boolean;
+  width?: number;
+  height?: number;
+  fps?: number;
+  durationSec: number;
+  audio: boolean;
+  /** ffmpeg encoder name, default aac (libmp3lame for .mp3 files). */
+  audioCodec?: string;
+  /** ffmpeg encoder name, default libx264. */
+  videoCodec?: string;
+  /** Muxer name (-f), default from the extension. */
+  format?: string;
+  sampleRate?: number;
+  channels?: number;
+  /** Tone frequency; 0 writes digital silence. Default 440. */
+  frequency?: number;
+}
+
+export async function makeClip(file: string, spec: ClipSpec): Promise<string> {
+  const d = String(spec.durationSec);
+  const withVideo = spec.video ?? true;
+  const args = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'];
+  if (withVideo) {
+    args.push('-f', 'lavfi', '-i', `testsrc2=size=${spec.width ?? 160}x${spec.height ?? 90}:rate=${spec.fps ?? 25}:duration=${d}`);
+  }
+  if (spec.audio) {
+    const rate = spec.sampleRate ?? 48000;
+    const source = spec.frequency === 0
+      ? `anullsrc=r=${rate}:cl=${(spec.channels ?? 1) === 1 ? 'mono' : 'stereo'}:d=${d}`
+      : `sine=frequency=${spec.frequency ?? 440}:sample_rate=${rate}:duration=${d}`;
+    args.push('-f', 'lavfi', '-i', source);
+  }
+  if (withVideo) args.push('-c:v', spec.videoCodec ?? 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
+  if (spec.audio) {
+    const codec = spec.audioCodec ?? (file.endsWith('.mp3') ? 'libmp3lame' : 'aac');
+    args.push('-c:a', codec, '-ac', String(spec.channels ?? 1));
+  }
+  if (spec.format) args.push('-f', spec.format);
+  args.push(file);
+  await run('ffmpeg', args);
+  return file;
+}
+
+export async function ffprobeJson(file: string): Promise<FfprobeJson> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]);
+  return JSON.parse(stdout) as FfprobeJson;
+}
+
+/** Peak level of a file's audio in dBFS (-91 for digital silence). */
+export async function maxVolumeDb(file: string): Promise<number> {
+  const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-i', file, '-map', '0:a:0', '-af', 'volumedetect', '-f', 'null', '-']);
+  const m = /max_volume: (-?[\d.]+|-inf) dB/.exec(stderr);
+  if (!m) throw new Error(`no volumedetect result for ${file}`);
+  return m[1] === '-inf' ? -Infinity : Number(m[1]);
+}
+
+export type ProbeFixture =
+  | 'landscape-1280x720-30fps-aac'
+  | 'portrait-720x1280-25fps-aac'
+  | 'video-640x360-30fps-noaudio'
+  | 'odd-641x360-24fps-yuv444p'
+  | 'music-44100-stereo-mp3'
+  | 'rotated-1280x720-rot90-aac';
+
+/** A frozen ffprobe output from test/fixtures/probe. */
+export function loadProbeFixture(name: ProbeFixture): FfprobeJson {
+  return JSON.parse(readFileSync(new URL(`../fixtures/probe/${name}.json`, import.meta.url), 'utf8')) as FfprobeJson;
+}
