@@ -20,9 +20,10 @@ ENV NODE_ENV=production \
     PORT=8080 \
     DATA_DIR=/app/data
 
-# ffmpeg/ffprobe for the worker; fonts-noto-cjk so Text watermarks can render CJK glyphs.
+# ffmpeg/ffprobe for the worker; fonts for Text watermarks (src/media/fonts.ts): fonts-noto-cjk for
+# Chinese and the fallback, fonts-liberation for the Arial/Helvetica-like Latin faces.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg fonts-noto-cjk \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg fonts-noto-cjk fonts-liberation \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

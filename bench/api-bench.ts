@@ -91,17 +91,15 @@ export async function runApiBench(): Promise<{ ratio: number; engineP99: number 
   };
   const flush = new Redis(redis.url);
   try {
-    // Warm-up, then alternate so both see the same machine conditions.
-    await load(servers.baseline.port, 1000);
-    await load(servers.engine.port, 1000);
+    // Alternate so both see the same machine conditions. Each round starts from an empty Redis; the
+    // engine is restarted so its default queue exists again, then warmed up like the baseline.
     for (let round = 0; round < ROUNDS; round++) {
+      await flush.flushdb();
+      servers.engine.child.kill();
+      servers.engine = await startServer('engine', env);
+      await load(servers.engine.port, 1500);
+      await load(servers.baseline.port, 1500);
       for (const mode of ['baseline', 'engine'] as const) {
-        await flush.flushdb();
-        if (mode === 'engine') {
-          // the engine's default queue record lives in Redis: let the API recreate it after the flush
-          servers.engine.child.kill();
-          servers.engine = await startServer('engine', env);
-        }
         const r = await load(servers[mode].port, ROUND_MS);
         const t = totals[mode];
         t.requests += r.requests;

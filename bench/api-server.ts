@@ -31,3 +31,4 @@ if (mode === 'engine') {
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.send?.({ port: (app.server.address() as { port: number }).port });
 }
+process.on('SIGINT', () => process.exit(0));

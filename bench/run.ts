@@ -1,6 +1,8 @@
-// `npm run bench`: every benchmark section, each reporting ratios measured in one run.
+// `npm run bench [api|media]`: every benchmark section (or one), each reporting ratios measured in one run.
 import { runApiBench } from './api-bench.js';
+import { runMediaBench } from './media-bench.js';
 
 const only = process.argv[2];
 if (!only || only === 'api') await runApiBench();
+if (!only || only === 'media') await runMediaBench();
 process.exit(0);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure what the engine needs is on this machine: Debian's ffmpeg/ffprobe and redis-server, and
-# the npm dependencies. Installs them with apt-get when running as root; otherwise says what to run.
+# Makes sure what the engine needs is on this machine: Debian's ffmpeg/ffprobe and redis-server, the
+# fonts Text watermarks are drawn with (src/media/fonts.ts), and the npm dependencies. Installs them
+# with apt-get when running as root; otherwise says what to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,9 @@ missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# Font files, not fc-list: drawtext opens them by path and fontconfig may be absent.
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
+[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || missing+=(fonts-liberation)
 # shellcheck disable=SC2207
 missing=($(printf '%s\n' "${missing[@]+"${missing[@]}"}" | sort -u))
 

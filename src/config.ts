@@ -1,6 +1,8 @@
 // The environment, parsed once into one typed, validated object. A bad value stops the start with a
 // message that lists every bad variable, not just the first.
 import path from 'node:path';
+import { indexCredentials, loadCredentialsFile, type ApiCredential } from './api/auth/credentials.js';
+import type { RequestLimits } from './api/limits.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -30,6 +32,24 @@ export interface Config {
   callbackRetryBaseMs: number;
   /** How long a callback receiver has to answer. */
   callbackTimeoutMs: number;
+  /** Every key pair the API accepts: CI_SECRET_ID/CI_SECRET_KEY, then CI_CREDENTIALS_FILE's. Empty = no checks. */
+  credentials: ApiCredential[];
+  /** Tolerance around a signature's q-sign-time window. */
+  clockSkewSeconds: number;
+  /** Request body shape limits (MAX_XML_DEPTH, MAX_XML_ELEMENTS, MAX_FRAGMENTS, MAX_STRING_LENGTH). */
+  requestLimits: RequestLimits;
+  /** Hosts outside the storage that fragment/Input/AudioSource URLs may name (FETCH_ALLOWED_HOSTS). */
+  fetchAllowedHosts: string[];
+  /** Refuse private and loopback callback receivers too (link-local/metadata ones always are). */
+  callbackBlockPrivate: boolean;
+  /** HMAC-SHA256 key that signs callbacks; undefined = unsigned. */
+  callbackSigningKey?: string;
+  /** Job resource limits; 0 = none. */
+  maxJobInputBytes: number;
+  maxOutputDurationSec: number;
+  jobTimeoutSec: number;
+  /** Free bytes the job directory's disk must have before a job fetches anything. */
+  minFreeDiskBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +119,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (s3Endpoint !== undefined && s3AccessKeyId === undefined) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: required when S3_ENDPOINT is set');
   }
+  const credentials: ApiCredential[] = ciSecretId !== undefined && ciSecretKey !== undefined ? [{ secretId: ciSecretId, secretKey: ciSecretKey }] : [];
+  const credentialsFile = str('CI_CREDENTIALS_FILE');
+  if (credentialsFile !== undefined) {
+    const loaded = loadCredentialsFile(credentialsFile);
+    problems.push(...loaded.problems);
+    credentials.push(...loaded.credentials);
+    if (loaded.problems.length === 0 && loaded.credentials.length === 0) problems.push(`CI_CREDENTIALS_FILE=${JSON.stringify(credentialsFile)}: lists no key`);
+  }
+  problems.push(...indexCredentials(credentials).problems.map((p) => `CI_SECRET_ID / CI_CREDENTIALS_FILE: ${p}`));
+  const fetchAllowedHosts = (str('FETCH_ALLOWED_HOSTS') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  for (const h of fetchAllowedHosts) {
+    if (!/^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/.test(h)) {
+      problems.push(`FETCH_ALLOWED_HOSTS: ${JSON.stringify(h)} must be host, host:port or *.domain`);
+    }
+  }
+  const callbackSigningKey = str('CALLBACK_SIGNING_KEY');
+  if (callbackSigningKey !== undefined && callbackSigningKey.length < 16) {
+    problems.push('CALLBACK_SIGNING_KEY: must be at least 16 characters');
+  }
   const keyPrefix = str('REDIS_KEY_PREFIX') ?? 'ci';
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(keyPrefix)) {
     problems.push(`REDIS_KEY_PREFIX=${JSON.stringify(keyPrefix)}: 1 to 32 letters, digits, _ or -`);
@@ -124,6 +163,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     callbackRetryBaseMs: int('CALLBACK_RETRY_BASE_MS', 10_000, 10, 3_600_000),
     callbackTimeoutMs: int('CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000),
+    credentials,
+    clockSkewSeconds: int('CI_CLOCK_SKEW_SECONDS', 300, 0, 3600),
+    requestLimits: {
+      maxDepth: int('MAX_XML_DEPTH', 20, 4, 1000),
+      maxElements: int('MAX_XML_ELEMENTS', 5000, 10, 1_000_000),
+      maxFragments: int('MAX_FRAGMENTS', 100, 1, 10_000),
+      maxStringLength: int('MAX_STRING_LENGTH', 4096, 256, 1_048_576),
+    },
+    fetchAllowedHosts,
+    callbackBlockPrivate: bool('CALLBACK_BLOCK_PRIVATE', false),
+    callbackSigningKey,
+    maxJobInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+    maxOutputDurationSec: int('MAX_OUTPUT_DURATION_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),
+    jobTimeoutSec: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),
+    minFreeDiskBytes: int('MIN_FREE_DISK_BYTES', 512 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -8,6 +8,8 @@ import { healthCheck } from './api/routes/health.js';
 import { createRedis, type Redis } from './store/redis.js';
 import { JobStore } from './store/job-store.js';
 import { QueueStore } from './store/queue-store.js';
+import { TemplateStore } from './store/template-store.js';
+import { WorkflowStore } from './store/workflow-store.js';
 import { MediaQueues } from './queue/media-queues.js';
 import { createS3, pingS3 } from './storage/s3.js';
 import { MediaWorker } from './worker/media-worker.js';
@@ -46,17 +48,28 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   const jobs = new JobStore(redis, config.keyPrefix);
   const queues = new QueueStore(redis, config.keyPrefix);
   const mediaQueues = new MediaQueues(redis, config.keyPrefix);
+  const templates = new TemplateStore(redis, config.keyPrefix);
+  const workflows = new WorkflowStore(redis, config.keyPrefix);
   const s3 = createS3(s3Settings(config, ep));
   await queues.ensureDefault();
-  if (config.ciSecretId === undefined) {
-    logger.warn('CI_SECRET_ID/CI_SECRET_KEY are not set: the API accepts requests without checking signatures. Use this mode for local work only.');
+  if (config.credentials.length === 0) {
+    logger.warn('NO API CREDENTIALS: neither CI_SECRET_ID/CI_SECRET_KEY nor CI_CREDENTIALS_FILE is set, so the API accepts every request without checking signatures. Use this mode for local work only.');
+  } else {
+    logger.info({ keys: config.credentials.map((c) => c.secretId), clockSkewSeconds: config.clockSkewSeconds }, 'request signatures required');
   }
   const app = buildApp({
     logger,
     jobs,
     queues,
+    templates,
+    workflows,
     mediaQueues,
     bodyLimitBytes: config.bodyLimitBytes,
+    security: {
+      auth: { credentials: config.credentials, clockSkewSec: config.clockSkewSeconds },
+      limits: config.requestLimits,
+      callbackPolicy: { blockPrivate: config.callbackBlockPrivate },
+    },
     health: healthCheck({ redis: () => redis.ping(), s3: () => pingS3(s3) }),
   });
   const address = await app.listen({ port: config.port, host: config.host });
@@ -86,7 +99,12 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   const jobs = new JobStore(redis, config.keyPrefix);
   const queues = new QueueStore(redis, config.keyPrefix);
   const mediaQueues = new MediaQueues(redis, config.keyPrefix);
-  const callbackSettings = { retryBaseMs: config.callbackRetryBaseMs, timeoutMs: config.callbackTimeoutMs };
+  const callbackSettings = {
+    retryBaseMs: config.callbackRetryBaseMs,
+    timeoutMs: config.callbackTimeoutMs,
+    policy: { blockPrivate: config.callbackBlockPrivate },
+    signingKey: config.callbackSigningKey,
+  };
   const callbacks = new CallbackQueue(redis, config.keyPrefix, callbackSettings);
   const callbackWorker = startCallbackWorker({ connection: connection(), keyPrefix: config.keyPrefix, jobs, logger, settings: callbackSettings });
   const onFinished = async (job: JobRecord): Promise<void> => {
@@ -103,7 +121,18 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     mediaQueues,
     logger,
     concurrency: config.workerConcurrency,
-    runConcat: createConcatRunner({ s3, s3Endpoint: ep.s3Endpoint, dataDir: config.dataDir }),
+    runConcat: createConcatRunner({
+      s3,
+      s3Endpoint: ep.s3Endpoint,
+      dataDir: config.dataDir,
+      fetchAllowedHosts: config.fetchAllowedHosts,
+      limits: {
+        maxInputBytes: config.maxJobInputBytes,
+        maxOutputDurationSec: config.maxOutputDurationSec,
+        timeoutSec: config.jobTimeoutSec,
+        minFreeDiskBytes: config.minFreeDiskBytes,
+      },
+    }),
     onFinished,
   });
   await worker.start();

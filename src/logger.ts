@@ -14,6 +14,13 @@ export const REDACT_PATHS = [
   's3SecretAccessKey',
   'ciSecretKey',
   'secretAccessKey',
+  'config.credentials[*].secretKey',
+  'config.credentials[*].sessionToken',
+  'credentials[*].secretKey',
+  'credentials[*].sessionToken',
+  'config.callbackSigningKey',
+  'callbackSigningKey',
+  'signingKey',
 ];
 
 export function createLogger(level: LogLevel, service: string): Logger {

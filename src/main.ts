@@ -48,7 +48,7 @@ try {
       `  API endpoint:  http://127.0.0.1:${apiPort}  (send Host: <BucketName-APPID>.ci.<Region>.myqcloud.com)`,
       `  S3 endpoint:   ${s3Endpoint}  (path-style)`,
       `  S3 key pair:   ${config.s3AccessKeyId} / ${config.s3SecretAccessKey === EMBEDDED_S3_KEY ? EMBEDDED_S3_KEY : '(your S3_SECRET_ACCESS_KEY)'}`,
-      `  API keys:      ${config.ciSecretId !== undefined ? `${config.ciSecretId} / (CI_SECRET_KEY)` : 'none set: signatures are not checked (local use only)'}`,
+      `  API keys:      ${config.credentials.length > 0 ? `${config.credentials.map((c) => c.secretId).join(', ')} (signatures required)` : 'NONE SET: signatures are not checked (local use only)'}`,
       `  Data:          ${config.dataDir}`,
       'Press Ctrl-C to stop.',
       '',

@@ -1,6 +1,7 @@
 // The fastify app: CI's wire conventions in one place (request ids, XML bodies, the Host's bucket,
 // CI error bodies), then one route module per resource.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
 import { newRequestId } from '../domain/ids.js';
 import { ValidationError } from '../domain/validation-error.js';
@@ -10,7 +11,16 @@ import type { MediaQueues } from '../queue/media-queues.js';
 import { CiError } from './errors.js';
 import { parseCiHost, type CiHost } from './host.js';
 import { buildXml } from './xml.js';
+import { registerAuth, type AuthSettings } from './auth/authenticate.js';
+import { checkRequestLimits, type RequestLimits } from './limits.js';
+import type { AddressPolicy } from '../callbacks/address-policy.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerTemplateRoutes } from './routes/templates.js';
+import { registerWorkflowRoutes } from './routes/workflows.js';
+import type { WorkflowStore } from '../store/workflow-store.js';
+import { registerQueueRoutes } from './routes/queues.js';
+import { CallbackTargetChecker } from './callback-target.js';
+import type { TemplateStore } from '../store/template-store.js';
 import { registerHealthRoutes, type HealthCheck } from './routes/health.js';
 
 export interface ApiDeps {
@@ -18,8 +28,18 @@ export interface ApiDeps {
   jobs: JobStore;
   queues: QueueStore;
   mediaQueues: MediaQueues;
+  templates: TemplateStore;
+  workflows: WorkflowStore;
   health: HealthCheck;
   bodyLimitBytes: number;
+  security: ApiSecurity;
+}
+
+/** Request signatures, body shape limits, and which callback receivers a job may name. */
+export interface ApiSecurity {
+  auth: AuthSettings;
+  limits: RequestLimits;
+  callbackPolicy: AddressPolicy;
 }
 
 declare module 'fastify' {
@@ -36,16 +56,30 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes,
     genReqId: () => newRequestId(),
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: true,
-    maxParamLength: 4096,
+    // Requests are logged once, on response, by the hook below.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 4096 },
+    clientErrorHandler: sendClientError,
+    // Paths the router cannot take (bad percent-encoding, an over-long id) get CI error bodies too.
+    frameworkErrors: (err, req, reply) => {
+      reply.header('x-ci-request-id', req.id);
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 4096 characters' : `the request path is not valid: ${err.message}`;
+      return sendError(req, reply, new CiError('InvalidArgument', message));
+    },
   });
 
-  // Every body is read as text: CI clients send XML with assorted (or no) content types.
+  // Every body is read as text: CI clients send XML with assorted (or no) content types. Its shape
+  // limits are checked here, once for every route, before any XML parsing.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      checkRequestLimits(body as string, deps.security.limits);
+      done(null, body);
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
 
   app.decorateRequest('ci', null as unknown as CiHost);
 
@@ -63,6 +97,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     req.ci = host;
   });
 
+  registerAuth(app, deps.security.auth, HOSTLESS);
+
   app.addHook('onResponse', async (req, reply) => {
     req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
@@ -75,6 +111,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   registerHealthRoutes(app, deps.health);
   registerJobRoutes(app, deps);
+  registerTemplateRoutes(app, deps.templates);
+  registerWorkflowRoutes(app, deps.workflows);
+  const targets = new CallbackTargetChecker(deps.security.callbackPolicy);
+  registerQueueRoutes(app, { ...deps, checkCallbackUrl: (url, field) => targets.check(url, field) });
   return app;
 }
 
@@ -88,6 +128,23 @@ function sendError(req: FastifyRequest, reply: FastifyReply, err: CiError): Fast
     .header('x-ci-trace-id', req.id)
     .type('application/xml')
     .send(buildXml('Error', { Code: err.code, Message: err.message, RequestId: req.id }));
+}
+
+/**
+ * Requests Node's HTTP parser refuses (bad framing, oversized headers, a timeout) never reach a route;
+ * they still get a CI error body, then the connection is closed.
+ */
+function sendClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const why = err.code === 'HPE_HEADER_OVERFLOW' ? 'its headers are too large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'it did not arrive in time' : 'it is not valid HTTP/1.1';
+    const id = newRequestId();
+    const body = buildXml('Error', { Code: 'InvalidArgument', Message: `the request was refused: ${why} (${err.code ?? 'parse error'})`, RequestId: id });
+    socket.write(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-ci-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 function toCiError(err: unknown, req: FastifyRequest): CiError {

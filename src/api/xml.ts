@@ -1,17 +1,9 @@
-// The XML codec at the API boundary: CI bodies in (scalars as strings, known repeated elements as
-// arrays), CI bodies out (arrays as repeated elements, empty strings as self-closing elements).
+// The XML codec at the API boundary: CI bodies in (scalars as strings; an element that appears more
+// than once becomes an array, and readers accept one element or several alike), CI bodies out (arrays
+// as repeated elements, empty strings as self-closing elements).
 // No DTDs: a CI request never carries one, so a DOCTYPE is refused before parsing (no entity expansion).
-import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CiError } from './errors.js';
-
-/** Element names that may repeat anywhere in a request body and so always parse as arrays. */
-const REPEATED = new Set([
-  'ConcatFragment',
-  'AudioMixArray',
-  'Watermark',
-  'WatermarkTemplateId',
-  'CosHeaders',
-]);
 
 const parser = new XMLParser({
   ignoreAttributes: true,
@@ -22,14 +14,6 @@ const parser = new XMLParser({
   ignorePiTags: true,
   processEntities: true,
   htmlEntities: false,
-  isArray: (name) => REPEATED.has(name),
-});
-
-const builder = new XMLBuilder({
-  ignoreAttributes: true,
-  format: false,
-  suppressEmptyNode: true,
-  processEntities: true,
 });
 
 export type XmlTree = Record<string, unknown>;
@@ -70,5 +54,36 @@ export function parseRequestXml(body: string | Buffer | undefined | null): XmlTr
 
 /** Builds `<?xml…?><Response>…</Response>` (or another root) from a PascalCase tree. */
 export function buildXml(root: string, tree: unknown): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${builder.build({ [root]: tree }) as string}`;
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
+  writeElement(out, root, tree);
+  return out.join('');
+}
+
+// A small serializer for the trees this engine builds (objects, arrays, strings, numbers): on the
+// submit path it costs a fraction of a general-purpose builder.
+function writeElement(out: string[], name: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) writeElement(out, name, item);
+    return;
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) {
+      out.push(`<${name}/>`);
+      return;
+    }
+    out.push(`<${name}>`);
+    for (const [k, v] of entries) writeElement(out, k, v);
+    out.push(`</${name}>`);
+    return;
+  }
+  const text = String(value);
+  out.push(text === '' ? `<${name}/>` : `<${name}>${escapeXml(text)}</${name}>`);
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+function escapeXml(text: string): string {
+  return /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string) : text;
 }

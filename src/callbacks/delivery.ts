@@ -2,6 +2,8 @@
 // Any 2xx counts as delivered; anything else (or no answer within the timeout) is retried with
 // exponential backoff: 6 tries, by default 10 s, 20 s, 40 s, 80 s and 160 s apart (about 5 minutes).
 // The job record keeps the delivery state: Pending, Delivered or Failed, the tries and the last error.
+// Every try goes through safePost: a receiver address the policy refuses is a failed try (lastError
+// says why), never a request.
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
@@ -9,6 +11,8 @@ import type { CallBackFormat } from '../domain/concat-types.js';
 import type { JobStore } from '../store/job-store.js';
 import { bullPrefix } from '../queue/media-queues.js';
 import { taskFinishBody } from './task-finish.js';
+import { AddressRefused, type AddressPolicy } from './address-policy.js';
+import { safePost } from './safe-post.js';
 
 export type CallbackTask = { kind: 'TaskFinish'; jobId: string; url: string; format: CallBackFormat };
 
@@ -19,6 +23,10 @@ export interface CallbackSettings {
   /** First retry delay; each next one doubles. */
   retryBaseMs: number;
   timeoutMs: number;
+  /** Which receiver addresses are refused (checked again at every try: DNS can change). */
+  policy: AddressPolicy;
+  /** CALLBACK_SIGNING_KEY: sign each POST (see safe-post.ts). */
+  signingKey?: string;
 }
 
 export class CallbackQueue {
@@ -65,18 +73,17 @@ export function startCallbackWorker(deps: {
       const { contentType, body } = taskFinishBody(job, format);
       let problem: string | undefined;
       try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': contentType, 'user-agent': 'ci-concat-engine-callback' },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(deps.settings.timeoutMs),
+        const status = await safePost(url, body, {
+          contentType,
+          timeoutMs: deps.settings.timeoutMs,
+          policy: deps.settings.policy,
+          userAgent: 'ci-concat-engine-callback',
+          signingKey: deps.settings.signingKey,
         });
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status < 200 || res.status >= 300) problem = `the receiver answered HTTP ${res.status}`;
+        if (status < 200 || status >= 300) problem = `the receiver answered HTTP ${status}`;
       } catch (err) {
-        const e = err as Error & { cause?: { code?: string } };
-        problem = e.name === 'TimeoutError' ? `no answer within ${deps.settings.timeoutMs} ms` : `${e.cause?.code ?? e.message}`;
+        const e = err as Error & { code?: string };
+        problem = e instanceof AddressRefused ? `refused: ${e.message}` : e.name === 'TimeoutError' ? e.message : (e.code ?? e.message);
       }
       if (problem === undefined) {
         await deps.jobs.update(jobId, { callback: { delivery: 'Delivered', url, attempts: attempt, deliveredMs: Date.now() } });

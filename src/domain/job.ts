@@ -1,5 +1,5 @@
 // The job record: what the engine knows about one job, from submit to its end.
-import type { ConcatJobRequest, ConcatTemplate } from './concat-types.js';
+import type { ConcatJobRequest, ConcatTemplate, Watermark } from './concat-types.js';
 
 export const JOB_STATES = ['Submitted', 'Running', 'Success', 'Failed', 'Pause', 'Cancel'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -32,8 +32,13 @@ export interface JobDoc {
   queueId: string;
   creationMs: number;
   request: ConcatJobRequest;
-  /** The concat template as it was at submit (inline or from TemplateId): a later template edit never changes the job. */
-  concatTemplate?: ConcatTemplate;
+  /**
+   * The concat template of a job submitted with TemplateId, as it was at submit: a later template edit
+   * never changes the job. Inline parameters stay in request.operation.concatTemplate.
+   */
+  templateSnapshot?: ConcatTemplate;
+  /** The watermarks of the job's WatermarkTemplateIds, as they were at submit. */
+  watermarkSnapshot?: Watermark[];
   templateName?: string;
   workflow?: WorkflowRef;
 }
@@ -59,4 +64,14 @@ export interface JobRecord extends JobDoc {
 /** JobLevel 2 runs before 1 before 0. BullMQ runs lower numbers first, and a job without a priority before all. */
 export function priorityOf(jobLevel: number): number {
   return 3 - jobLevel;
+}
+
+/** The concat parameters a job runs with: the template snapshot, else the inline ConcatTemplate. */
+export function concatTemplateOf(job: JobDoc): ConcatTemplate | undefined {
+  return job.templateSnapshot ?? job.request.operation.concatTemplate;
+}
+
+/** Every watermark a job draws: the inline ones, then those of its watermark templates. */
+export function watermarksOf(job: JobDoc): Watermark[] {
+  return [...job.request.operation.watermarks, ...(job.watermarkSnapshot ?? [])];
 }

@@ -1,7 +1,20 @@
 // plan -> ffmpeg argv: the argument list and filtergraph of a Concat job, and the concat demuxer list of
 // a stream copy. Pure. User strings (paths) only ever travel as whole argv elements or quoted list-file
-// entries; the filtergraph holds nothing but numbers, fixed filter names and our own pad labels.
-import type { AudioOutputPlan, ConcatPlan, ContainerPlan, CopyPlan, EncodePlan, EncodeSegment, VideoOutputPlan, BgmPlan } from './plan.js';
+// entries; the filtergraph holds nothing but numbers, fixed filter names, our own pad labels and file
+// paths the engine made (font table, job work dir), escaped. A watermark's Text is never in it: drawtext
+// reads it from a file (textfile=, expansion=none).
+import type {
+  AudioOutputPlan,
+  BgmPlan,
+  ConcatPlan,
+  ContainerPlan,
+  CopyPlan,
+  EncodePlan,
+  EncodeSegment,
+  TransitionPlan,
+  VideoOutputPlan,
+} from './plan.js';
+import type { WatermarkPlan, WatermarkPosition } from './watermarks.js';
 
 /** Every run starts like this: no banner, never read stdin, overwrite, and level-tagged warnings/errors on
  * stderr so ffmpeg.ts can tell the real error line from the noise. */
@@ -17,6 +30,17 @@ const LOCAL_ONLY: readonly string[] = ['-protocol_whitelist', 'file'];
 export function n(x: number): string {
   if (Math.abs(x) < 5e-7) return '0';
   return String(Number(x.toFixed(6)));
+}
+
+/**
+ * A file path as a filter option value. Paths of only [A-Za-z0-9_./-] pass as they are (the engine's
+ * own paths normally are); anything else gets both levels of ffmpeg's filtergraph escaping: quoted for
+ * the option parser (a ' closes, is escaped, reopens), then \ ' [ ] , ; escaped for the graph parser.
+ */
+export function filterPath(p: string): string {
+  if (/^[A-Za-z0-9_./-]+$/.test(p)) return p;
+  const quoted = `'${p.replaceAll("'", "'\\''")}'`;
+  return quoted.replace(/[\\'[\],;]/g, (c) => `\\${c}`);
 }
 
 /** A path starting with '-' would be read as an option. */
@@ -39,7 +63,7 @@ function rotateAfter(deg: number): string[] {
 }
 
 /** Fit a fragment's picture into the output frame (letterbox/pillarbox), square pixels, output fps and format. */
-export function videoNormalizeFilter(input: number, label: string, v: VideoOutputPlan): string {
+export function videoNormalizeFilter(input: number, label: string, v: VideoOutputPlan, extra: string[] = []): string {
   const { width: w, height: h } = v;
   const chain = [
     ...rotateBefore(v.rotate),
@@ -49,13 +73,14 @@ export function videoNormalizeFilter(input: number, label: string, v: VideoOutpu
     `fps=${v.frameRate}`,
     `format=${v.pixFmt}`,
     ...rotateAfter(v.rotate),
+    ...extra,
   ];
   return `[${input}:v:0]${chain.join(',')}[${label}]`;
 }
 
 /** Black frames for a fragment without a picture. */
-export function blackFilter(label: string, durationSec: number, v: VideoOutputPlan): string {
-  return `color=c=black:s=${v.width}x${v.height}:r=${v.frameRate}:d=${n(durationSec)},format=${v.pixFmt},setsar=1[${label}]`;
+export function blackFilter(label: string, durationSec: number, v: VideoOutputPlan, extra: string[] = []): string {
+  return `${[`color=c=black:s=${v.width}x${v.height}:r=${v.frameRate}:d=${n(durationSec)}`, `format=${v.pixFmt}`, 'setsar=1', ...extra].join(',')}[${label}]`;
 }
 
 function aformat(a: AudioOutputPlan): string {
@@ -68,8 +93,8 @@ export function audioNormalizeFilter(input: number, label: string, a: AudioOutpu
 }
 
 /** Silence for a fragment without sound, so the audio stays in step with the pictures. */
-export function silenceFilter(label: string, durationSec: number, a: AudioOutputPlan): string {
-  return `anullsrc=r=${a.sampleRate}:cl=${a.channelLayout}:d=${n(durationSec)},${aformat(a)}[${label}]`;
+export function silenceFilter(label: string, durationSec: number, a: AudioOutputPlan, extra: string[] = []): string {
+  return `${[`anullsrc=r=${a.sampleRate}:cl=${a.channelLayout}:d=${n(durationSec)}`, aformat(a), ...extra].join(',')}[${label}]`;
 }
 
 export function concatFilter(inputs: string[], count: number, v: 0 | 1, a: 0 | 1, outputs: string[]): string {
@@ -107,29 +132,182 @@ export function mixFilter(main: string, bgm: string, outputSec: number, out: str
   return `[${main}][${bgm}]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0,atrim=duration=${n(outputSec)}[${out}]`;
 }
 
+// ---------------------------------------------------------------------------------------------- transitions
+
+/**
+ * What a fragment's stream gets when there are transitions: first exactly its planned length from 0
+ * (a source is padded with its last frame / silence, then cut), so every join falls where the plan says;
+ * then, for FADE, a fade from black at its start (not the first fragment) and to black at its end (not
+ * the last), each Time/2 long.
+ */
+export function transitionTail(kind: 'video' | 'audio', generated: boolean, seg: EncodeSegment, i: number, count: number, t: TransitionPlan): string[] {
+  const d = seg.durationSec;
+  const exact = generated
+    ? []
+    : kind === 'video'
+      ? ['tpad=stop=-1:stop_mode=clone', `trim=duration=${n(d)}`, 'setpts=PTS-STARTPTS']
+      : ['apad', `atrim=duration=${n(d)}`, 'asetpts=PTS-STARTPTS'];
+  if (t.mode !== 'FADE') return exact;
+  const fade = kind === 'video' ? 'fade' : 'afade';
+  const half = t.durationSec / 2;
+  return [
+    ...exact,
+    ...(i > 0 ? [`${fade}=t=in:st=0:d=${n(half)}`] : []),
+    ...(i < count - 1 ? [`${fade}=t=out:st=${n(d - half)}:d=${n(half)}`] : []),
+  ];
+}
+
+/**
+ * GRADIENT: each next fragment dissolves in over the running result, starting at its join. The format
+ * pins what xfade would otherwise negotiate up to (yuv444p, which the H.264 profiles here cannot carry).
+ */
+export function xfadeChain(inputs: string[], t: TransitionPlan, pixFmt: string, out: string): string[] {
+  const parts: string[] = [];
+  let acc = inputs[0]!;
+  t.joins.forEach((join, k) => {
+    const next = k === t.joins.length - 1 ? out : `vx${k + 1}`;
+    parts.push(`[${acc}][${inputs[k + 1]!}]xfade=transition=fade:duration=${n(t.durationSec)}:offset=${n(join.startSec)},format=${pixFmt}[${next}]`);
+    acc = next;
+  });
+  return parts;
+}
+
+/** GRADIENT: each next fragment's sound crossfades with the end of the running result over Time. */
+export function acrossfadeChain(inputs: string[], t: TransitionPlan, out: string): string[] {
+  const parts: string[] = [];
+  let acc = inputs[0]!;
+  t.joins.forEach((_, k) => {
+    const next = k === t.joins.length - 1 ? out : `ax${k + 1}`;
+    parts.push(`[${acc}][${inputs[k + 1]!}]acrossfade=d=${n(t.durationSec)}[${next}]`);
+    acc = next;
+  });
+  return parts;
+}
+
+// ---------------------------------------------------------------------------------------------- watermarks
+
+/** An expression as an option value; quoted when it holds a comma (which would end the filter). */
+function expr(e: string): string {
+  return e.includes(',') ? `'${e}'` : e;
+}
+
+/**
+ * x and y of a mark, as expressions over the frame size (W, H) and the mark's size (w, h), named as the
+ * drawing filter names them. Offsets move the mark inward from its anchor.
+ */
+export function positionExprs(p: WatermarkPosition, names: { W: string; H: string; w: string; h: string }): { x: string; y: string } {
+  const { W, H, w, h } = names;
+  if (p.mode === 'scroll') {
+    const t = p.fromSec > 0 ? `(t-${n(p.fromSec)})` : 't';
+    return {
+      x: p.xPxPerSec > 0 ? `mod(${t}*${n(p.xPxPerSec)},${W}+${w})-${w}` : '0',
+      y: p.yPxPerSec > 0 ? `mod(${t}*${n(p.yPxPerSec)},${H})` : '0',
+    };
+  }
+  // A background image's offsets are negative: they move it outward.
+  const minus = (base: string, off: number): string => (off === 0 ? base : off > 0 ? `${base}-${n(off)}` : `${base}+${n(-off)}`);
+  const a = p.anchor;
+  const x = a.endsWith('Left') ? n(p.dxPx) : a.endsWith('Right') ? minus(`${W}-${w}`, p.dxPx) : `(${W}-${w})/2`;
+  const y = a.startsWith('Top') ? n(p.dyPx) : a.startsWith('Bottom') ? minus(`${H}-${h}`, p.dyPx) : `(${H}-${h})/2`;
+  return { x, y };
+}
+
+function enableOption(m: WatermarkPlan): string[] {
+  return m.window ? [`enable='between(t,${n(m.window.startSec)},${n(m.window.endSec)})'`] : [];
+}
+
+/** A text mark: drawtext reads the text from the plan's file, with % expansion off. */
+export function textWatermarkFilter(m: Extract<WatermarkPlan, { kind: 'text' }>, from: string, to: string): string {
+  const { x, y } = positionExprs(m.position, { W: 'w', H: 'h', w: 'tw', h: 'th' });
+  const opts = [
+    `fontfile=${filterPath(m.fontFile)}`,
+    `textfile=${filterPath(m.textFile)}`,
+    'expansion=none',
+    `fontsize=${m.fontSize}`,
+    `fontcolor=0x${m.color}`,
+    `alpha=${n(m.alpha)}`,
+    `x=${expr(x)}`,
+    `y=${expr(y)}`,
+    ...enableOption(m),
+  ];
+  return `[${from}]drawtext=${opts.join(':')}[${to}]`;
+}
+
+/** An image mark: the input picture sized and made translucent, then overlaid. */
+export function imageWatermarkFilters(m: Extract<WatermarkPlan, { kind: 'image' }>, input: number, k: number, from: string, to: string): string[] {
+  const prep = [
+    'format=rgba',
+    ...(m.scale ? [`scale=${m.width}:${m.height}`] : []),
+    ...(m.alpha < 1 ? [`colorchannelmixer=aa=${n(m.alpha)}`] : []),
+  ];
+  const { x, y } = positionExprs(m.position, { W: 'W', H: 'H', w: 'w', h: 'h' });
+  return [
+    `[${input}:v:0]${prep.join(',')}[wmimg${k}]`,
+    `[${from}][wmimg${k}]overlay=${[`x=${expr(x)}`, `y=${expr(y)}`, ...enableOption(m)].join(':')}[${to}]`,
+  ];
+}
+
+/** The marks drawn one over the other on `from`; the last one is labelled `to`. */
+export function watermarkFilters(marks: WatermarkPlan[], firstImageInput: number, from: string, to: string): string[] {
+  const parts: string[] = [];
+  let acc = from;
+  let image = 0;
+  marks.forEach((m, k) => {
+    const next = k === marks.length - 1 ? to : `wm${k}`;
+    if (m.kind === 'text') parts.push(textWatermarkFilter(m, acc, next));
+    else parts.push(...imageWatermarkFilters(m, firstImageInput + image++, k, acc, next));
+    acc = next;
+  });
+  return parts;
+}
+
+// ---------------------------------------------------------------------------------------------- graph
+
+function bgmInputCount(plan: EncodePlan): number {
+  return plan.audio && plan.bgm ? plan.bgm.tracks.length : 0;
+}
+
 /** The whole graph of an encode plan; outputs `[vout]` and/or `[aout]`. */
 export function buildFilterGraph(plan: EncodePlan): string {
-  const { segments, video, audio, bgm } = plan;
+  const { segments, video, audio, bgm, transition } = plan;
+  const marks = plan.watermarks ?? [];
+  const count = segments.length;
   const parts: string[] = [];
+  const videoLabels: string[] = [];
+  const audioLabels: string[] = [];
   const concatInputs: string[] = [];
   segments.forEach((seg: EncodeSegment, i) => {
     if (video) {
-      parts.push(seg.video === 'source' ? videoNormalizeFilter(i, `v${i}`, video) : blackFilter(`v${i}`, seg.durationSec, video));
+      const generated = seg.video !== 'source';
+      const tail = transition ? transitionTail('video', generated, seg, i, count, transition) : [];
+      parts.push(generated ? blackFilter(`v${i}`, seg.durationSec, video, tail) : videoNormalizeFilter(i, `v${i}`, video, tail));
+      videoLabels.push(`v${i}`);
       concatInputs.push(`v${i}`);
     }
     if (audio && seg.audio !== 'none') {
-      parts.push(seg.audio === 'source' ? audioNormalizeFilter(i, `a${i}`, audio) : silenceFilter(`a${i}`, seg.durationSec, audio));
+      const generated = seg.audio !== 'source';
+      const tail = transition ? transitionTail('audio', generated, seg, i, count, transition) : [];
+      parts.push(generated ? silenceFilter(`a${i}`, seg.durationSec, audio, tail) : audioNormalizeFilter(i, `a${i}`, audio, tail));
+      audioLabels.push(`a${i}`);
       concatInputs.push(`a${i}`);
     }
   });
   const fragmentAudio = !!audio && segments.some((s) => s.audio !== 'none');
   const mixing = !!bgm && !bgm.replace;
-  const outputs = [...(video ? ['vout'] : []), ...(fragmentAudio ? [mixing ? 'acat' : 'aout'] : [])];
-  parts.push(concatFilter(concatInputs, segments.length, video ? 1 : 0, fragmentAudio ? 1 : 0, outputs));
+  const videoOut = marks.length > 0 ? 'vjoin' : 'vout';
+  const audioOut = mixing ? 'acat' : 'aout';
+  if (transition?.mode === 'GRADIENT') {
+    if (video) parts.push(...xfadeChain(videoLabels, transition, video.pixFmt, videoOut));
+    if (fragmentAudio) parts.push(...acrossfadeChain(audioLabels, transition, audioOut));
+  } else {
+    const outputs = [...(video ? [videoOut] : []), ...(fragmentAudio ? [audioOut] : [])];
+    parts.push(concatFilter(concatInputs, count, video ? 1 : 0, fragmentAudio ? 1 : 0, outputs));
+  }
   if (audio && bgm) {
-    parts.push(...bgmFilters(bgm, segments.length, audio, plan.durationSec, mixing ? 'bgm' : 'aout'));
+    parts.push(...bgmFilters(bgm, count, audio, plan.durationSec, mixing ? 'bgm' : 'aout'));
     if (mixing) parts.push(mixFilter('acat', 'bgm', plan.durationSec, 'aout'));
   }
+  if (video && marks.length > 0) parts.push(...watermarkFilters(marks, count + bgmInputCount(plan), 'vjoin', 'vout'));
   return parts.join(';');
 }
 
@@ -165,10 +343,12 @@ export function buildEncodeArgs(plan: EncodePlan): string[] {
     fileInput(s.path, s.trim ? ['-ss', n(s.trim.startSec), '-t', n(s.trim.durationSec)] : []),
   );
   const bgmInputs = plan.audio && plan.bgm ? plan.bgm.tracks.flatMap((t) => fileInput(t.path, t.loop ? ['-stream_loop', '-1'] : [])) : [];
+  const imageInputs = plan.video ? (plan.watermarks ?? []).flatMap((m) => (m.kind === 'image' ? fileInput(m.path) : [])) : [];
   return [
     ...COMMON_ARGS,
     ...inputs,
     ...bgmInputs,
+    ...imageInputs,
     '-filter_complex',
     buildFilterGraph(plan),
     ...(plan.video ? ['-map', '[vout]'] : []),

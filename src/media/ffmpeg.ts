@@ -1,10 +1,11 @@
 // The one module that starts ffmpeg and ffprobe. It owns the process side of a media job: the exact
 // command line, progress from `-progress` output, the time limit, cancellation (SIGTERM, then SIGKILL),
-// the error message taken from stderr, and the concat list file of a stream copy. fluent-ffmpeg is used
-// here and nowhere else; none of its types leave this file.
+// the error message taken from stderr, and the helper files a plan names (the concat list of a stream
+// copy, the text files of Text watermarks). fluent-ffmpeg is used here and nowhere else; none of its
+// types leave this file.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import ffmpeg from 'fluent-ffmpeg';
 import { buildConcatArgs, buildConcatListFile } from './args.js';
@@ -268,6 +269,20 @@ export interface ConcatRunOptions {
   log?: MediaLog;
 }
 
+/** Text watermarks: each text goes to its own file (drawtext textfile=); a missing font is a clear error. */
+async function writeWatermarkFiles(plan: ConcatPlan): Promise<string[]> {
+  if (plan.kind !== 'encode') return [];
+  const texts = (plan.watermarks ?? []).flatMap((m) => (m.kind === 'text' ? [m] : []));
+  for (const m of texts) {
+    await access(m.fontFile).catch(() => {
+      throw new MediaProcessError('InternalError', `font file ${m.fontFile} for ${m.label} is not installed; run scripts/ensure-deps.sh (fonts-noto-cjk, fonts-liberation)`);
+    });
+  }
+  if (texts.length > 0) await mkdir(plan.workDir, { recursive: true });
+  for (const m of texts) await writeFile(m.textFile, m.text, 'utf8');
+  return texts.map((m) => m.textFile);
+}
+
 /** Produce plan.outputPath from the plan's local fragments. */
 export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Promise<void> {
   opts.log?.('concat.plan', plan);
@@ -277,6 +292,7 @@ export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Pro
     // Absolute: the demuxer resolves relative entries against the list file's directory.
     await writeFile(plan.listFilePath, buildConcatListFile(plan.segments.map((s) => path.resolve(s.path))));
   }
+  const helperFiles = await writeWatermarkFiles(plan);
   try {
     await runFfmpeg(buildConcatArgs(plan), {
       expectedDurationSec: plan.durationSec,
@@ -287,5 +303,6 @@ export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Pro
     });
   } finally {
     if (plan.kind === 'copy') await rm(plan.listFilePath, { force: true });
+    await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
   }
 }

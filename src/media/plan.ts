@@ -1,6 +1,7 @@
 // probe -> plan: every decision of a Concat job (trims, output size/fps/audio format, per-fragment
-// normalisation, generated silence or black, encoders, muxer, background-audio mix, stream copy or not,
-// the expected duration) made once, from probe data and the template, as a plain loggable value.
+// normalisation, generated silence or black, encoders, muxer, background-audio mix, transitions,
+// watermarks (watermarks.ts), stream copy or not, the expected duration) made once, from probe data
+// and the template, as a plain loggable value.
 // Pure: no I/O. args.ts turns a plan into ffmpeg arguments; ffmpeg.ts runs them.
 import path from 'node:path';
 import type {
@@ -10,10 +11,14 @@ import type {
   ConcatTemplate,
   ContainerFormat,
   H264Profile,
+  SceneChangeInfo,
   VideoParams,
 } from '../domain/concat-types.js';
 import { MediaPlanError } from './errors.js';
 import { layoutForChannels, type MediaProbe } from './probe.js';
+import { planWatermarks, type PlanWatermark, type WatermarkPlan } from './watermarks.js';
+
+export type { PlanWatermark, WatermarkPlan } from './watermarks.js';
 
 export interface PlanSource {
   path: string;
@@ -37,8 +42,12 @@ export interface PlanConcatInput {
   /** The resolved AudioMix / AudioMixArray files, in the same order as the mix items. */
   bgm: PlanBgmSource[];
   outputPath: string;
-  /** Where helper files (the concat list) go; defaults to the output's directory. */
+  /** Where helper files (the concat list, watermark text) go; defaults to the output's directory. */
   workDir?: string;
+  /** Operation.Watermark, in order, each with its fetched image when Type is Image. */
+  watermarks?: PlanWatermark[];
+  /** Whether a font file is installed (Text watermarks fall back to Noto Sans CJK); default: all are. */
+  fontAvailable?: (file: string) => boolean;
 }
 
 export type Muxer = 'mp4' | 'flv' | 'mpegts' | 'hls' | 'mp3' | 'adts';
@@ -122,6 +131,21 @@ export interface BgmPlan {
   fadeOut?: { startSec: number; durationSec: number };
 }
 
+/**
+ * SceneChangeInfo FADE or GRADIENT between 2+ fragments. Every fragment is first cut or padded to exactly
+ * its planned length so the joins fall where planned. FADE: at each cut the outgoing fragment fades to
+ * black (and silence) over its last Time/2 s and the next one fades in over its first Time/2 s; nothing
+ * overlaps, the output keeps the sum of the fragments. GRADIENT: consecutive fragments overlap by Time s,
+ * picture cross-dissolving (xfade) and sound cross-fading (acrossfade); each join shortens the output by Time.
+ */
+export interface TransitionPlan {
+  mode: 'FADE' | 'GRADIENT';
+  /** SceneChangeInfo.Time. */
+  durationSec: number;
+  /** Each join's transition on the output timeline: FADE centred on the cut, GRADIENT the overlap. */
+  joins: Array<{ startSec: number; endSec: number }>;
+}
+
 interface PlanBase {
   outputPath: string;
   workDir: string;
@@ -136,6 +160,9 @@ export interface EncodePlan extends PlanBase {
   video?: VideoOutputPlan;
   audio?: AudioOutputPlan;
   bgm?: BgmPlan;
+  transition?: TransitionPlan;
+  /** Drawn on the joined picture, in order. */
+  watermarks?: WatermarkPlan[];
 }
 
 export interface CopyPlan extends PlanBase {
@@ -259,6 +286,13 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
   if (!check.ok) throw invalid(check.message);
   if (template.audioMix || template.audioMixArray.length > 0) {
     throw invalid('cannot stream-copy: AudioMix needs the audio re-encoded; set DirectConcat to false to mix background audio');
+  }
+  const scene = template.sceneChangeInfo?.mode;
+  if (scene !== undefined && scene !== 'Default' && sources.length > 1) {
+    throw invalid(`cannot stream-copy: SceneChangeInfo ${scene} needs the fragments re-encoded; set DirectConcat to false for transitions`);
+  }
+  if ((input.watermarks ?? []).length > 0) {
+    throw invalid('cannot stream-copy: a Watermark needs the picture re-encoded (a stream copy cannot draw); set DirectConcat to false to draw watermarks');
   }
   const first = sources[0]!.probe;
   const format = template.container.format;
@@ -434,6 +468,41 @@ function planBgm(items: AudioMix[], files: PlanBgmSource[], outputSec: number): 
   return plan;
 }
 
+/**
+ * The transition at each join, and the output duration with it. A fragment must be at least as long as
+ * the transitions it takes part in (FADE: Time/2 per join, GRADIENT: Time per join).
+ */
+function planTransition(
+  info: SceneChangeInfo | undefined,
+  sources: PlanSource[],
+  durations: number[],
+): TransitionPlan | undefined {
+  if (!info || info.mode === 'Default' || durations.length < 2) return undefined;
+  const mode = info.mode;
+  const time = info.time;
+  if (!(time > 0 && time <= 5)) throw invalid(`SceneChangeInfo Time must be in (0, 5] seconds, got ${time}`);
+  const perJoin = mode === 'FADE' ? time / 2 : time;
+  const last = durations.length - 1;
+  durations.forEach((d, i) => {
+    const joins = (i > 0 ? 1 : 0) + (i < last ? 1 : 0);
+    const needed = round6(perJoin * joins);
+    if (d < needed) {
+      const each = mode === 'FADE' ? `Time/2 = ${secs(perJoin)} s` : `Time = ${secs(perJoin)} s`;
+      throw invalid(
+        `fragment "${sources[i]!.label}" is ${secs(d)} s long, shorter than its transitions: SceneChangeInfo ${mode} with Time ${secs(time)} takes ${each} of it at each of its ${joins} join(s), ${secs(needed)} s in all`,
+      );
+    }
+  });
+  const joins: TransitionPlan['joins'] = [];
+  let cut = 0;
+  for (let k = 1; k <= last; k++) {
+    cut += durations[k - 1]!;
+    const start = mode === 'FADE' ? cut - time / 2 : cut - k * time;
+    joins.push({ startSec: round6(start), endSec: round6(start + time) });
+  }
+  return { mode, durationSec: time, joins };
+}
+
 function containerPlan(format: ContainerFormat, outputPath: string): ContainerPlan {
   const plan: ContainerPlan = { format, muxer: MUXERS[format], faststart: format === 'mp4' };
   if (format === 'hls') {
@@ -478,7 +547,23 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
   const audio = hasAudio ? planAudio(template, sourceAudio ?? input.bgm[0]?.probe.audio) : undefined;
 
   const trims = sources.map(planTrim);
-  const durationSec = round6(trims.reduce((sum, t) => sum + t.durationSec, 0));
+  const transition = planTransition(template.sceneChangeInfo, sources, trims.map((t) => t.durationSec));
+  const overlap = transition?.mode === 'GRADIENT' ? transition.durationSec * transition.joins.length : 0;
+  const durationSec = round6(trims.reduce((sum, t) => sum + t.durationSec, 0) - overlap);
+  const marks = input.watermarks ?? [];
+  if (marks.length > 0 && !video) {
+    throw invalid(`${marks[0]!.label}: the output has no video stream to draw a watermark on`);
+  }
+  const watermarks =
+    video && marks.length > 0
+      ? planWatermarks(marks, {
+          width: video.width,
+          height: video.height,
+          durationSec,
+          workDir,
+          ...(input.fontAvailable ? { fontAvailable: input.fontAvailable } : {}),
+        })
+      : undefined;
   const bgm = useBgm ? planBgm(mixItems, input.bgm, durationSec) : undefined;
   const fragmentAudio = !!audio && !bgm?.replace;
 
@@ -514,6 +599,8 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
   if (video) plan.video = video;
   if (audio) plan.audio = audio;
   if (bgm) plan.bgm = bgm;
+  if (transition) plan.transition = transition;
+  if (watermarks) plan.watermarks = watermarks;
   return plan;
 }
 

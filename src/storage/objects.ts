@@ -3,11 +3,35 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { JobError } from '../worker/job-error.js';
 import type { ObjectRef } from './resolve-url.js';
+
+/** A job's allowance of input bytes, shared by all its downloads; reserve() throws once it is spent. */
+export interface ByteBudget {
+  reserve(bytes: number, what: string): void;
+}
+
+/**
+ * Counts what flows through against the budget: the announced length up front when there is one (so
+ * an oversized object is refused before any byte is written), else every chunk as it arrives.
+ */
+export function budgetStream(budget: ByteBudget | undefined, announced: number | undefined, what: string): Transform {
+  if (budget && announced !== undefined) budget.reserve(announced, what);
+  const perChunk = budget !== undefined && announced === undefined;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      try {
+        if (perChunk) budget.reserve(chunk.length, what);
+        done(null, chunk);
+      } catch (err) {
+        done(err as Error);
+      }
+    },
+  });
+}
 
 function statusOf(err: unknown): number | undefined {
   return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -23,12 +47,14 @@ function isNotFound(err: unknown): boolean {
  * A missing object is ResourceNotFound naming it; a refused one ResourceAccessDenied; anything else
  * ResourceDownloadFailed.
  */
-export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string, signal?: AbortSignal): Promise<{ key: string; bytes: number }> {
+export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string, signal?: AbortSignal, budget?: ByteBudget): Promise<{ key: string; bytes: number }> {
   for (const key of ref.keys) {
     let body: Readable;
+    let length: number | undefined;
     try {
       const res = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: key }), { abortSignal: signal });
       body = res.Body as Readable;
+      length = res.ContentLength;
     } catch (err) {
       if (isNotFound(err)) continue;
       if (statusOf(err) === 403) throw new JobError('ResourceAccessDenied', `access to object ${key} in bucket ${ref.bucket} was refused`);
@@ -39,8 +65,10 @@ export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string,
       bytes += chunk.length;
     });
     try {
-      await pipeline(body, createWriteStream(dest), { signal });
+      await pipeline(body, budgetStream(budget, length, `object ${key}`), createWriteStream(dest), { signal });
     } catch (err) {
+      body.destroy();
+      if (err instanceof JobError) throw err;
       throw new JobError('ResourceDownloadFailed', `download of ${key} from bucket ${ref.bucket} broke off: ${(err as Error).message}`);
     }
     return { key, bytes };

@@ -56,6 +56,29 @@ end
 return 0
 `;
 
+/**
+ * Creates a job record and its index entries in one step, after checking its queue: it exists, it is
+ * not paused, it holds fewer than MaxSize waiting jobs. One round trip on the submit path.
+ */
+const SUBMIT = `
+local q = redis.call('GET', KEYS[2])
+if not q then return {'NOQUEUE', 0} end
+local queue = cjson.decode(q)
+if queue.state == 'Paused' then return {'PAUSED', 0} end
+local waiting = redis.call('ZCARD', KEYS[3]) + redis.call('ZCARD', KEYS[4])
+if waiting >= tonumber(queue.maxSize) then return {'SATURATED', tonumber(queue.maxSize)} end
+redis.call('HSET', KEYS[1], 'jobId', ARGV[1], 'state', ARGV[2], 'progress', '0', 'code', 'Success', 'message', '',
+  'doc', ARGV[3], 'callback', ARGV[4], 'ixk', ARGV[5])
+for i = 6, #ARGV do redis.call('ZADD', ARGV[i], 0, ARGV[1]) end
+return {'OK', 0}
+`;
+
+export type SubmitOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'NOQUEUE' }
+  | { ok: false; reason: 'PAUSED' }
+  | { ok: false; reason: 'SATURATED'; maxSize: number };
+
 export interface ListJobsQuery {
   bucket: string;
   tag: string;
@@ -99,6 +122,7 @@ export class JobStore {
   ) {
     redis.defineCommand('ciJobTransition', { numberOfKeys: 1, lua: TRANSITION });
     redis.defineCommand('ciJobSetIfState', { numberOfKeys: 1, lua: SET_IF_STATE });
+    redis.defineCommand('ciJobSubmit', { numberOfKeys: 4, lua: SUBMIT });
   }
 
   private jobKey(jobId: string): string {
@@ -141,6 +165,29 @@ export class JobStore {
       multi.zadd(`${l.pre}${state}${l.suf}`, 0, doc.jobId);
     }
     await multi.exec();
+  }
+
+  /** Creates a Submitted job if its queue (whose record is at `queueRecordKey`) accepts it. */
+  async submit(doc: JobDoc, queueRecordKey: string): Promise<SubmitOutcome> {
+    const lines = this.indexLines(doc);
+    const q = this.queueLine(doc.queueId);
+    const callback: CallbackStatus = { delivery: 'None', attempts: 0 };
+    const zsets = lines.flatMap((l) => [`${l.pre}${ANY}${l.suf}`, `${l.pre}Submitted${l.suf}`]);
+    const [reason, maxSize] = (await (this.redis as unknown as RedisWithScripts).ciJobSubmit(
+      this.jobKey(doc.jobId),
+      queueRecordKey,
+      `${q.pre}Submitted${q.suf}`,
+      `${q.pre}Pause${q.suf}`,
+      doc.jobId,
+      'Submitted',
+      JSON.stringify(doc),
+      JSON.stringify(callback),
+      lines.map((l) => `${l.pre}\t${l.suf}`).join('\n'),
+      ...zsets,
+    )) as [string, number];
+    if (reason === 'OK') return { ok: true };
+    if (reason === 'SATURATED') return { ok: false, reason, maxSize };
+    return reason === 'PAUSED' ? { ok: false, reason: 'PAUSED' } : { ok: false, reason: 'NOQUEUE' };
   }
 
   /** Removes a job that never became visible (its enqueue failed). */
@@ -272,6 +319,7 @@ export class JobStore {
 interface RedisWithScripts {
   ciJobTransition(key: string, ...args: (string | number)[]): Promise<unknown>;
   ciJobSetIfState(key: string, ...args: (string | number)[]): Promise<number>;
+  ciJobSubmit(jobKey: string, queueKey: string, submittedKey: string, pauseKey: string, ...args: string[]): Promise<unknown>;
 }
 
 function encodeFields(fields: JobFieldUpdate): string[] {

@@ -37,6 +37,11 @@ export class QueueStore {
     private readonly prefix: string,
   ) {}
 
+  /** Where a queue's record lives (the job store's submit script reads it). */
+  recordKey(queueId: string): string {
+    return this.key(queueId);
+  }
+
   private key(queueId: string): string {
     return `${this.prefix}:queue:${queueId}`;
   }

@@ -10,6 +10,8 @@ export function createRedis(url: string, name: string, role: RedisRole): Redis {
     maxRetriesPerRequest: role === 'worker' ? null : 1,
     enableOfflineQueue: true,
     connectTimeout: 5000,
+    // Concurrent requests' commands leave in one write: far fewer syscalls on the submit path.
+    enableAutoPipelining: role === 'api',
   });
 }
 

@@ -2,17 +2,23 @@
 // them in parallel into a temp directory of the job's own, probe, plan, run ffmpeg, upload the output
 // (and its HLS segments), then describe the result (MediaInfo of the output, MediaResult with its MD5).
 // The temp directory is removed in every outcome. The media layer decides how; this module decides what.
+// Resource limits (job-limits.ts): free disk before fetching, input bytes while fetching, the planned
+// output duration before ffmpeg, and a time limit over the whole job.
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ConcatFragment, ConcatJobRequest, ConcatTemplate, ContainerFormat } from '../domain/concat-types.js';
-import type { JobRecord, JobResult } from '../domain/job.js';
+import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '../domain/job.js';
 import { concat, probeFile } from '../media/ffmpeg.js';
-import { planConcat, type PlanBgmSource, type PlanSource } from '../media/plan.js';
+import { planConcat, type PlanBgmSource, type PlanSource, type PlanWatermark } from '../media/plan.js';
 import { normalizeProbe, toMediaInfo } from '../media/probe.js';
 import { assertBucketExists, downloadObject, uploadFile } from '../storage/objects.js';
-import { resolveObjectUrl, UrlRefused, type ObjectRef } from '../storage/resolve-url.js';
+import { downloadUrl } from '../storage/http-fetch.js';
+import { resolveSourceUrl, UrlRefused, type SourceRef } from '../storage/resolve-url.js';
 import { JobError } from './job-error.js';
+import { objectKeyProblem } from '../domain/object-key.js';
+import { checkFreeDisk, checkOutputDuration, InputBudget, NO_LIMITS, withJobTimeout, type JobLimits } from './job-limits.js';
 import type { ConcatRunner, RunContext } from './media-worker.js';
 
 export interface ConcatRunnerDeps {
@@ -20,6 +26,9 @@ export interface ConcatRunnerDeps {
   s3Endpoint: string;
   /** Job temp directories go under `<dataDir>/jobs`. */
   dataDir: string;
+  /** FETCH_ALLOWED_HOSTS: hosts outside the storage that sources may be fetched from over HTTP. */
+  fetchAllowedHosts?: readonly string[];
+  limits?: JobLimits;
 }
 
 /** The extension `${ext}` stands for, per Container.Format. */
@@ -37,7 +46,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** A media input before it is fetched: where it is, where it goes locally, how messages name it. */
 interface InputSpec {
   field: string;
-  ref: ObjectRef;
+  ref: SourceRef;
   fragment?: ConcatFragment;
 }
 
@@ -67,13 +76,15 @@ function localName(key: string): string {
 
 export function createConcatRunner(deps: ConcatRunnerDeps): ConcatRunner {
   return async (job, ctx) => {
-    const template = job.concatTemplate;
+    const template = concatTemplateOf(job);
     if (!template) throw new JobError('InvalidArgument', 'the job has no concat parameters (TemplateId or ConcatTemplate)');
+    const limits = deps.limits ?? NO_LIMITS;
     const root = path.join(deps.dataDir, 'jobs');
     await mkdir(root, { recursive: true });
+    await checkFreeDisk(root, limits.minFreeDiskBytes);
     const dir = await mkdtemp(path.join(root, `${job.jobId}-`));
     try {
-      return await runInDir(deps, job, template, dir, ctx);
+      return await withJobTimeout(limits.timeoutSec, ctx.signal, (signal) => runInDir(deps, job, template, dir, { ...ctx, signal }));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -82,9 +93,10 @@ export function createConcatRunner(deps: ConcatRunnerDeps): ConcatRunner {
 
 async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: ConcatTemplate, dir: string, ctx: RunContext): Promise<JobResult> {
   const { log, signal } = ctx;
-  const resolve = (field: string, url: string): ObjectRef => {
+  const limits = deps.limits ?? NO_LIMITS;
+  const resolve = (field: string, url: string): SourceRef => {
     try {
-      return resolveObjectUrl(url, job.bucket, deps.s3Endpoint);
+      return resolveSourceUrl(url, job.bucket, deps.s3Endpoint, deps.fetchAllowedHosts ?? []);
     } catch (err) {
       if (err instanceof UrlRefused) throw new JobError('InvalidArgument', `${field}: ${err.message}`);
       throw err;
@@ -95,23 +107,34 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
   const audioRemoved = template.audio?.remove === true;
   const mixes = audioRemoved ? [] : template.audioMix ? [template.audioMix] : template.audioMixArray;
   const bgmInputs = mixes.map((m, i) => ({ field: template.audioMix ? 'AudioMix.AudioSource' : `AudioMixArray[${i}].AudioSource`, ref: resolve('AudioSource', m.audioSource) }));
+  // Image watermarks are inputs too: resolved and fetched like the fragments.
+  const watermarks = watermarksOf(job);
+  const markInputs = watermarks.flatMap((w, i) => (w.type === 'Image' && w.image ? [{ index: i, field: `Watermark[${i}].Image.Url`, ref: resolve(`Watermark[${i}].Image.Url`, w.image.url) }] : []));
 
   const output = job.request.operation.output;
   await assertBucketExists(deps.s3, output.bucket, 'Output.Bucket');
 
   // Fetch everything in parallel; each file keeps its extension so probing and muxers see the real kind.
-  const fetchOne = async (spec: { field: string; ref: ObjectRef }, name: string) => {
-    const ext = path.posix.extname(spec.ref.keys[0] ?? '').replace(/[^A-Za-z0-9.]/g, '').slice(0, 8);
+  const budget = new InputBudget(limits.maxInputBytes);
+  const fetchOne = async (spec: { field: string; ref: SourceRef }, name: string) => {
+    const source = spec.ref.kind === 'object' ? (spec.ref.ref.keys[0] ?? '') : new URL(spec.ref.url).pathname;
+    const ext = path.posix.extname(source).replace(/[^A-Za-z0-9.]/g, '').slice(0, 8);
     const file = path.join(dir, `${name}${ext}`);
-    const got = await downloadObject(deps.s3, spec.ref, file, signal);
+    if (spec.ref.kind === 'http') {
+      const got = await downloadUrl(spec.ref.url, file, signal, budget);
+      return { file, key: source, bytes: got.bytes };
+    }
+    const got = await downloadObject(deps.s3, spec.ref.ref, file, signal, budget);
     return { file, key: got.key, bytes: got.bytes };
   };
   const started = Date.now();
-  const [fetched, fetchedBgm] = await Promise.all([
+  const [fetched, fetchedBgm, fetchedMarks] = await Promise.all([
     Promise.all(inputs.map((s, i) => fetchOne(s, `in-${i}`))),
     Promise.all(bgmInputs.map((s, i) => fetchOne(s, `bgm-${i}`))),
+    Promise.all(markInputs.map((s) => fetchOne(s, `wm-${s.index}`))),
   ]);
-  log.info({ inputs: fetched.length + fetchedBgm.length, bytes: [...fetched, ...fetchedBgm].reduce((n, f) => n + f.bytes, 0), ms: Date.now() - started }, 'inputs fetched');
+  const all = [...fetched, ...fetchedBgm, ...fetchedMarks];
+  log.info({ inputs: all.length, bytes: all.reduce((n, f) => n + f.bytes, 0), ms: Date.now() - started }, 'inputs fetched');
   ctx.setProgress(5);
 
   const probeAs = async (file: string, label: string) => {
@@ -133,13 +156,24 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
     })),
   );
   const bgm: PlanBgmSource[] = await Promise.all(fetchedBgm.map(async (f) => ({ path: f.file, label: f.key, probe: await probeAs(f.file, f.key) })));
+  const marks: PlanWatermark[] = await Promise.all(
+    watermarks.map(async (watermark, i) => {
+      const k = markInputs.findIndex((m) => m.index === i);
+      const f = fetchedMarks[k];
+      return { watermark, label: `Watermark[${i}]`, ...(f ? { image: { path: f.file, label: f.key, probe: await probeAs(f.file, f.key) } } : {}) };
+    }),
+  );
 
   const ext = EXTENSIONS[template.container.format];
   const objectKey = expandOutputObject(output.object, ext, job.jobId);
+  // Checked at submit for jobs; again here for outputs made by other paths (workflows, templates).
+  const keyProblem = objectKeyProblem(objectKey);
+  if (keyProblem) throw new JobError('InvalidArgument', `Output.Object: ${JSON.stringify(objectKey.slice(0, 200))} ${keyProblem}`);
   const outDir = path.join(dir, 'out');
   await mkdir(outDir, { recursive: true });
-  const plan = planConcat({ sources, template, bgm, outputPath: path.join(outDir, localName(objectKey)), workDir: dir });
+  const plan = planConcat({ sources, template, bgm, outputPath: path.join(outDir, localName(objectKey)), workDir: dir, watermarks: marks, fontAvailable: existsSync });
   log.info({ plan: summarizePlan(plan) }, 'plan');
+  checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
 
   await concat(plan, {
     signal,
@@ -182,6 +216,8 @@ function summarizePlan(plan: ReturnType<typeof planConcat>): Record<string, unkn
     video: plan.video,
     audio: plan.audio,
     bgm: plan.bgm,
+    transition: plan.transition,
+    watermarks: plan.watermarks,
     segments: plan.segments.map((s) => ({ label: s.label, trim: s.trim, durationSec: s.durationSec, video: s.video, audio: s.audio, scale: s.scale, pad: s.pad, changeFps: s.changeFps, resample: s.resample })),
   };
 }

@@ -5,7 +5,7 @@
 // Recovery: a job whose record is Submitted but which BullMQ does not hold (the API stopped between
 // the two writes) is enqueued again at start; a job that was Running when its worker stopped is moved
 // back to waiting by BullMQ's stalled-job check and runs again (Running -> Running is allowed).
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { JobRecord, JobResult } from '../domain/job.js';
@@ -13,6 +13,7 @@ import type { JobStore } from '../store/job-store.js';
 import type { QueueStore } from '../store/queue-store.js';
 import { bullPrefix, mediaQueueName, type MediaQueues, type MediaTask } from '../queue/media-queues.js';
 import { jobFailureOf } from './job-error.js';
+import { applyQueueSettings } from '../queue/queue-control.js';
 
 export interface RunContext {
   log: Logger;
@@ -49,8 +50,9 @@ export class MediaWorker {
   async start(): Promise<void> {
     await this.deps.queues.ensureDefault();
     for (const q of await this.deps.queues.all()) {
+      await applyQueueSettings(this.deps.mediaQueues, q);
       await this.recover(q.queueId);
-      const worker = new Worker<MediaTask>(mediaQueueName(q.queueId), (job) => this.process(job), {
+      const worker = new Worker<MediaTask>(mediaQueueName(q.queueId), (job, token) => this.process(job, token), {
         connection: this.deps.connection(),
         prefix: bullPrefix(this.deps.keyPrefix),
         concurrency: this.deps.concurrency,
@@ -83,10 +85,16 @@ export class MediaWorker {
     if (requeued > 0) this.deps.logger.warn({ queueId, requeued }, 'requeued submitted jobs missing from the queue');
   }
 
-  private async process(job: Job<MediaTask>): Promise<void> {
+  private async process(job: Job<MediaTask>, token?: string): Promise<void> {
     const { jobId } = job.data;
     const log = this.deps.logger.child({ jobId });
     const t = await this.deps.jobs.transition(jobId, ['Submitted', 'Running'], 'Running', { startMs: Date.now(), progress: 0 });
+    if (!t.ok && t.previous === 'Pause') {
+      // Taken in the instant its queue was paused: put it back; it waits (paused) until the queue resumes.
+      log.info('queue paused as the job was taken: the job goes back to the queue');
+      await job.moveToDelayed(Date.now() + 1000, token);
+      throw new DelayedError();
+    }
     if (!t.ok) {
       log.info({ state: t.previous || 'missing' }, 'job skipped: not runnable');
       return;

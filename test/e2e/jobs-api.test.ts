@@ -185,8 +185,7 @@ describe('errors', () => {
     ['a missing Output.Object', base.replace(/<Object>out\/[^<]*<\/Object>/, ''), 'InvalidArgument', /Request\.Operation\.Output\.Object/],
     ['a missing Output.Bucket', base.replace(/<Bucket>[^<]*<\/Bucket>/, ''), 'InvalidArgument', /Request\.Operation\.Output\.Bucket/],
     ['a TDMQ callback', base.replace('</Operation>', '</Operation><CallBackType>TDMQ</CallBackType><CallBackMqConfig><MqRegion>sh</MqRegion><MqName>q</MqName></CallBackMqConfig>'), 'InvalidArgument', /Request\.CallBackType: TDMQ delivery is not available/],
-    ['a FADE transition (not available yet)', base.replace('<Container>', '<SceneChangeInfo><Mode>FADE</Mode></SceneChangeInfo><Container>'), 'InvalidArgument', /SceneChangeInfo\.Mode: transition FADE is not available/],
-    ['an inline watermark (not available yet)', base.replace('<Output>', '<Watermark><Type>Text</Type><Pos>TopLeft</Pos><LocMode>Absolute</LocMode><Dx>0</Dx><Dy>0</Dy><Text><Text>hi</Text><FontSize>20</FontSize><FontType>arial.ttf</FontType><FontColor>0xFFFFFF</FontColor><Transparency>100</Transparency></Text></Watermark><Output>'), 'InvalidArgument', /Request\.Operation\.Watermark: watermarks are not available/],
+    ['an unknown WatermarkTemplateId', base.replace('<Output>', `<WatermarkTemplateId>t1${'0'.repeat(32)}</WatermarkTemplateId><Output>`), 'InvalidArgument', /Request\.Operation\.WatermarkTemplateId\[0\]: template t10+ does not exist/],
     ['an unknown TemplateId', base.replace('<ConcatTemplate>', `<TemplateId>t1${'0'.repeat(32)}</TemplateId><ConcatTemplate>`), 'InvalidArgument', /TemplateId.*does not exist/],
   ])('answers %s with a 4xx CI error naming the problem', async (_name, body, code, message) => {
     const res = await submit(body);

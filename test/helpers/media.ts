@@ -66,13 +66,30 @@ export async function maxVolumeDb(file: string): Promise<number> {
   return m[1] === '-inf' ? -Infinity : Number(m[1]);
 }
 
+/**
+ * Every frame of a file's first video stream decoded to raw bytes, for pixel checks: rgb24 (3 bytes a
+ * pixel, row by row) or yuv420p (the Y plane first: byte i < width*height is the luma of pixel i).
+ */
+export async function decodeFrames(file: string, pixFmt: 'rgb24' | 'yuv420p', width: number, height: number): Promise<Buffer[]> {
+  const { stdout } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'], {
+    encoding: 'buffer',
+    maxBuffer: 256 << 20,
+  });
+  const size = pixFmt === 'rgb24' ? width * height * 3 : (width * height * 3) / 2;
+  const frames: Buffer[] = [];
+  for (let o = 0; o + size <= stdout.length; o += size) frames.push(stdout.subarray(o, o + size));
+  return frames;
+}
+
 export type ProbeFixture =
   | 'landscape-1280x720-30fps-aac'
   | 'portrait-720x1280-25fps-aac'
   | 'video-640x360-30fps-noaudio'
   | 'odd-641x360-24fps-yuv444p'
   | 'music-44100-stereo-mp3'
-  | 'rotated-1280x720-rot90-aac';
+  | 'rotated-1280x720-rot90-aac'
+  /** A 200x100 RGBA PNG (a watermark image). */
+  | 'logo-200x100-png';
 
 /** A frozen ffprobe output from test/fixtures/probe. */
 export function loadProbeFixture(name: ProbeFixture): FfprobeJson {

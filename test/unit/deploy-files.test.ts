@@ -483,6 +483,7 @@ describe('Dockerfile', () => {
     expect(args).toMatch(/apt-get\s+update/);
     expect(args).toMatch(/\bffmpeg\b/);
     expect(args).toMatch(/\bfonts-noto-cjk\b/);
+    expect(args).toMatch(/\bfonts-liberation\b/);
     expect(args).toMatch(/rm\s+-rf\s+\/var\/lib\/apt\/lists/);
   });
 

@@ -4,12 +4,16 @@ import { buildXml, parseRequestXml } from '../../src/api/xml.js';
 describe('parseRequestXml', () => {
   it('keeps scalars as strings and repeated elements as arrays', () => {
     const tree = parseRequestXml(
-      '<Request><Tag>Concat</Tag><Operation><JobLevel>2</JobLevel><ConcatTemplate><ConcatFragment><Url>a</Url></ConcatFragment></ConcatTemplate></Operation></Request>',
+      '<Request><Tag>Concat</Tag><Operation><JobLevel>2</JobLevel><ConcatTemplate><ConcatFragment><Url>a</Url></ConcatFragment><ConcatFragment><Url>b</Url></ConcatFragment></ConcatTemplate></Operation></Request>',
     );
     expect(tree).toEqual({
       Tag: 'Concat',
-      Operation: { JobLevel: '2', ConcatTemplate: { ConcatFragment: [{ Url: 'a' }] } },
+      Operation: { JobLevel: '2', ConcatTemplate: { ConcatFragment: [{ Url: 'a' }, { Url: 'b' }] } },
     });
+  });
+
+  it('leaves a single element as it is (readers accept one or several)', () => {
+    expect(parseRequestXml('<Request><ConcatFragment><Url>a</Url></ConcatFragment></Request>')).toEqual({ ConcatFragment: { Url: 'a' } });
   });
 
   it('decodes the standard XML entities', () => {
@@ -37,6 +41,12 @@ describe('parseRequestXml', () => {
 });
 
 describe('buildXml', () => {
+  it('escapes markup characters and skips undefined values', () => {
+    expect(buildXml('R', { A: `<&>"'`, B: undefined, C: 3, D: {} })).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<R><A>&lt;&amp;&gt;&quot;&apos;</A><C>3</C><D/></R>',
+    );
+  });
+
   it('writes arrays as repeated elements and empty strings as self-closing elements', () => {
     expect(buildXml('Response', { JobsDetail: [{ Code: 'Success', Message: '' }, { Code: 'X', Message: 'a<b' }] })).toBe(
       '<?xml version="1.0" encoding="UTF-8"?>\n<Response><JobsDetail><Code>Success</Code><Message/></JobsDetail><JobsDetail><Code>X</Code><Message>a&lt;b</Message></JobsDetail></Response>',

@@ -11,6 +11,10 @@ import { sendXml } from '../app.js';
 import { CiError, invalidArgument } from '../errors.js';
 import { jobToXml } from '../../domain/job-detail.js';
 import { parseRequestXml } from '../xml.js';
+import { nonEmpty, single, type Query } from '../query.js';
+import { CallbackTargetChecker } from '../callback-target.js';
+import { bucketNameProblem, objectKeyProblem } from '../../domain/object-key.js';
+import type { TemplateStore } from '../../store/template-store.js';
 
 /** Tags DescribeMediaJobs knows; this engine runs Concat, the others simply list nothing. */
 const KNOWN_TAGS = new Set([
@@ -21,26 +25,16 @@ const KNOWN_TAGS = new Set([
 
 const MAX_DESCRIBE_IDS = 100;
 
-type Query = Record<string, string | string[] | undefined>;
-
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const callbackTargets = new CallbackTargetChecker(deps.security.callbackPolicy);
   app.post('/jobs', async (req, reply) => {
     const request = parseConcatJobRequest(parseRequestXml(req.body as string | undefined));
     refuseUnsupported(request);
+    refuseUnsafeOutput(request);
+    await callbackTargets.check(request.callBack);
 
     const queueId = request.queueId ?? (await deps.queues.defaultQueueId());
-    const queue = await deps.queues.get(queueId);
-    if (!queue) throw invalidArgument('Request.QueueId', `queue ${queueId} does not exist`);
-    if (queue.state === 'Paused') throw new CiError('QueuePaused', `queue ${queueId} is paused; resume it or submit to another queue`);
-    if ((await deps.jobs.countInQueue(queueId, ['Submitted', 'Pause'])) >= queue.maxSize) {
-      throw new CiError('QueueSaturated', `queue ${queueId} already holds its MaxSize of ${queue.maxSize} waiting jobs`);
-    }
-
-    const templateId = request.operation.templateId;
-    if (templateId !== undefined) {
-      // Templates are stored by their own API; until one exists under this id the job cannot use it.
-      throw invalidArgument('Request.Operation.TemplateId', `template ${templateId} does not exist in bucket ${req.ci.bucket}`);
-    }
+    const templates = await resolveTemplates(deps.templates, req.ci.bucket, request);
 
     const now = Date.now();
     const doc: JobDoc = {
@@ -51,9 +45,14 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       queueId,
       creationMs: now,
       request,
-      concatTemplate: request.operation.concatTemplate,
+      ...templates,
     };
-    await deps.jobs.create(doc);
+    const outcome = await deps.jobs.submit(doc, deps.queues.recordKey(queueId));
+    if (!outcome.ok) {
+      if (outcome.reason === 'NOQUEUE') throw invalidArgument('Request.QueueId', `queue ${queueId} does not exist`);
+      if (outcome.reason === 'PAUSED') throw new CiError('QueuePaused', `queue ${queueId} is paused; resume it or submit to another queue`);
+      throw new CiError('QueueSaturated', `queue ${queueId} already holds its MaxSize of ${outcome.maxSize} waiting jobs`);
+    }
     try {
       await deps.mediaQueues.enqueue(queueId, { kind: 'concat', jobId: doc.jobId }, request.operation.jobLevel);
     } catch (err) {
@@ -140,29 +139,52 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
 }
 
 /**
- * Valid requests this engine cannot carry out yet are refused at submit, never accepted and then run
+ * The templates a job names, as they are now: the job keeps these copies, so a later update or delete
+ * of a template never changes a job in flight. TemplateId wins over an inline ConcatTemplate.
+ */
+async function resolveTemplates(
+  store: TemplateStore,
+  bucket: string,
+  request: ConcatJobRequest,
+): Promise<Pick<JobDoc, 'templateSnapshot' | 'templateName' | 'watermarkSnapshot'>> {
+  const op = request.operation;
+  const out: Pick<JobDoc, 'templateSnapshot' | 'templateName' | 'watermarkSnapshot'> = {};
+  if (op.templateId !== undefined) {
+    const t = await store.get(bucket, op.templateId);
+    if (!t) throw invalidArgument('Request.Operation.TemplateId', `template ${op.templateId} does not exist in bucket ${bucket}`);
+    if (t.tag !== 'Concat') throw invalidArgument('Request.Operation.TemplateId', `template ${op.templateId} is a ${t.tag} template, not a Concat template`);
+    out.templateSnapshot = t.concatTemplate;
+    out.templateName = t.name;
+  }
+  if (op.watermarkTemplateIds.length > 0) {
+    const found = await store.getMany(bucket, op.watermarkTemplateIds);
+    out.watermarkSnapshot = found.map((t, i) => {
+      const id = op.watermarkTemplateIds[i] as string;
+      if (!t) throw invalidArgument(`Request.Operation.WatermarkTemplateId[${i}]`, `template ${id} does not exist in bucket ${bucket}`);
+      if (t.tag !== 'Watermark') throw invalidArgument(`Request.Operation.WatermarkTemplateId[${i}]`, `template ${id} is a ${t.tag} template, not a Watermark template`);
+      return t.watermark;
+    });
+  }
+  return out;
+}
+
+/**
+ * Valid requests this engine cannot carry out are refused at submit, never accepted and then run
  * without the feature: a user must not get an output that silently lacks what was asked for.
  */
 function refuseUnsupported(request: ConcatJobRequest): void {
   if (request.callBackType === 'TDMQ') {
     throw invalidArgument('Request.CallBackType', 'TDMQ delivery is not available in this engine; use Url with a CallBack address');
   }
-  const op = request.operation;
-  if (op.watermarks.length > 0) throw invalidArgument('Request.Operation.Watermark', 'watermarks are not available in this engine yet');
-  if (op.watermarkTemplateIds.length > 0) throw invalidArgument('Request.Operation.WatermarkTemplateId', 'watermarks are not available in this engine yet');
-  const mode = op.concatTemplate?.sceneChangeInfo?.mode;
-  if (mode !== undefined && mode !== 'Default') {
-    throw invalidArgument('Request.Operation.ConcatTemplate.SceneChangeInfo.Mode', `transition ${mode} is not available in this engine yet; use Default (a hard cut)`);
-  }
 }
 
-function single(q: Query, name: string): string | undefined {
-  const v = q[name];
-  return Array.isArray(v) ? v[v.length - 1] : v;
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v === '' ? undefined : v;
+/** Output.Object must be a key inside the bucket (no `..`, no absolute path, no control characters). */
+function refuseUnsafeOutput(request: ConcatJobRequest): void {
+  const { bucket, object } = request.operation.output;
+  const bucketProblem = bucketNameProblem(bucket);
+  if (bucketProblem) throw invalidArgument('Request.Operation.Output.Bucket', bucketProblem);
+  const keyProblem = objectKeyProblem(object);
+  if (keyProblem) throw invalidArgument('Request.Operation.Output.Object', keyProblem);
 }
 
 function parseStates(raw: string | undefined): JobState[] | undefined {

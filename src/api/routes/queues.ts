@@ -1,0 +1,65 @@
+// The queues resource (ci-api.md section 5): search (GET /queue?…) and update (PUT /queue/<id>), which
+// pauses and resumes a queue and sets its notifications.
+import type { FastifyInstance } from 'fastify';
+import { parseQueueUpdate, queueToXml } from '../../domain/queue-request.js';
+import { isId } from '../../domain/ids.js';
+import { updateQueue, type QueueControlDeps } from '../../queue/queue-control.js';
+import { sendXml } from '../app.js';
+import { invalidArgument } from '../errors.js';
+import { pageParams, single, type Query } from '../query.js';
+import { parseRequestXml } from '../xml.js';
+
+const MAX_QUEUE_IDS = 10;
+
+export function registerQueueRoutes(app: FastifyInstance, deps: QueueControlDeps & { checkCallbackUrl?: (url: string, field: string) => Promise<void> }): void {
+  app.get('/queue', async (req, reply) => {
+    const q = req.query as Query;
+    const { pageNumber, pageSize } = pageParams(q);
+    const state = single(q, 'state') || 'All';
+    if (!['All', 'Active', 'Paused'].includes(state)) throw invalidArgument('state', `must be Active, Paused or All, got ${JSON.stringify(state)}`);
+    const category = single(q, 'category') || 'Transcoding';
+    if (!['CateAll', 'Transcoding', 'SpeedTranscoding'].includes(category)) {
+      throw invalidArgument('category', `must be CateAll, Transcoding or SpeedTranscoding, got ${JSON.stringify(category)}`);
+    }
+    const idsParam = single(q, 'queueIds');
+    await deps.queues.ensureDefault();
+    if (idsParam) {
+      const ids = [...new Set(idsParam.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+      if (ids.length > MAX_QUEUE_IDS) throw invalidArgument('queueIds', `at most ${MAX_QUEUE_IDS} queue ids, got ${ids.length}`);
+      const found = await Promise.all(ids.map((id) => (isId('queue', id) ? deps.queues.get(id) : undefined)));
+      const body: Record<string, unknown> = { RequestId: req.id, QueueList: found.filter((x) => x !== undefined).map((x) => queueToXml(x, req.ci.bucket)) };
+      const missing = ids.filter((_id, i) => found[i] === undefined);
+      if (missing.length > 0) body.NonExistPIDs = missing;
+      return sendXml(reply, body);
+    }
+    const all = (await deps.queues.all()).filter((x) => (state === 'All' || x.state === state) && (category === 'CateAll' || x.category === category));
+    return sendXml(reply, {
+      RequestId: req.id,
+      TotalCount: String(all.length),
+      PageNumber: String(pageNumber),
+      PageSize: String(pageSize),
+      QueueList: all.slice((pageNumber - 1) * pageSize, pageNumber * pageSize).map((x) => queueToXml(x, req.ci.bucket)),
+    });
+  });
+
+  app.put<{ Params: { id: string } }>('/queue/:id', async (req, reply) => {
+    const id = req.params.id;
+    const previous = isId('queue', id) ? await deps.queues.get(id) : undefined;
+    if (!previous) throw invalidArgument('QueueId', `queue ${id} does not exist`);
+    const update = parseQueueUpdate(parseRequestXml(req.body as string | undefined));
+    if (update.notifyConfig.state === 'On' && update.notifyConfig.url && deps.checkCallbackUrl) {
+      await deps.checkCallbackUrl(update.notifyConfig.url, 'Request.NotifyConfig.Url');
+    }
+    const next = await updateQueue(deps, {
+      ...previous,
+      name: update.name,
+      state: update.state,
+      notifyConfig: update.notifyConfig,
+      maxSize: update.maxSize ?? previous.maxSize,
+      maxConcurrent: update.maxConcurrent ?? previous.maxConcurrent,
+      updateMs: Date.now(),
+    }, previous);
+    req.log.info({ queueId: id, state: next.state }, 'queue updated');
+    return sendXml(reply, { RequestId: req.id, Queue: queueToXml(next, req.ci.bucket) });
+  });
+}

@@ -1,0 +1,78 @@
+// The templates resource (ci-api.md section 4): create (POST /template), update (PUT /template/<id>),
+// delete (DELETE /template/<id>) and describe/search (GET /template?…), for Concat and Watermark.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isId, newId } from '../../domain/ids.js';
+import { parseTemplateRequest, templateToXml, type TemplateRecord } from '../../domain/template.js';
+import type { TemplateStore } from '../../store/template-store.js';
+import { sendXml } from '../app.js';
+import { invalidArgument } from '../errors.js';
+import { pageParams, single, type Query } from '../query.js';
+import { parseRequestXml } from '../xml.js';
+
+export function registerTemplateRoutes(app: FastifyInstance, templates: TemplateStore): void {
+  const findOwn = async (req: FastifyRequest, id: string): Promise<TemplateRecord> => {
+    const t = isId('template', id) ? await templates.get(req.ci.bucket, id) : undefined;
+    if (!t) throw invalidArgument('TemplateId', `template ${id} does not exist in bucket ${req.ci.bucket}`);
+    return t;
+  };
+
+  app.post('/template', async (req, reply) => {
+    const body = parseTemplateRequest(parseRequestXml(req.body as string | undefined));
+    const now = Date.now();
+    const t: TemplateRecord = { ...body, templateId: newId('template', now), bucket: req.ci.bucket, createMs: now, updateMs: now };
+    await templates.put(t);
+    req.log.info({ templateId: t.templateId, tag: t.tag }, 'template created');
+    return sendXml(reply, { RequestId: req.id, Template: templateToXml(t) });
+  });
+
+  app.put<{ Params: { id: string } }>('/template/:id', async (req, reply) => {
+    const existing = await findOwn(req, req.params.id);
+    const body = parseTemplateRequest(parseRequestXml(req.body as string | undefined));
+    if (body.tag !== existing.tag) throw invalidArgument('Request.Tag', `template ${existing.templateId} is a ${existing.tag} template; its Tag cannot change`);
+    const t: TemplateRecord = { ...body, templateId: existing.templateId, bucket: existing.bucket, createMs: existing.createMs, updateMs: Math.max(Date.now(), existing.updateMs) };
+    await templates.put(t);
+    req.log.info({ templateId: t.templateId }, 'template updated');
+    return sendXml(reply, { RequestId: req.id, Template: templateToXml(t) });
+  });
+
+  app.delete<{ Params: { id: string } }>('/template/:id', async (req, reply) => {
+    const t = await findOwn(req, req.params.id);
+    await templates.delete(t);
+    req.log.info({ templateId: t.templateId }, 'template deleted');
+    return sendXml(reply, { RequestId: req.id, TemplateId: t.templateId });
+  });
+
+  app.get('/template', async (req, reply) => {
+    const q = req.query as Query;
+    const { pageNumber, pageSize } = pageParams(q);
+    const tag = single(q, 'tag') || 'All';
+    const category = single(q, 'category') || 'Custom';
+    if (category !== 'Custom' && category !== 'Official') throw invalidArgument('category', `must be Custom or Official, got ${JSON.stringify(category)}`);
+    const namePrefix = single(q, 'name') ?? '';
+    const idsParam = single(q, 'ids');
+    const ids = idsParam ? [...new Set(idsParam.split(',').map((s) => s.trim()).filter((s) => s !== ''))] : undefined;
+    if (ids && ids.length > 100) throw invalidArgument('ids', `at most 100 template ids, got ${ids.length}`);
+
+    let candidates: TemplateRecord[];
+    let missing: string[] = [];
+    if (ids) {
+      const found = await templates.getMany(req.ci.bucket, ids.map((id) => (isId('template', id) ? id : `invalid:${id}`)));
+      candidates = found.filter((t): t is TemplateRecord => t !== undefined);
+      missing = ids.filter((_id, i) => found[i] === undefined);
+    } else {
+      candidates = await templates.all(req.ci.bucket);
+    }
+    // This engine has no system presets: Official lists nothing.
+    const matching = candidates.filter((t) => category === 'Custom' && (tag === 'All' || t.tag === tag) && t.name.startsWith(namePrefix));
+    const page = matching.slice((pageNumber - 1) * pageSize, pageNumber * pageSize);
+    const body: Record<string, unknown> = {
+      RequestId: req.id,
+      TotalCount: String(matching.length),
+      PageNumber: String(pageNumber),
+      PageSize: String(pageSize),
+      TemplateList: page.map(templateToXml),
+    };
+    if (missing.length > 0) body.NonExistTIDs = { TemplateId: missing };
+    return sendXml(reply, body);
+  });
+}
