@@ -50,6 +50,8 @@ export interface Config {
   jobTimeoutSec: number;
   /** Free bytes the job directory's disk must have before a job fetches anything. */
   minFreeDiskBytes: number;
+  /** Bearer token the S3 event endpoint (POST /s3-events) requires; undefined = not required. */
+  s3EventsToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     fetchAllowedHosts,
     callbackBlockPrivate: bool('CALLBACK_BLOCK_PRIVATE', false),
     callbackSigningKey,
+    s3EventsToken: str('S3_EVENTS_TOKEN'),
     maxJobInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     maxOutputDurationSec: int('MAX_OUTPUT_DURATION_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),
     jobTimeoutSec: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),

@@ -17,6 +17,11 @@ import { createConcatRunner } from './worker/concat-runner.js';
 import { CallbackQueue, startCallbackWorker } from './callbacks/delivery.js';
 import { callbackTargetOf } from './callbacks/task-finish.js';
 import type { JobRecord } from './domain/job.js';
+import { ExecutionStore } from './store/execution-store.js';
+import { WorkflowRunner } from './workflows/runner.js';
+import { objectCreatedEvents } from './workflows/s3-events.js';
+import { onObjectCreated } from './workflows/upload-trigger.js';
+import type { ExecutionRecord } from './domain/workflow-execution.js';
 
 export interface Endpoints {
   redisUrl: string;
@@ -29,8 +34,40 @@ export interface Running {
 
 export interface RunningApi extends Running {
   app: FastifyInstance;
+  /**
+   * Feeds an S3 event notification (the AWS/MinIO JSON) to the workflow triggers; returns the RunIds
+   * started. The embedded store's events come here (its keys are not URL-encoded).
+   */
+  onS3Event(body: unknown, opts?: { keysEncoded: boolean }): Promise<string[]>;
   /** The address the API listens on, e.g. http://127.0.0.1:8080. */
   url: string;
+}
+
+function callbackSettingsOf(config: Config) {
+  return {
+    retryBaseMs: config.callbackRetryBaseMs,
+    timeoutMs: config.callbackTimeoutMs,
+    policy: { blockPrivate: config.callbackBlockPrivate },
+    signingKey: config.callbackSigningKey,
+  };
+}
+
+/** The workflow runner both halves need: the API starts executions, the worker moves them on. */
+function workflowRunnerOf(redis: Redis, config: Config, logger: Logger, stores: { jobs: JobStore; queues: QueueStore; mediaQueues: MediaQueues }) {
+  const executions = new ExecutionStore(redis, config.keyPrefix);
+  const callbacks = new CallbackQueue(redis, config.keyPrefix, callbackSettingsOf(config));
+  const runner = new WorkflowRunner({
+    ...stores,
+    templates: new TemplateStore(redis, config.keyPrefix),
+    executions,
+    logger,
+    onExecutionFinished: async (e: ExecutionRecord) => {
+      if (!e.notify || !e.notify.events.includes('WorkflowFinish')) return;
+      await executions.setCallback(e.runId, { delivery: 'Pending', url: e.notify.url, attempts: 0 });
+      await callbacks.enqueue({ kind: 'WorkflowFinish', runId: e.runId, url: e.notify.url, format: e.notify.format });
+    },
+  });
+  return { runner, executions, callbacks };
 }
 
 function s3Settings(config: Config, ep: Endpoints) {
@@ -51,6 +88,7 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   const templates = new TemplateStore(redis, config.keyPrefix);
   const workflows = new WorkflowStore(redis, config.keyPrefix);
   const s3 = createS3(s3Settings(config, ep));
+  const wf = workflowRunnerOf(redis, config, logger, { jobs, queues, mediaQueues });
   await queues.ensureDefault();
   if (config.credentials.length === 0) {
     logger.warn('NO API CREDENTIALS: neither CI_SECRET_ID/CI_SECRET_KEY nor CI_CREDENTIALS_FILE is set, so the API accepts every request without checking signatures. Use this mode for local work only.');
@@ -63,6 +101,10 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
     queues,
     templates,
     workflows,
+    executions: wf.executions,
+    workflowRunner: wf.runner,
+    s3,
+    s3EventsToken: config.s3EventsToken,
     mediaQueues,
     bodyLimitBytes: config.bodyLimitBytes,
     security: {
@@ -75,11 +117,20 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   const address = await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as { port: number }).port;
   logger.info({ address }, 'API listening');
+  const onS3Event = async (body: unknown, opts = { keysEncoded: true }): Promise<string[]> => {
+    const runIds: string[] = [];
+    for (const ev of objectCreatedEvents(body, opts)) {
+      runIds.push(...(await onObjectCreated({ workflows, runner: wf.runner, s3, logger }, ev)));
+    }
+    return runIds;
+  };
   return {
     app,
+    onS3Event,
     url: `http://127.0.0.1:${port}`,
     async close() {
       await app.close();
+      await wf.callbacks.close();
       await mediaQueues.close();
       s3.destroy();
       redis.disconnect();
@@ -99,15 +150,12 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   const jobs = new JobStore(redis, config.keyPrefix);
   const queues = new QueueStore(redis, config.keyPrefix);
   const mediaQueues = new MediaQueues(redis, config.keyPrefix);
-  const callbackSettings = {
-    retryBaseMs: config.callbackRetryBaseMs,
-    timeoutMs: config.callbackTimeoutMs,
-    policy: { blockPrivate: config.callbackBlockPrivate },
-    signingKey: config.callbackSigningKey,
-  };
+  const callbackSettings = callbackSettingsOf(config);
   const callbacks = new CallbackQueue(redis, config.keyPrefix, callbackSettings);
-  const callbackWorker = startCallbackWorker({ connection: connection(), keyPrefix: config.keyPrefix, jobs, logger, settings: callbackSettings });
+  const wf = workflowRunnerOf(redis, config, logger, { jobs, queues, mediaQueues });
+  const callbackWorker = startCallbackWorker({ connection: connection(), keyPrefix: config.keyPrefix, jobs, executions: wf.executions, logger, settings: callbackSettings });
   const onFinished = async (job: JobRecord): Promise<void> => {
+    await wf.runner.onJobFinished(job).catch((err) => logger.error({ err, jobId: job.jobId }, 'workflow step failed'));
     const target = callbackTargetOf(job, await queues.get(job.queueId));
     if (!target) return;
     await jobs.update(job.jobId, { callback: { delivery: 'Pending', url: target.url, attempts: 0 } });
@@ -141,6 +189,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
       await worker.close();
       await callbackWorker.close(true);
       await callbacks.close();
+      await wf.callbacks.close();
       await mediaQueues.close();
       s3.destroy();
       for (const c of connections) c.disconnect();

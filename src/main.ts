@@ -22,6 +22,7 @@ try {
     logger.info({ redisUrl, dir: path.join(config.dataDir, 'redis') }, 'embedded redis-server started');
   }
   let s3Endpoint = config.s3Endpoint;
+  let embeddedS3: Awaited<ReturnType<typeof startS3Server>> | undefined;
   if (s3Endpoint === undefined) {
     const s3 = await startS3Server({
       port: config.s3Port,
@@ -31,12 +32,17 @@ try {
       address: '0.0.0.0',
     });
     stops.push(() => s3.stop());
+    embeddedS3 = s3;
     s3Endpoint = s3.endpoint;
     logger.info({ s3Endpoint, dir: path.join(config.dataDir, 's3') }, 'embedded S3 store started');
   }
   const endpoints = { redisUrl, s3Endpoint };
   const api = await startApi(config, endpoints, logger.child({ service: 'api' }));
   stops.push(() => api.close());
+  // Uploads to the embedded store start workflows, as MinIO's webhook does in docker compose.
+  embeddedS3?.onEvent((event) => {
+    api.onS3Event(event, { keysEncoded: false }).catch((err) => logger.error({ err }, 'S3 event not handled'));
+  });
   const worker = await startWorker(config, endpoints, logger.child({ service: 'worker' }));
   stops.push(() => worker.close());
 

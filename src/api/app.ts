@@ -17,13 +17,14 @@ import type { AddressPolicy } from '../callbacks/address-policy.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerTemplateRoutes } from './routes/templates.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
+import { registerWorkflowRunRoutes, S3_EVENTS_PATH, type WorkflowRunDeps } from './routes/workflow-runs.js';
 import type { WorkflowStore } from '../store/workflow-store.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { CallbackTargetChecker } from './callback-target.js';
 import type { TemplateStore } from '../store/template-store.js';
 import { registerHealthRoutes, type HealthCheck } from './routes/health.js';
 
-export interface ApiDeps {
+export interface ApiDeps extends WorkflowRunDeps {
   logger: Logger;
   jobs: JobStore;
   queues: QueueStore;
@@ -49,7 +50,7 @@ declare module 'fastify' {
 }
 
 /** Paths served without a bucket in the Host. */
-const HOSTLESS = new Set(['/healthz']);
+const HOSTLESS = new Set(['/healthz', S3_EVENTS_PATH]);
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
@@ -113,6 +114,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   registerJobRoutes(app, deps);
   registerTemplateRoutes(app, deps.templates);
   registerWorkflowRoutes(app, deps.workflows);
+  registerWorkflowRunRoutes(app, deps);
   const targets = new CallbackTargetChecker(deps.security.callbackPolicy);
   registerQueueRoutes(app, { ...deps, checkCallbackUrl: (url, field) => targets.check(url, field) });
   return app;

@@ -8,13 +8,55 @@ import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { CallBackFormat } from '../domain/concat-types.js';
+import type { CallbackStatus } from '../domain/job.js';
 import type { JobStore } from '../store/job-store.js';
+import type { ExecutionStore } from '../store/execution-store.js';
 import { bullPrefix } from '../queue/media-queues.js';
-import { taskFinishBody } from './task-finish.js';
+import { taskFinishBody, workflowFinishBody } from './task-finish.js';
 import { AddressRefused, type AddressPolicy } from './address-policy.js';
 import { safePost } from './safe-post.js';
 
-export type CallbackTask = { kind: 'TaskFinish'; jobId: string; url: string; format: CallBackFormat };
+export type CallbackTask =
+  | { kind: 'TaskFinish'; jobId: string; url: string; format: CallBackFormat }
+  | { kind: 'WorkflowFinish'; runId: string; url: string; format: CallBackFormat };
+
+/** What a notification is about: its body, where its delivery state is kept, how its log lines name it. */
+interface CallbackSubject {
+  body: { contentType: string; body: string };
+  record(status: CallbackStatus): Promise<void>;
+  logFields: Record<string, string>;
+}
+
+interface SubjectDeps {
+  jobs: JobStore;
+  executions: ExecutionStore;
+}
+
+/** One entry per kind of notification: a new kind does not compile until it is here. */
+const SUBJECTS: { [K in CallbackTask['kind']]: (task: Extract<CallbackTask, { kind: K }>, deps: SubjectDeps) => Promise<CallbackSubject | undefined> } = {
+  TaskFinish: async (task, deps) => {
+    const job = await deps.jobs.get(task.jobId);
+    if (!job) return undefined;
+    return {
+      body: taskFinishBody(job, task.format),
+      record: (callback) => deps.jobs.update(task.jobId, { callback }),
+      logFields: { jobId: task.jobId },
+    };
+  },
+  WorkflowFinish: async (task, deps) => {
+    const exec = await deps.executions.get(task.runId);
+    if (!exec) return undefined;
+    return {
+      body: workflowFinishBody(exec, task.format),
+      record: (status) => deps.executions.setCallback(task.runId, { ...status }),
+      logFields: { runId: task.runId, workflowId: exec.workflowId },
+    };
+  },
+};
+
+function subjectOf(task: CallbackTask, deps: SubjectDeps): Promise<CallbackSubject | undefined> {
+  return task.kind === 'TaskFinish' ? SUBJECTS.TaskFinish(task, deps) : SUBJECTS.WorkflowFinish(task, deps);
+}
 
 export const CALLBACK_QUEUE = 'callbacks';
 export const CALLBACK_ATTEMPTS = 6;
@@ -42,7 +84,7 @@ export class CallbackQueue {
 
   async enqueue(task: CallbackTask): Promise<void> {
     await this.queue.add(task.kind, task, {
-      jobId: `${task.kind}-${task.jobId}`,
+      jobId: `${task.kind}-${task.kind === 'TaskFinish' ? task.jobId : task.runId}`,
       attempts: CALLBACK_ATTEMPTS,
       backoff: { type: 'exponential', delay: this.settings.retryBaseMs },
       removeOnComplete: { count: 1000 },
@@ -59,18 +101,19 @@ export function startCallbackWorker(deps: {
   connection: Redis;
   keyPrefix: string;
   jobs: JobStore;
+  executions: ExecutionStore;
   logger: Logger;
   settings: CallbackSettings;
 }): Worker<CallbackTask> {
   const worker = new Worker<CallbackTask>(
     CALLBACK_QUEUE,
     async (task: Job<CallbackTask>) => {
-      const { jobId, url, format } = task.data;
-      const log = deps.logger.child({ jobId });
+      const { url } = task.data;
       const attempt = task.attemptsMade + 1;
-      const job = await deps.jobs.get(jobId);
-      if (!job) return;
-      const { contentType, body } = taskFinishBody(job, format);
+      const subject = await subjectOf(task.data, deps);
+      if (!subject) return;
+      const log = deps.logger.child(subject.logFields);
+      const { contentType, body } = subject.body;
       let problem: string | undefined;
       try {
         const status = await safePost(url, body, {
@@ -86,13 +129,13 @@ export function startCallbackWorker(deps: {
         problem = e instanceof AddressRefused ? `refused: ${e.message}` : e.name === 'TimeoutError' ? e.message : (e.code ?? e.message);
       }
       if (problem === undefined) {
-        await deps.jobs.update(jobId, { callback: { delivery: 'Delivered', url, attempts: attempt, deliveredMs: Date.now() } });
-        log.info({ attempt }, 'callback delivered');
+        await subject.record({ delivery: 'Delivered', url, attempts: attempt, deliveredMs: Date.now() });
+        log.info({ attempt, event: task.data.kind }, 'callback delivered');
         return;
       }
       const last = attempt >= CALLBACK_ATTEMPTS;
-      await deps.jobs.update(jobId, { callback: { delivery: last ? 'Failed' : 'Pending', url, attempts: attempt, lastError: problem } });
-      log.warn({ attempt, problem, final: last }, last ? 'callback not delivered; giving up' : 'callback not delivered; will retry');
+      await subject.record({ delivery: last ? 'Failed' : 'Pending', url, attempts: attempt, lastError: problem });
+      log.warn({ attempt, problem, final: last, event: task.data.kind }, last ? 'callback not delivered; giving up' : 'callback not delivered; will retry');
       throw new Error(problem);
     },
     { connection: deps.connection, prefix: bullPrefix(deps.keyPrefix), concurrency: 16 },

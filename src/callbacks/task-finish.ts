@@ -6,6 +6,7 @@ import type { CallBackFormat } from '../domain/concat-types.js';
 import { jobToXml } from '../domain/job-detail.js';
 import type { JobRecord } from '../domain/job.js';
 import type { QueueRecord } from '../store/queue-store.js';
+import { workflowFinishTree, type ExecutionRecord } from '../domain/workflow-execution.js';
 
 export interface CallbackTarget {
   url: string;
@@ -25,6 +26,13 @@ export function callbackTargetOf(job: JobRecord, queue: QueueRecord | undefined)
 
 export function taskFinishBody(job: JobRecord, format: CallBackFormat): { contentType: string; body: string } {
   const tree = { EventName: 'TaskFinish', JobsDetail: jobToXml(job, { progress: false }) };
+  if (format === 'JSON') return { contentType: 'application/json', body: JSON.stringify(xmlTreeToJson(tree)) };
+  return { contentType: 'application/xml', body: buildXml('Response', tree) };
+}
+
+/** The WorkflowFinish notification (ci-api.md 7.3), as XML or JSON. */
+export function workflowFinishBody(e: ExecutionRecord, format: CallBackFormat): { contentType: string; body: string } {
+  const tree = workflowFinishTree(e);
   if (format === 'JSON') return { contentType: 'application/json', body: JSON.stringify(xmlTreeToJson(tree)) };
   return { contentType: 'application/xml', body: buildXml('Response', tree) };
 }

@@ -22,6 +22,7 @@ export function jobToXml(job: JobRecord, opts: JobXmlOptions): Record<string, un
   const input: Record<string, unknown> = { BucketId: job.bucket };
   if (job.request.input) input.Object = job.request.input.object;
   input.Region = job.region;
+  if (job.cosHeaders && job.cosHeaders.length > 0) input.CosHeaders = job.cosHeaders.map((h) => ({ Key: h.key, Value: h.value }));
 
   const detail: Record<string, unknown> = {
     Code: job.code,

@@ -41,6 +41,8 @@ export interface JobDoc {
   watermarkSnapshot?: Watermark[];
   templateName?: string;
   workflow?: WorkflowRef;
+  /** Workflow-triggered jobs: the triggering object's headers (Content-Type, x-cos-meta-*, …). */
+  cosHeaders?: { key: string; value: string }[];
 }
 
 export interface JobResult {

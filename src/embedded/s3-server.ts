@@ -7,6 +7,8 @@ import { DUMMY_ACCOUNT } from 's3rver/lib/models/account.js';
 export interface EmbeddedS3 {
   endpoint: string;
   server: S3rver;
+  /** Calls back with each S3 event notification (AWS JSON; keys are not URL-encoded) the store emits. */
+  onEvent(listener: (event: unknown) => void): void;
   stop(): Promise<void>;
 }
 
@@ -24,6 +26,9 @@ export async function startS3Server(opts: {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     server,
+    onEvent: (listener) => {
+      server.on('event', listener);
+    },
     stop: () => server.close(),
   };
 }

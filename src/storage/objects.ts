@@ -91,13 +91,13 @@ export async function assertBucketExists(s3: S3Client, bucket: string, field: st
   }
 }
 
-/** Uploads a local file (multipart above 8 MiB) and returns its MD5. */
-export async function uploadFile(s3: S3Client, bucket: string, key: string, file: string, contentType: string): Promise<string> {
+/** Uploads a local file (multipart above 8 MiB) with the given user metadata, and returns its MD5. */
+export async function uploadFile(s3: S3Client, bucket: string, key: string, file: string, contentType: string, metadata: Record<string, string> = {}): Promise<string> {
   const md5 = await md5File(file);
   try {
     await new Upload({
       client: s3,
-      params: { Bucket: bucket, Key: key, Body: createReadStream(file), ContentType: contentType },
+      params: { Bucket: bucket, Key: key, Body: createReadStream(file), ContentType: contentType, Metadata: metadata },
       partSize: 8 * 1024 * 1024,
       queueSize: 4,
     }).done();

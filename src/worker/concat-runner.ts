@@ -17,6 +17,7 @@ import { assertBucketExists, downloadObject, uploadFile } from '../storage/objec
 import { downloadUrl } from '../storage/http-fetch.js';
 import { resolveSourceUrl, UrlRefused, type SourceRef } from '../storage/resolve-url.js';
 import { JobError } from './job-error.js';
+import { ENGINE_OUTPUT_META } from '../workflows/upload-trigger.js';
 import { objectKeyProblem } from '../domain/object-key.js';
 import { checkFreeDisk, checkOutputDuration, InputBudget, NO_LIMITS, withJobTimeout, type JobLimits } from './job-limits.js';
 import type { ConcatRunner, RunContext } from './media-worker.js';
@@ -186,10 +187,12 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
   const keyDir = path.posix.dirname(objectKey) === '.' ? '' : `${path.posix.dirname(objectKey)}/`;
   const mainName = path.basename(plan.outputPath);
   const extra = template.container.format === 'hls' ? (await readdir(outDir)).filter((f) => f !== mainName).sort() : [];
+  // Marks the object as the engine's own output: creating it starts no workflow.
+  const engineMeta = { [ENGINE_OUTPUT_META]: job.jobId };
   for (const name of extra) {
-    await uploadFile(deps.s3, output.bucket, `${keyDir}${name}`, path.join(outDir, name), 'video/mp2t');
+    await uploadFile(deps.s3, output.bucket, `${keyDir}${name}`, path.join(outDir, name), 'video/mp2t', engineMeta);
   }
-  const md5 = await uploadFile(deps.s3, output.bucket, objectKey, plan.outputPath, CONTENT_TYPES[ext] ?? 'application/octet-stream');
+  const md5 = await uploadFile(deps.s3, output.bucket, objectKey, plan.outputPath, CONTENT_TYPES[ext] ?? 'application/octet-stream', engineMeta);
   const mediaInfo = toMediaInfo(await probeFile(plan.outputPath));
   log.info({ object: objectKey, bucket: output.bucket, segments: extra.length, durationSec: mediaInfo.Format.Duration }, 'output uploaded');
 

@@ -40,6 +40,8 @@ interface NodeInput {
   bucket: string;
   region: string;
   object: string;
+  /** The triggering object's headers (for the nodes right after Start). */
+  cosHeaders?: { key: string; value: string }[];
 }
 
 function isTree(v: unknown): v is Tree {
@@ -121,7 +123,7 @@ export class WorkflowRunner {
       await this.finish(doc.runId);
       return doc.runId;
     }
-    for (const key of first) await this.submitNode(doc, key, { bucket: w.bucket, region: w.region, object }, templates.get(key));
+    for (const key of first) await this.submitNode(doc, key, { bucket: w.bucket, region: w.region, object, cosHeaders: doc.cosHeaders }, templates.get(key));
     return doc.runId;
   }
 
@@ -191,6 +193,7 @@ export class WorkflowRunner {
       templateSnapshot: t.concatTemplate,
       templateName: t.name,
       workflow: { name: key, runId: exec.runId, workflowId: exec.workflowId, workflowName: exec.workflowName },
+      cosHeaders: input.cosHeaders,
     };
     const task: ExecutionTask = { name: key, type, jobId, state: 'Submitted', createMs: now, code: 'Success', message: '', templateId: t.templateId, templateName: t.name };
     await this.deps.executions.putTask(exec.runId, task);

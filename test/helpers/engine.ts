@@ -33,9 +33,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-export async function startTestEngine(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestEngine> {
+export async function startTestEngine(opts: { worker?: boolean; env?: Record<string, string>; endpoints?: Endpoints } = {}): Promise<TestEngine> {
   const config = testConfig(opts.env);
-  const endpoints = testEndpoints();
+  const endpoints = opts.endpoints ?? testEndpoints();
   const logger = createLogger(config.logLevel, 'test');
   const api = await startApi(config, endpoints, logger);
   const worker = opts.worker ? await startWorker(config, endpoints, logger) : undefined;

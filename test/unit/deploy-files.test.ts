@@ -149,6 +149,7 @@ const DOCUMENTED_ENV = new Set([
   'CI_SECRET_KEY',
   'WORKER_CONCURRENCY',
   'LOG_LEVEL',
+  'S3_EVENTS_TOKEN',
 ]);
 const GENERIC_ENV = new Set(['TZ', 'NODE_ENV']);
 
@@ -583,5 +584,33 @@ describe('.dockerignore', () => {
     for (const p of ['package.json', 'package-lock.json', 'src/api-main.ts', 'workers/concat-worker.ts']) {
       expect(dockerIgnored(dockerignore, p), p).toBe(false);
     }
+  });
+});
+
+describe('docker-compose.yml upload notifications (workflow triggers)', () => {
+  const minio = resolvedEnv(service('minio'));
+  const api = resolvedEnv(service('api'));
+
+  it("points MinIO's webhook target at the API's S3 event endpoint, with the token the API expects", () => {
+    expect(minio.MINIO_NOTIFY_WEBHOOK_ENABLE_ENGINE).toBe('on');
+    const u = new URL(minio.MINIO_NOTIFY_WEBHOOK_ENDPOINT_ENGINE ?? '');
+    expect(u.hostname).toBe('api');
+    expect(publishedPorts(service('api')).map(([, c]) => c)).toContain(u.port);
+    expect(u.pathname).toBe('/s3-events');
+    expect(read('src/api/routes/workflow-runs.ts')).toContain(`S3_EVENTS_PATH = '${u.pathname}'`);
+    expect(minio.MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_ENGINE).toBeTruthy();
+    expect(minio.MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_ENGINE).toBe(api.S3_EVENTS_TOKEN);
+    expect(resolvedEnv(service('minio'), { S3_EVENTS_TOKEN: 'x1' }).MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_ENGINE).toBe(resolvedEnv(service('api'), { S3_EVENTS_TOKEN: 'x1' }).S3_EVENTS_TOKEN);
+    expect(minio.MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_ENGINE).toMatch(/^\/data\//);
+  });
+
+  it('subscribes the configured buckets to that target once MinIO is healthy', () => {
+    const setup = service('minio-setup');
+    expect(setup.image).toMatch(/^minio\/mc/);
+    expect(dependsOn(setup)).toEqual({ minio: 'service_healthy' });
+    const script = commandText((setup as { entrypoint?: string | string[] }).entrypoint);
+    expect(script).toContain('mc alias set local http://minio:9000');
+    expect(script).toMatch(/mc event add --ignore-existing --event put "local\/\$\$b" arn:minio:sqs::ENGINE:webhook/);
+    expect(resolvedEnv(setup).ENGINE_BUCKETS).toBeTruthy();
   });
 });

@@ -134,6 +134,11 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
     await deps.mediaQueues.remove(rec.queueId, jobId);
     req.log.info({ jobId }, 'job cancelled');
+    // A workflow's node job that never runs still ends its task, so the execution can end too.
+    if (rec.workflow) {
+      const cancelled = await deps.jobs.get(jobId);
+      if (cancelled) await deps.workflowRunner.onJobFinished(cancelled);
+    }
     return reply.code(200).send('');
   });
 }

@@ -1,0 +1,130 @@
+// Running workflows through the API: the manual trigger (POST /triggerworkflow), the executions
+// (GET /workflowexecution, GET /workflowexecution/<runId>), and the S3 event endpoint
+// (POST /s3-events) that MinIO's webhook (or any S3-style notifier) calls when an object is created.
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isId } from '../../domain/ids.js';
+import { parseCiTime } from '../../domain/time.js';
+import { EXECUTION_STATES, executionSummaryToXml, executionToXml, type ExecutionState } from '../../domain/workflow-execution.js';
+import { parseWorkflowName } from '../../domain/workflow.js';
+import type { ExecutionStore } from '../../store/execution-store.js';
+import type { WorkflowStore } from '../../store/workflow-store.js';
+import { objectCreatedEvents } from '../../workflows/s3-events.js';
+import { RunRefused, type WorkflowRunner } from '../../workflows/runner.js';
+import { onObjectCreated } from '../../workflows/upload-trigger.js';
+import type { Logger } from '../../logger.js';
+import { sendXml } from '../app.js';
+import { CiError, invalidArgument } from '../errors.js';
+import { nonEmpty, single, type Query } from '../query.js';
+
+export const S3_EVENTS_PATH = '/s3-events';
+
+export interface WorkflowRunDeps {
+  workflows: WorkflowStore;
+  executions: ExecutionStore;
+  workflowRunner: WorkflowRunner;
+  s3: S3Client;
+  s3EventsToken?: string;
+}
+
+function timeParam(q: Query, name: string): number | undefined {
+  const v = nonEmpty(single(q, name));
+  if (v === undefined) return undefined;
+  const ms = parseCiTime(v.replace(' ', '+'));
+  if (ms === undefined) throw invalidArgument(name, `must look like 2022-06-27T15:23:10+0800, got ${JSON.stringify(v)}`);
+  return ms;
+}
+
+export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRunDeps): void {
+  const trigger = async (req: FastifyRequest, reply: FastifyReply) => {
+    const q = req.query as Query;
+    const workflowId = nonEmpty(single(q, 'workflowId'));
+    if (!workflowId) throw invalidArgument('workflowId', 'is required');
+    const object = nonEmpty(single(q, 'object'))?.replace(/^\/+/, '');
+    if (!object) throw invalidArgument('object', 'is required: the key of an object in the bucket');
+    const name = nonEmpty(single(q, 'name'));
+    if (name !== undefined) parseWorkflowName(name, 'name');
+    const w = isId('workflow', workflowId) ? await deps.workflows.get(req.ci.bucket, workflowId) : undefined;
+    if (!w) throw invalidArgument('workflowId', `workflow ${workflowId} does not exist in bucket ${req.ci.bucket}`);
+    if (w.state !== 'Active') throw invalidArgument('workflowId', `workflow ${workflowId} is Paused; activate it with PUT /workflow/${workflowId}?active`);
+    let head: { ContentType?: string; ContentLength?: number; Metadata?: Record<string, string> };
+    try {
+      head = await deps.s3.send(new HeadObjectCommand({ Bucket: req.ci.bucket, Key: object }));
+    } catch {
+      throw invalidArgument('object', `object ${object} does not exist in bucket ${req.ci.bucket}`);
+    }
+    const cosHeaders = [
+      ...(head.ContentType ? [{ key: 'Content-Type', value: head.ContentType }] : []),
+      ...Object.entries(head.Metadata ?? {}).map(([k, v]) => ({ key: `x-cos-meta-${k}`, value: v })),
+      { key: 'Size', value: String(head.ContentLength ?? 0) },
+    ];
+    try {
+      const runId = await deps.workflowRunner.start(w, object, { name, cosHeaders });
+      req.log.info({ workflowId, runId, object }, 'workflow triggered');
+      return sendXml(reply, { RequestId: req.id, InstanceId: runId });
+    } catch (err) {
+      if (err instanceof RunRefused) throw invalidArgument('workflowId', err.message);
+      throw err;
+    }
+  };
+  // `/triggerworkflow/` too (one doc sample has the slash): the router ignores trailing slashes.
+  app.post('/triggerworkflow', trigger);
+
+  app.get('/workflowexecution', async (req, reply) => {
+    const q = req.query as Query;
+    const workflowId = nonEmpty(single(q, 'workflowId'));
+    if (!workflowId) throw invalidArgument('workflowId', 'is required');
+    const size = nonEmpty(single(q, 'size'));
+    const sizeN = size === undefined ? 10 : /^\d+$/.test(size) ? Number(size) : NaN;
+    if (!(sizeN >= 1 && sizeN <= 100)) throw invalidArgument('size', `must be an integer in [1, 100], got ${JSON.stringify(size)}`);
+    const order = nonEmpty(single(q, 'orderByTime')) ?? 'Desc';
+    if (order !== 'Desc' && order !== 'Asc') throw invalidArgument('orderByTime', `must be Desc or Asc, got ${JSON.stringify(order)}`);
+    const statesParam = nonEmpty(single(q, 'states'));
+    let states: ExecutionState[] | undefined;
+    if (statesParam && !statesParam.split(',').includes('All')) {
+      states = statesParam.split(',').map((s) => s.trim()) as ExecutionState[];
+      for (const s of states) if (!EXECUTION_STATES.includes(s)) throw invalidArgument('states', `unknown state ${JSON.stringify(s)}; use All or a comma list of ${EXECUTION_STATES.join(', ')}`);
+    }
+    const nextToken = nonEmpty(single(q, 'nextToken'));
+    if (nextToken !== undefined && !isId('instance', nextToken)) throw invalidArgument('nextToken', 'is not a token this API returned');
+    const w = isId('workflow', workflowId) ? await deps.workflows.get(req.ci.bucket, workflowId) : undefined;
+    if (!w) throw invalidArgument('workflowId', `workflow ${workflowId} does not exist in bucket ${req.ci.bucket}`);
+    const endMs = timeParam(q, 'endCreationTime');
+    const page = await deps.executions.list({
+      workflowId,
+      states,
+      order,
+      size: sizeN,
+      nextToken,
+      startMs: timeParam(q, 'startCreationTime'),
+      endMs: endMs === undefined ? undefined : endMs + 999,
+      object: nonEmpty(single(q, 'name')),
+    });
+    const body: Record<string, unknown> = { RequestId: req.id, WorkflowExecutionList: page.executions.map(executionSummaryToXml) };
+    if (page.nextToken !== undefined) body.NextToken = page.nextToken;
+    return sendXml(reply, body);
+  });
+
+  app.get<{ Params: { runId: string } }>('/workflowexecution/:runId', async (req, reply) => {
+    const e = isId('instance', req.params.runId) ? await deps.executions.get(req.params.runId) : undefined;
+    if (!e || e.bucket !== req.ci.bucket) throw invalidArgument('runId', `workflow execution ${req.params.runId} does not exist in bucket ${req.ci.bucket}`);
+    return sendXml(reply, { RequestId: req.id, WorkflowExecution: executionToXml(e) });
+  });
+
+  app.post(S3_EVENTS_PATH, async (req, reply) => {
+    if (deps.s3EventsToken !== undefined && req.headers.authorization !== `Bearer ${deps.s3EventsToken}`) {
+      throw new CiError('AccessDenied', 'the S3 event endpoint needs Authorization: Bearer <S3_EVENTS_TOKEN>');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse((req.body as string | undefined) ?? '');
+    } catch {
+      throw new CiError('InvalidContent', 'an S3 event notification is a JSON document with Records');
+    }
+    const runIds: string[] = [];
+    for (const ev of objectCreatedEvents(body)) {
+      runIds.push(...(await onObjectCreated({ workflows: deps.workflows, runner: deps.workflowRunner, s3: deps.s3, logger: req.log as unknown as Logger }, ev)));
+    }
+    return reply.code(200).send({ started: runIds });
+  });
+}
