@@ -11,7 +11,7 @@ import type { MediaQueues } from '../queue/media-queues.js';
 import { CiError } from './errors.js';
 import { parseCiHost, type CiHost } from './host.js';
 import { buildXml } from './xml.js';
-import { registerAuth, type AuthSettings } from './auth/authenticate.js';
+import { checkContentMd5, registerAuth, type AuthSettings } from './auth/authenticate.js';
 import { checkRequestLimits, type RequestLimits } from './limits.js';
 import type { AddressPolicy } from '../callbacks/address-policy.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -73,9 +73,11 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   // Every body is read as text: CI clients send XML with assorted (or no) content types. Its shape
   // limits are checked here, once for every route, before any XML parsing.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     try {
       checkRequestLimits(body as string, deps.security.limits);
+      const md5 = req.headers['content-md5'];
+      if (typeof md5 === 'string') checkContentMd5(md5, body as string);
       done(null, body);
     } catch (err) {
       done(err as Error, undefined);
@@ -84,24 +86,29 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   app.decorateRequest('ci', null as unknown as CiHost);
 
-  app.addHook('onRequest', async (req, reply) => {
+  // Hooks on every request are callback-style: no promise per hook on the hot path.
+  app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-ci-request-id', req.id);
     const path = req.url.split('?')[0] ?? '';
-    if (HOSTLESS.has(path)) return;
+    if (HOSTLESS.has(path)) return done();
     const host = parseCiHost(req.headers.host);
     if (!host) {
-      throw new CiError(
-        'InvalidHost',
-        `the Host header ${JSON.stringify(req.headers.host ?? '')} names no bucket: use <BucketName-APPID>.ci.<Region>.<domain>, for example examplebucket-1250000000.ci.ap-guangzhou.myqcloud.com`,
+      return done(
+        new CiError(
+          'InvalidHost',
+          `the Host header ${JSON.stringify(req.headers.host ?? '')} names no bucket: use <BucketName-APPID>.ci.<Region>.<domain>, for example examplebucket-1250000000.ci.ap-guangzhou.myqcloud.com`,
+        ),
       );
     }
     req.ci = host;
+    done();
   });
 
   registerAuth(app, deps.security.auth, HOSTLESS);
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    done();
   });
 
   app.setNotFoundHandler(async (req, reply) => {

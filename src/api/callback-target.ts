@@ -11,6 +11,7 @@ const LOOKUP_TIMEOUT_MS = 2_000;
 
 export class CallbackTargetChecker {
   private readonly cache = new Map<string, { at: number; result: HostCheck }>();
+  private readonly inflight = new Map<string, Promise<HostCheck>>();
 
   constructor(
     private readonly policy: AddressPolicy,
@@ -34,14 +35,22 @@ export class CallbackTargetChecker {
     const now = Date.now();
     const hit = this.cache.get(host);
     if (hit && now - hit.at < CACHE_TTL_MS) return hit.result;
-    const timed: LookupAll = (h) =>
-      Promise.race([
-        this.lookup(h),
-        new Promise<string[]>((_, reject) => setTimeout(() => reject(new Error(`no DNS answer within ${LOOKUP_TIMEOUT_MS} ms`)), LOOKUP_TIMEOUT_MS).unref()),
-      ]);
-    const result = await checkHost(host, this.policy, timed);
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(host, { at: now, result });
-    return result;
+    // One lookup per host at a time: a burst of submissions waits on the same answer. An expired answer
+    // is still used while the new one comes (delivery checks every address again anyway).
+    let pending = this.inflight.get(host);
+    if (!pending) {
+      const timed: LookupAll = (h) =>
+        Promise.race([
+          this.lookup(h),
+          new Promise<string[]>((_, reject) => setTimeout(() => reject(new Error(`no DNS answer within ${LOOKUP_TIMEOUT_MS} ms`)), LOOKUP_TIMEOUT_MS).unref()),
+        ]);
+      pending = checkHost(host, this.policy, timed).then((result) => {
+        if (this.cache.size >= CACHE_MAX) this.cache.clear();
+        this.cache.set(host, { at: Date.now(), result });
+        return result;
+      }).finally(() => this.inflight.delete(host));
+      this.inflight.set(host, pending);
+    }
+    return hit ? hit.result : pending;
   }
 }

@@ -4,6 +4,7 @@
 // No DTDs: a CI request never carries one, so a DOCTYPE is refused before parsing (no entity expansion).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CiError } from './errors.js';
+import { lineAndColumn, quickWellFormed } from './xml-wellformed.js';
 
 const parser = new XMLParser({
   ignoreAttributes: true,
@@ -14,6 +15,8 @@ const parser = new XMLParser({
   ignorePiTags: true,
   processEntities: true,
   htmlEntities: false,
+  // No callback reads element paths: skip building a path string for every element.
+  jPath: false,
 });
 
 export type XmlTree = Record<string, unknown>;
@@ -30,10 +33,18 @@ export function parseRequestXml(body: string | Buffer | undefined | null): XmlTr
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
     throw new CiError('InvalidContent', 'the request body must not contain a DOCTYPE or ENTITY declaration');
   }
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    const e = valid.err;
-    throw new CiError('InvalidContent', `the request body is not well-formed XML: ${e.msg} (line ${e.line}, column ${e.col})`);
+  // The quick check decides bodies in CI's own shape; the general validator the rest (attributes…).
+  const quick = quickWellFormed(text);
+  if (quick.ok === false) {
+    const { line, col } = lineAndColumn(text, quick.at);
+    throw new CiError('InvalidContent', `the request body is not well-formed XML: ${quick.problem} (line ${line}, column ${col})`);
+  }
+  if (quick.ok === 'unsure') {
+    const valid = XMLValidator.validate(text);
+    if (valid !== true) {
+      const e = valid.err;
+      throw new CiError('InvalidContent', `the request body is not well-formed XML: ${e.msg} (line ${e.line}, column ${e.col})`);
+    }
   }
   let doc: unknown;
   try {

@@ -220,6 +220,15 @@ describe('errors', () => {
     expect(res.body.Error.Message).toMatch(/larger than the limit/);
   });
 
+  it('checks a Content-MD5 header against the body', async () => {
+    const md5 = (await import('node:crypto')).createHash('md5').update(base).digest('base64');
+    expect((await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: base, Headers: { 'content-md5': md5 } })).statusCode).toBe(200);
+    const bad = await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: base, Headers: { 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body.Error.Code).toBe('InvalidContent');
+    expect(bad.body.Error.Message).toMatch(/Content-MD5/);
+  });
+
   it('changes nothing on a refused submit', async () => {
     const bucket = 'refused-1250000000';
     await submit(simpleJob({ level: 7 }), bucket);

@@ -22,7 +22,7 @@ export function cosClient(apiUrl: string, keys = { SecretId: 'AKIDexampleexample
 
 export function ciRequest(
   cos: COS,
-  opts: { Method: string; Key: string; Query?: Record<string, string>; Body?: string; bucket?: string; region?: string },
+  opts: { Method: string; Key: string; Query?: Record<string, string>; Body?: string; bucket?: string; region?: string; Headers?: Record<string, string> },
 ): Promise<CiResponse> {
   const host = `${opts.bucket ?? BUCKET}.ci.${opts.region ?? REGION}.myqcloud.com`;
   return new Promise((resolve, reject) => {
@@ -34,7 +34,7 @@ export function ciRequest(
         Query: opts.Query,
         Body: opts.Body,
         RawBody: true,
-        Headers: opts.Body !== undefined ? { 'content-type': 'application/xml' } : undefined,
+        Headers: opts.Body !== undefined ? { 'content-type': 'application/xml', ...opts.Headers } : opts.Headers,
       } as never,
       (err: any, data: any) => {
         if (err) {

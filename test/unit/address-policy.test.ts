@@ -130,6 +130,24 @@ describe('checkHost (DNS step)', () => {
   });
 });
 
+describe('CallbackTargetChecker lookups', () => {
+  it('makes one lookup for a burst of submissions naming the same host', async () => {
+    let calls = 0;
+    let release: (a: string[]) => void = () => undefined;
+    const slow = (_host: string) => {
+      calls++;
+      return new Promise<string[]>((resolve) => (release = resolve));
+    };
+    const checker = new CallbackTargetChecker(OPEN, slow);
+    const all = Promise.all(Array.from({ length: 20 }, () => checker.check('http://burst.example/cb')));
+    release(['93.184.216.34']);
+    await all;
+    expect(calls).toBe(1);
+    await checker.check('http://burst.example/cb');
+    expect(calls).toBe(1);
+  });
+});
+
 describe('guardedLookup', () => {
   const lookup = (policy: { blockPrivate: boolean }, host: string, all: boolean) =>
     new Promise<unknown>((resolve, reject) => {

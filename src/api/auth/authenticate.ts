@@ -129,8 +129,4 @@ export function registerAuth(app: FastifyInstance, settings: AuthSettings, publi
       req.log.debug({ secretId }, 'signature verified');
     });
   }
-  app.addHook('preValidation', async (req: FastifyRequest) => {
-    const md5 = req.headers['content-md5'];
-    if (typeof md5 === 'string') checkContentMd5(md5, req.body as string | undefined);
-  });
 }
