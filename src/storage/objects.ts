@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Transform, type Readable } from 'node:stream';
+import { pipeline as pipelineCb, Transform, type Readable } from 'node:stream';
 import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { JobError } from '../worker/job-error.js';
@@ -76,11 +76,6 @@ export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string,
   throw new JobError('ResourceNotFound', `object ${ref.keys[0]} does not exist in bucket ${ref.bucket}`);
 }
 
-export async function md5File(file: string): Promise<string> {
-  const hash = createHash('md5');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
-}
 
 export async function assertBucketExists(s3: S3Client, bucket: string, field: string): Promise<void> {
   try {
@@ -93,16 +88,24 @@ export async function assertBucketExists(s3: S3Client, bucket: string, field: st
 
 /** Uploads a local file (multipart above 8 MiB) with the given user metadata, and returns its MD5. */
 export async function uploadFile(s3: S3Client, bucket: string, key: string, file: string, contentType: string, metadata: Record<string, string> = {}): Promise<string> {
-  const md5 = await md5File(file);
+  // The MD5 is taken from the same read that feeds the upload: the file is read once.
+  const hash = createHash('md5');
+  const body = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  pipelineCb(createReadStream(file), body, () => undefined);
   try {
     await new Upload({
       client: s3,
-      params: { Bucket: bucket, Key: key, Body: createReadStream(file), ContentType: contentType, Metadata: metadata },
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata },
       partSize: 8 * 1024 * 1024,
       queueSize: 4,
     }).done();
   } catch (err) {
     throw new JobError('InternalError', `could not upload the output ${key} to bucket ${bucket}: ${(err as Error).message}`);
   }
-  return md5;
+  return hash.digest('hex');
 }

@@ -113,31 +113,13 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
   const markInputs = watermarks.flatMap((w, i) => (w.type === 'Image' && w.image ? [{ index: i, field: `Watermark[${i}].Image.Url`, ref: resolve(`Watermark[${i}].Image.Url`, w.image.url) }] : []));
 
   const output = job.request.operation.output;
-  await assertBucketExists(deps.s3, output.bucket, 'Output.Bucket');
+  // The output bucket is checked while the inputs come in; a missing one still fails before ffmpeg runs.
+  const bucketChecked = assertBucketExists(deps.s3, output.bucket, 'Output.Bucket');
+  bucketChecked.catch(() => undefined);
 
-  // Fetch everything in parallel; each file keeps its extension so probing and muxers see the real kind.
+  // Fetch everything in parallel, and probe each file as soon as it is in; each file keeps its
+  // extension so probing and muxers see the real kind.
   const budget = new InputBudget(limits.maxInputBytes);
-  const fetchOne = async (spec: { field: string; ref: SourceRef }, name: string) => {
-    const source = spec.ref.kind === 'object' ? (spec.ref.ref.keys[0] ?? '') : new URL(spec.ref.url).pathname;
-    const ext = path.posix.extname(source).replace(/[^A-Za-z0-9.]/g, '').slice(0, 8);
-    const file = path.join(dir, `${name}${ext}`);
-    if (spec.ref.kind === 'http') {
-      const got = await downloadUrl(spec.ref.url, file, signal, budget);
-      return { file, key: source, bytes: got.bytes };
-    }
-    const got = await downloadObject(deps.s3, spec.ref.ref, file, signal, budget);
-    return { file, key: got.key, bytes: got.bytes };
-  };
-  const started = Date.now();
-  const [fetched, fetchedBgm, fetchedMarks] = await Promise.all([
-    Promise.all(inputs.map((s, i) => fetchOne(s, `in-${i}`))),
-    Promise.all(bgmInputs.map((s, i) => fetchOne(s, `bgm-${i}`))),
-    Promise.all(markInputs.map((s) => fetchOne(s, `wm-${s.index}`))),
-  ]);
-  const all = [...fetched, ...fetchedBgm, ...fetchedMarks];
-  log.info({ inputs: all.length, bytes: all.reduce((n, f) => n + f.bytes, 0), ms: Date.now() - started }, 'inputs fetched');
-  ctx.setProgress(5);
-
   const probeAs = async (file: string, label: string) => {
     try {
       return normalizeProbe(await probeFile(file));
@@ -147,23 +129,46 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
       throw err;
     }
   };
-  const sources: PlanSource[] = await Promise.all(
-    fetched.map(async (f, i) => ({
-      path: f.file,
-      label: f.key,
-      probe: await probeAs(f.file, f.key),
-      startTime: inputs[i]?.fragment?.startTime,
-      endTime: inputs[i]?.fragment?.endTime,
-    })),
-  );
-  const bgm: PlanBgmSource[] = await Promise.all(fetchedBgm.map(async (f) => ({ path: f.file, label: f.key, probe: await probeAs(f.file, f.key) })));
-  const marks: PlanWatermark[] = await Promise.all(
-    watermarks.map(async (watermark, i) => {
-      const k = markInputs.findIndex((m) => m.index === i);
-      const f = fetchedMarks[k];
-      return { watermark, label: `Watermark[${i}]`, ...(f ? { image: { path: f.file, label: f.key, probe: await probeAs(f.file, f.key) } } : {}) };
-    }),
-  );
+  const fetchOne = async (spec: { field: string; ref: SourceRef }, name: string) => {
+    const source = spec.ref.kind === 'object' ? (spec.ref.ref.keys[0] ?? '') : new URL(spec.ref.url).pathname;
+    const ext = path.posix.extname(source).replace(/[^A-Za-z0-9.]/g, '').slice(0, 8);
+    const file = path.join(dir, `${name}${ext}`);
+    const got = spec.ref.kind === 'http'
+      ? { key: source, ...(await downloadUrl(spec.ref.url, file, signal, budget)) }
+      : await downloadObject(deps.s3, spec.ref.ref, file, signal, budget);
+    return { file, key: got.key, bytes: got.bytes, probe: await probeAs(file, got.key) };
+  };
+  const timings: Record<string, number> = {};
+  let phaseStart = Date.now();
+  const phase = (name: string): void => {
+    const now = Date.now();
+    timings[`${name}Ms`] = now - phaseStart;
+    phaseStart = now;
+  };
+  const [fetched, fetchedBgm, fetchedMarks] = await Promise.all([
+    Promise.all(inputs.map((s, i) => fetchOne(s, `in-${i}`))),
+    Promise.all(bgmInputs.map((s, i) => fetchOne(s, `bgm-${i}`))),
+    Promise.all(markInputs.map((s) => fetchOne(s, `wm-${s.index}`))),
+  ]);
+  await bucketChecked;
+  phase('fetchAndProbe');
+  const all = [...fetched, ...fetchedBgm, ...fetchedMarks];
+  log.info({ inputs: all.length, bytes: all.reduce((n, f) => n + f.bytes, 0), ms: timings.fetchAndProbeMs }, 'inputs fetched and probed');
+  ctx.setProgress(5);
+
+  const sources: PlanSource[] = fetched.map((f, i) => ({
+    path: f.file,
+    label: f.key,
+    probe: f.probe,
+    startTime: inputs[i]?.fragment?.startTime,
+    endTime: inputs[i]?.fragment?.endTime,
+  }));
+  const bgm: PlanBgmSource[] = fetchedBgm.map((f) => ({ path: f.file, label: f.key, probe: f.probe }));
+  const marks: PlanWatermark[] = watermarks.map((watermark, i) => {
+    const k = markInputs.findIndex((m) => m.index === i);
+    const f = fetchedMarks[k];
+    return { watermark, label: `Watermark[${i}]`, ...(f ? { image: { path: f.file, label: f.key, probe: f.probe } } : {}) };
+  });
 
   const ext = EXTENSIONS[template.container.format];
   const objectKey = expandOutputObject(output.object, ext, job.jobId);
@@ -176,11 +181,13 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
 
+  phase('plan');
   await concat(plan, {
     signal,
     onProgress: (p) => ctx.setProgress(5 + p * 0.9),
     log: (event, data) => log.debug({ event, ...data }, event),
   });
+  phase('ffmpeg');
   ctx.setProgress(95);
 
   // Upload: HLS segments first (the playlist names them relative to itself), then the main file.
@@ -189,12 +196,16 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
   const extra = template.container.format === 'hls' ? (await readdir(outDir)).filter((f) => f !== mainName).sort() : [];
   // Marks the object as the engine's own output: creating it starts no workflow.
   const engineMeta = { [ENGINE_OUTPUT_META]: job.jobId };
-  for (const name of extra) {
-    await uploadFile(deps.s3, output.bucket, `${keyDir}${name}`, path.join(outDir, name), 'video/mp2t', engineMeta);
+  // The output is described (ffprobe) while it uploads; segments go up a few at a time.
+  const described = probeFile(plan.outputPath);
+  described.catch(() => undefined);
+  for (let k = 0; k < extra.length; k += 4) {
+    await Promise.all(extra.slice(k, k + 4).map((name) => uploadFile(deps.s3, output.bucket, `${keyDir}${name}`, path.join(outDir, name), 'video/mp2t', engineMeta)));
   }
   const md5 = await uploadFile(deps.s3, output.bucket, objectKey, plan.outputPath, CONTENT_TYPES[ext] ?? 'application/octet-stream', engineMeta);
-  const mediaInfo = toMediaInfo(await probeFile(plan.outputPath));
-  log.info({ object: objectKey, bucket: output.bucket, segments: extra.length, durationSec: mediaInfo.Format.Duration }, 'output uploaded');
+  const mediaInfo = toMediaInfo(await described);
+  phase('upload');
+  log.info({ object: objectKey, bucket: output.bucket, segments: extra.length, durationSec: mediaInfo.Format.Duration, ...timings }, 'output uploaded');
 
   return {
     mediaInfo: mediaInfo as unknown as Record<string, unknown>,
