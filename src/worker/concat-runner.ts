@@ -113,9 +113,8 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
   const markInputs = watermarks.flatMap((w, i) => (w.type === 'Image' && w.image ? [{ index: i, field: `Watermark[${i}].Image.Url`, ref: resolve(`Watermark[${i}].Image.Url`, w.image.url) }] : []));
 
   const output = job.request.operation.output;
-  // The output bucket is checked while the inputs come in; a missing one still fails before ffmpeg runs.
+  // The output bucket is checked while the inputs come in; a missing one is reported first, before ffmpeg runs.
   const bucketChecked = assertBucketExists(deps.s3, output.bucket, 'Output.Bucket');
-  bucketChecked.catch(() => undefined);
 
   // Fetch everything in parallel, and probe each file as soon as it is in; each file keeps its
   // extension so probing and muxers see the real kind.
@@ -145,12 +144,17 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
     timings[`${name}Ms`] = now - phaseStart;
     phaseStart = now;
   };
-  const [fetched, fetchedBgm, fetchedMarks] = await Promise.all([
-    Promise.all(inputs.map((s, i) => fetchOne(s, `in-${i}`))),
-    Promise.all(bgmInputs.map((s, i) => fetchOne(s, `bgm-${i}`))),
-    Promise.all(markInputs.map((s) => fetchOne(s, `wm-${s.index}`))),
+  const [bucket, fetchedAll] = await Promise.allSettled([
+    bucketChecked,
+    Promise.all([
+      Promise.all(inputs.map((s, i) => fetchOne(s, `in-${i}`))),
+      Promise.all(bgmInputs.map((s, i) => fetchOne(s, `bgm-${i}`))),
+      Promise.all(markInputs.map((s) => fetchOne(s, `wm-${s.index}`))),
+    ]),
   ]);
-  await bucketChecked;
+  if (bucket.status === 'rejected') throw bucket.reason;
+  if (fetchedAll.status === 'rejected') throw fetchedAll.reason;
+  const [fetched, fetchedBgm, fetchedMarks] = fetchedAll.value;
   phase('fetchAndProbe');
   const all = [...fetched, ...fetchedBgm, ...fetchedMarks];
   log.info({ inputs: all.length, bytes: all.reduce((n, f) => n + f.bytes, 0), ms: timings.fetchAndProbeMs }, 'inputs fetched and probed');
