@@ -259,6 +259,19 @@ describe('queues', () => {
     expect(received.some((r) => r.body.includes(waiting[3] as string))).toBe(false);
   });
 
+  it('refuses a submit beyond MaxSize waiting jobs with 403 QueueSaturated', async () => {
+    await putQueue('<State>Active</State><MaxSize>1</MaxSize><MaxConcurrent>1</MaxConcurrent>');
+    const long = (await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job({ fragments: '<ConcatFragment><Url>tq/long.mp4</Url></ConcatFragment>' }) })).body.Response.JobsDetail.JobId;
+    await waitFor(cos, long, ['Running']);
+    const waiting = await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job({ direct: true }) });
+    expect(waiting.statusCode).toBe(200);
+    const refused = await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job({ direct: true }) });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.body.Error).toMatchObject({ Code: 'QueueSaturated', Message: expect.stringMatching(/MaxSize of 1/) });
+    await putQueue('<State>Active</State><MaxSize>10000</MaxSize><MaxConcurrent>10</MaxConcurrent>');
+    await waitFor(cos, waiting.body.Response.JobsDetail.JobId);
+  });
+
   it("sends the queue's TaskFinish notification to jobs without a CallBack; CallBack no suppresses it; a job's own CallBack wins", async () => {
     const bad = await putQueue('<State>Active</State><NotifyConfig><State>On</State><Type>Url</Type></NotifyConfig>');
     expect(bad.statusCode).toBe(400);

@@ -43,10 +43,10 @@ describe('quickWellFormed', () => {
     expect(quickWellFormed('<!DOCTYPE x><Request/>')).toEqual({ ok: 'unsure' });
   });
 
-  it('never calls a body well-formed that the general validator refuses (2000 mutated seed bodies)', () => {
+  it('never calls a body well-formed that the general validator refuses (1000 mutated seed bodies)', () => {
     const random = prng(7);
     let decided = 0;
-    for (let n = 0; n < 2000; n++) {
+    for (let n = 0; n < 1000; n++) {
       const seed = [SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3][n % 3] as string;
       const { body } = mutate(random, seed);
       const quick = quickWellFormed(body);
@@ -54,6 +54,6 @@ describe('quickWellFormed', () => {
       if (quick.ok === true) expect(full, body).toBe(true);
       if (quick.ok !== 'unsure') decided++;
     }
-    expect(decided).toBeGreaterThan(1500);
+    expect(decided).toBeGreaterThan(750);
   });
 });
