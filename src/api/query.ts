@@ -1,4 +1,5 @@
 // Reading CI query strings: single values, and the pageNumber/pageSize pair of the search APIs.
+import { parseCiTime } from '../domain/time.js';
 import { invalidArgument } from './errors.js';
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -23,4 +24,13 @@ function positiveInt(q: Query, name: string, def: number, max: number): number {
 
 export function pageParams(q: Query): { pageNumber: number; pageSize: number } {
   return { pageNumber: positiveInt(q, 'pageNumber', 1, 1_000_000), pageSize: positiveInt(q, 'pageSize', 10, 100) };
+}
+
+/** A creation-time bound (`2022-06-27T15:23:10+0800`) in epoch ms; a '+' sent unencoded arrives as a space. */
+export function timeParam(q: Query, name: string): number | undefined {
+  const v = nonEmpty(single(q, name));
+  if (v === undefined) return undefined;
+  const ms = parseCiTime(v.replace(' ', '+'));
+  if (ms === undefined) throw invalidArgument(name, `must look like 2022-06-27T15:23:10+0800, got ${JSON.stringify(v)}`);
+  return ms;
 }

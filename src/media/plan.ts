@@ -3,6 +3,7 @@
 // watermarks (watermarks.ts), stream copy or not, the expected duration) made once, from probe data
 // and the template, as a plain loggable value.
 // Pure: no I/O. args.ts turns a plan into ffmpeg arguments; ffmpeg.ts runs them.
+import { invalid, round6, secs } from './units.js';
 import path from 'node:path';
 import type {
   AudioCodec,
@@ -189,19 +190,6 @@ const SAMPLE_RATES: Record<AudioCodec, readonly number[]> = {
 };
 const MAX_CHANNELS: Record<AudioCodec, number> = { aac: 8, mp3: 2 };
 const MAX_BITRATE_KBPS: Record<AudioCodec, number> = { aac: 1000, mp3: 320 };
-
-function invalid(message: string): MediaPlanError {
-  return new MediaPlanError('InvalidArgument', message);
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
-
-/** Seconds for messages: at most 3 decimals, no trailing zeros. */
-function secs(x: number): string {
-  return String(Math.round(x * 1000) / 1000);
-}
 
 function evenRound(x: number): number {
   return Math.max(2, 2 * Math.round(x / 2));

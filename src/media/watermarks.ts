@@ -2,6 +2,7 @@
 // (an anchor with inward offsets in pixels, or a scroll), while it shows, how opaque it is, the font file
 // and text file of a Text mark, the drawn size of an Image mark. Pure: args.ts draws them (drawtext,
 // overlay) on the output picture after concatenation and transitions; ffmpeg.ts writes the text files.
+import { invalid, round6, secs } from './units.js';
 import path from 'node:path';
 import type { Watermark, WatermarkPos } from '../domain/concat-types.js';
 import { MediaPlanError } from './errors.js';
@@ -73,18 +74,6 @@ export interface WatermarkFrame {
 const SLIDE_STEP = 0.1;
 const MAX_IMAGE_PX = 4096;
 const COLOR = /^0x([0-9a-fA-F]{6})$/;
-
-function invalid(message: string): MediaPlanError {
-  return new MediaPlanError('InvalidArgument', message);
-}
-
-function round6(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
-}
-
-function secs(x: number): string {
-  return String(Math.round(x * 1000) / 1000);
-}
 
 const LEFT: ReadonlySet<WatermarkPos> = new Set(['TopLeft', 'Left', 'BottomLeft']);
 const RIGHT: ReadonlySet<WatermarkPos> = new Set(['TopRight', 'Right', 'BottomRight']);

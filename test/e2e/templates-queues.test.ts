@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3 } from '../../src/storage/s3.js';
 import { BUCKET, REGION, ciRequest, cosClient } from '../helpers/cos-client.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
-import { ffprobeJson, makeClip } from '../helpers/media.js';
+import { makeClip } from '../helpers/media.js';
 import { SEED_REQUEST_1 } from '../fixtures/seed-examples.js';
 
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4}$/;

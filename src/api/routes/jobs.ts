@@ -5,13 +5,12 @@ import { parseConcatJobRequest } from '../../domain/concat-request.js';
 import type { ConcatJobRequest } from '../../domain/concat-types.js';
 import { isId, newId } from '../../domain/ids.js';
 import { JOB_STATES, type JobDoc, type JobRecord, type JobState } from '../../domain/job.js';
-import { parseCiTime } from '../../domain/time.js';
 import type { ApiDeps } from '../app.js';
 import { sendXml } from '../app.js';
 import { CiError, invalidArgument } from '../errors.js';
 import { jobToXml } from '../../domain/job-detail.js';
 import { parseRequestXml } from '../xml.js';
-import { nonEmpty, single, type Query } from '../query.js';
+import { nonEmpty, single, timeParam, type Query } from '../query.js';
 import { CallbackTargetChecker } from '../callback-target.js';
 import { bucketNameProblem, objectKeyProblem } from '../../domain/object-key.js';
 import type { TemplateStore } from '../../store/template-store.js';
@@ -97,8 +96,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const states = parseStates(single(q, 'states'));
     const nextToken = nonEmpty(single(q, 'nextToken'));
     if (nextToken !== undefined && !isId('job', nextToken)) throw invalidArgument('nextToken', 'is not a token this API returned');
-    const startMs = parseTimeParam(q, 'startCreationTime');
-    const endMs = parseTimeParam(q, 'endCreationTime');
+    const startMs = timeParam(q, 'startCreationTime');
+    const endMs = timeParam(q, 'endCreationTime');
     if (startMs !== undefined && endMs !== undefined && startMs > endMs) {
       throw invalidArgument('startCreationTime', 'must not be after endCreationTime');
     }
@@ -204,11 +203,3 @@ function parseStates(raw: string | undefined): JobState[] | undefined {
   return [...new Set(parts)] as JobState[];
 }
 
-function parseTimeParam(q: Query, name: string): number | undefined {
-  const v = nonEmpty(single(q, name));
-  if (v === undefined) return undefined;
-  // A '+' in an unencoded query arrives as a space.
-  const ms = parseCiTime(v.replace(' ', '+'));
-  if (ms === undefined) throw invalidArgument(name, `must look like 2022-06-27T15:23:10+0800, got ${JSON.stringify(v)}`);
-  return ms;
-}

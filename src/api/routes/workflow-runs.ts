@@ -4,7 +4,6 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isId } from '../../domain/ids.js';
-import { parseCiTime } from '../../domain/time.js';
 import { EXECUTION_STATES, executionSummaryToXml, executionToXml, type ExecutionState } from '../../domain/workflow-execution.js';
 import { parseWorkflowName } from '../../domain/workflow.js';
 import type { ExecutionStore } from '../../store/execution-store.js';
@@ -15,7 +14,7 @@ import { onObjectCreated } from '../../workflows/upload-trigger.js';
 import type { Logger } from '../../logger.js';
 import { sendXml } from '../app.js';
 import { CiError, invalidArgument } from '../errors.js';
-import { nonEmpty, single, type Query } from '../query.js';
+import { nonEmpty, single, timeParam, type Query } from '../query.js';
 
 export const S3_EVENTS_PATH = '/s3-events';
 
@@ -27,13 +26,6 @@ export interface WorkflowRunDeps {
   s3EventsToken?: string;
 }
 
-function timeParam(q: Query, name: string): number | undefined {
-  const v = nonEmpty(single(q, name));
-  if (v === undefined) return undefined;
-  const ms = parseCiTime(v.replace(' ', '+'));
-  if (ms === undefined) throw invalidArgument(name, `must look like 2022-06-27T15:23:10+0800, got ${JSON.stringify(v)}`);
-  return ms;
-}
 
 export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRunDeps): void {
   const trigger = async (req: FastifyRequest, reply: FastifyReply) => {
