@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../src/embedded/redis-server.js';
 import { startS3Server } from '../src/embedded/s3-server.js';
+import { JobStore } from '../src/store/job-store.js';
+import { newId } from '../src/domain/ids.js';
+import { parseRequestXml } from '../src/api/xml.js';
+import { parseConcatJobRequest } from '../src/domain/concat-request.js';
 
 const CLIENTS = 50;
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 4000);
@@ -92,6 +96,64 @@ async function raiseMaxSize(port: number): Promise<void> {
   await call(port, 'PUT', `/queue/${queueId}`, '<Request><Name>queue-1</Name><State>Active</State><MaxSize>1000000</MaxSize></Request>');
 }
 
+/** GET /jobs latencies once the engine's bucket holds 100,000 jobs: list queries read indexes, never scan. */
+async function listAt100k(redisUrl: string, port: number): Promise<void> {
+  const redis = new Redis(redisUrl, { enableAutoPipelining: true });
+  const store = new JobStore(redis, 'benchengine');
+  const queueId = /<QueueId>([^<]+)<\/QueueId>/.exec(await call(port, 'GET', '/queue'))?.[1] as string;
+  const bucket = HOST.split('.')[0] as string;
+  const existing = await redis.zcard(`benchengine:jx:${bucket}:Concat:*|all`);
+  const request = parseConcatJobRequest(parseRequestXml(BODY));
+  const base = Date.now() - 86_400_000;
+  const missing = Math.max(0, 100_000 - existing);
+  for (let i = 0; i < missing; i += 500) {
+    await Promise.all(
+      Array.from({ length: Math.min(500, missing - i) }, (_, k) => {
+        const n = i + k;
+        const ms = base + n * 100;
+        const input = n % 1000 === 0 ? { object: 'rare/input.mp4' } : undefined;
+        return store.create(
+          { jobId: newId('job', ms), tag: 'Concat', bucket, region: 'ap-chongqing', queueId, creationMs: ms, request: { ...request, input } },
+          n % 10 === 0 ? 'Success' : 'Submitted',
+        );
+      }),
+    );
+  }
+  const total = await redis.zcard(`benchengine:jx:${bucket}:Concat:*|all`);
+  redis.disconnect();
+  const time = async (paths: string[]): Promise<number[]> => {
+    const out: number[] = [];
+    for (const p of paths) {
+      const t0 = process.hrtime.bigint();
+      await call(port, 'GET', p);
+      out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return out;
+  };
+  const firstPages = await time(Array.from({ length: 100 }, () => '/jobs?tag=Concat&size=100'));
+  const deep: string[] = [];
+  let token: string | undefined;
+  for (let i = 0; i < 50; i++) {
+    const t0 = process.hrtime.bigint();
+    const text = await call(port, 'GET', `/jobs?tag=Concat&size=100&orderByTime=Asc${token ? `&nextToken=${token}` : ''}`);
+    deep.push(String(Number(process.hrtime.bigint() - t0) / 1e6));
+    token = /<NextToken>([^<]+)<\/NextToken>/.exec(text)?.[1];
+  }
+  const states = await time(Array.from({ length: 100 }, () => '/jobs?tag=Concat&size=100&states=Success'));
+  const rare = await time(Array.from({ length: 100 }, () => '/jobs?tag=Concat&size=100&inputObject=rare%2Finput.mp4'));
+  const fmt = (xs: number[]) => `p50 ${percentile(xs, 0.5).toFixed(1)} ms, p99 ${percentile(xs, 0.99).toFixed(1)} ms`;
+  console.log(`\nAPI: GET /jobs with ${total} jobs in the bucket (size=100)`);
+  console.log(`  first page:                     ${fmt(firstPages)}`);
+  console.log(`  50 pages in a row by NextToken: ${fmt(deep.map(Number))}`);
+  console.log(`  states=Success (1 in 10):       ${fmt(states)}`);
+  console.log(`  inputObject (1 in 1000):        ${fmt(rare)}`);
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
+}
+
 function p99(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN;
@@ -127,6 +189,7 @@ export async function runApiBench(): Promise<{ ratio: number; engineP99: number 
         t.latencies.push(...r.latencies);
       }
     }
+    await listAt100k(redis.url, servers.engine.port);
   } finally {
     flush.disconnect();
     for (const s of Object.values(servers)) s.child.kill();

@@ -25,6 +25,8 @@ import type { ConcatTemplate } from '../src/domain/concat-types.js';
 
 const run = promisify(execFile);
 const BUCKET = 'bench-1250000000';
+/** Length of each input clip (BENCH_CLIP_SEC): long enough that fixed per-job costs do not dominate. */
+const CLIP_SEC = Number(process.env.BENCH_CLIP_SEC ?? 20);
 const HOST = `${BUCKET}.ci.ap-guangzhou.myqcloud.com`;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -110,10 +112,10 @@ export async function runMediaBench(): Promise<void> {
   const children: ChildProcess[] = [];
   try {
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    // Inputs: three 10 s 1280x720 30 fps clips with audio, as a camera or editor would hand them over.
+    // Inputs: three 1280x720 30 fps clips with audio, as a camera or editor would hand them over.
     const clips = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.mp4`));
     for (const [i, clip] of clips.entries()) {
-      await run('ffmpeg', ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=10`, '-f', 'lavfi', '-i', `sine=frequency=${300 + i * 100}:sample_rate=48000:duration=10`, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '2', clip]);
+      await run('ffmpeg', ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${CLIP_SEC}`, '-f', 'lavfi', '-i', `sine=frequency=${300 + i * 100}:sample_rate=48000:duration=${CLIP_SEC}`, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '2', clip]);
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `in/${path.basename(clip)}`, Body: readFileSync(clip) }));
     }
 
@@ -172,7 +174,7 @@ export async function runMediaBench(): Promise<void> {
     const bigSec = await timeJob(port, jobXml(['in/big.mp4'], { direct: true }));
     const peakMb = peakRssMb(worker.pid as number);
 
-    console.log('\nMedia: measured in one run on the same inputs (3 x 10 s 1280x720 30 fps clips)');
+    console.log(`\nMedia: measured in one run on the same inputs (3 x ${CLIP_SEC} s 1280x720 30 fps clips)`);
     console.log(`  bare ffmpeg, same encode:           ${bareTimes.map((t) => t.toFixed(2)).join(' s, ')} s`);
     console.log(`  engine, submit -> Success:          ${engineTimes.map((t) => t.toFixed(2)).join(' s, ')} s`);
     console.log(`  engine DirectConcat, same inputs:   ${directTimes.map((t) => t.toFixed(2)).join(' s, ')} s`);

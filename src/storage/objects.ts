@@ -101,6 +101,7 @@ export async function uploadFile(s3: S3Client, bucket: string, key: string, file
     await new Upload({
       client: s3,
       params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata },
+      // Larger outputs go up in 8 MiB parts, at most 4 in flight: 32 MiB of buffers whatever the size.
       partSize: 8 * 1024 * 1024,
       queueSize: 4,
     }).done();
