@@ -65,14 +65,14 @@ function tokenized(argv: string[], paths: string[]): string[] {
   return argv.map((a) => {
     const i = paths.findIndex((p) => a === p || a === `./${p}`);
     if (i !== -1) return `<path${i}>`;
-    return a.startsWith('/work/') && a.endsWith('.concat.txt') ? '<list>' : a;
+    return a.startsWith('/jobdir/') && a.endsWith('.concat.txt') ? '<list>' : a;
   });
 }
 
 function argvFor(paths: string[], tpl: ConcatTemplate, probes: MediaProbe[] = [LAND, PORT]): string[] {
   const sources: PlanSource[] = probes.map((probe, i) => ({ path: paths[i] as string, label: paths[i] as string, probe }));
   const bgm: PlanBgmSource[] = tpl.audioMixArray.length > 0 ? [{ path: paths[probes.length] as string, label: 'bgm', probe: MUSIC }] : [];
-  return buildConcatArgs(planConcat({ sources, template: tpl, bgm, outputPath: paths[probes.length + 1] as string, workDir: '/work' }));
+  return buildConcatArgs(planConcat({ sources, template: tpl, bgm, outputPath: paths[probes.length + 1] as string, workDir: '/jobdir' }));
 }
 
 describe('hostile paths in the ffmpeg argv', () => {
