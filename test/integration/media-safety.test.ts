@@ -16,6 +16,7 @@ import { concat, probeFile, runFfmpeg } from '../../src/media/ffmpeg.js';
 import { planConcat, type PlanBgmSource, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
 import { ffprobeJson, loadProbeFixture, makeClip } from '../helpers/media.js';
+import { prng } from '../helpers/fuzz.js';
 
 const LAND = normalizeProbe(loadProbeFixture('landscape-1280x720-30fps-aac'));
 const PORT = normalizeProbe(loadProbeFixture('portrait-720x1280-25fps-aac'));
@@ -31,17 +32,6 @@ const HOSTILE = [
   '/in/ -y -i /dev/zero',
 ];
 
-/** A seeded PRNG (mulberry32), so a failure names a reproducible case. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = "[];,:='\"\\-% $`{}()|&<>!?*#@^~\t/.abcXYZ019腾";
 function randomHostile(rand: () => number): string {

@@ -1,7 +1,6 @@
 // planConcat / checkStreamCopy / limits over frozen ffprobe fixtures: every decision of a job as a value.
 import { describe, expect, it } from 'vitest';
 import type { AudioMix, ConcatTemplate, EffectConfig } from '../../src/domain/concat-types.js';
-import { MediaPlanError } from '../../src/media/errors.js';
 import {
   checkStreamCopy,
   frameRateOf,
@@ -14,6 +13,7 @@ import {
 } from '../../src/media/plan.js';
 import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
 import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
+import { planError } from '../helpers/plan-error.js';
 
 const probe = (name: ProbeFixture): MediaProbe => normalizeProbe(loadProbeFixture(name));
 const LAND = probe('landscape-1280x720-30fps-aac');
@@ -47,15 +47,6 @@ function mix(over: Partial<AudioMix> = {}): AudioMix {
 
 const NO_EFFECTS: EffectConfig = { enableStartFadein: false, enableEndFadeout: false, enableBgmFade: false };
 
-function planError(fn: () => unknown): MediaPlanError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MediaPlanError) return e;
-    throw e;
-  }
-  throw new Error('expected a MediaPlanError');
-}
 
 const plainSegment = { scale: false, pad: false, changeFps: false, resample: false };
 

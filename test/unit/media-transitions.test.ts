@@ -4,10 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AudioMix, ConcatTemplate, SceneChangeInfo } from '../../src/domain/concat-types.js';
 import { buildConcatArgs } from '../../src/media/args.js';
-import { MediaPlanError } from '../../src/media/errors.js';
 import { planConcat, type EncodePlan, type PlanBgmSource, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
 import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
+import { planError } from '../helpers/plan-error.js';
 
 const probe = (name: ProbeFixture): MediaProbe => normalizeProbe(loadProbeFixture(name));
 const LAND = probe('landscape-1280x720-30fps-aac');
@@ -35,15 +35,6 @@ function args(sources: PlanSource[], template: ConcatTemplate, bgm: PlanBgmSourc
   return buildConcatArgs(planConcat({ sources, template, bgm, outputPath }));
 }
 
-function planError(fn: () => unknown): MediaPlanError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MediaPlanError) return e;
-    throw e;
-  }
-  throw new Error('expected a MediaPlanError');
-}
 
 const BGM: PlanBgmSource = { path: '/in/bgm.mp3', label: 'bgm.mp3', probe: MUSIC };
 const mix = (over: Partial<AudioMix>): AudioMix => ({ audioSource: 'bgm.mp3', mixMode: 'Repeat', replace: false, ...over });

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConcatTemplate, Watermark, WatermarkImage, WatermarkPos, WatermarkText } from '../../src/domain/concat-types.js';
 import { buildConcatArgs, buildFilterGraph, filterPath } from '../../src/media/args.js';
-import { MediaPlanError } from '../../src/media/errors.js';
 import {
   FONT_FILES,
   FONT_TABLE,
@@ -20,6 +19,7 @@ import {
 import { planConcat, type EncodePlan, type PlanBgmSource, type PlanSource, type PlanWatermark } from '../../src/media/plan.js';
 import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
 import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
+import { planError } from '../helpers/plan-error.js';
 
 const probe = (name: ProbeFixture): MediaProbe => normalizeProbe(loadProbeFixture(name));
 const LAND = probe('landscape-1280x720-30fps-aac');
@@ -64,15 +64,6 @@ const graphOf = (marks: Watermark[], over: Parameters<typeof planWith>[1] = {}):
 /** The filters after the fragment's own (normalise video, normalise audio, concat). */
 const markFilters = (marks: Watermark[], over: Parameters<typeof planWith>[1] = {}): string[] => graphOf(marks, over).slice(3);
 
-function planError(fn: () => unknown): MediaPlanError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MediaPlanError) return e;
-    throw e;
-  }
-  throw new Error('expected a MediaPlanError');
-}
 
 const HEAD = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
 const IN_A = ['-protocol_whitelist', 'file', '-i', '/in/a.mp4'];
