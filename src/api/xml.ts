@@ -5,6 +5,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CiError } from './errors.js';
 import { lineAndColumn, quickWellFormed } from './xml-wellformed.js';
+import { MAX_NESTED_TAGS, readCiXml, type XmlTree } from './xml-reader.js';
 
 const parser = new XMLParser({
   ignoreAttributes: true,
@@ -17,9 +18,10 @@ const parser = new XMLParser({
   htmlEntities: false,
   // No callback reads element paths: skip building a path string for every element.
   jPath: false,
+  maxNestedTags: MAX_NESTED_TAGS,
 });
 
-export type XmlTree = Record<string, unknown>;
+export type { XmlTree };
 
 /**
  * Parses a request body and returns the content of its `<Request>` root.
@@ -33,7 +35,25 @@ export function parseRequestXml(body: string | Buffer | undefined | null): XmlTr
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
     throw new CiError('InvalidContent', 'the request body must not contain a DOCTYPE or ENTITY declaration');
   }
-  // The quick check decides bodies in CI's own shape; the general validator the rest (attributes…).
+  // Bodies in CI's own shape are read in one pass; the general path takes the rest (comments,
+  // attributes, character references…) and every body that is not well-formed.
+  const doc = readCiXml(text) ?? parseXmlGeneral(text);
+  const root = doc['Request'];
+  if (root === undefined) {
+    throw new CiError('InvalidContent', 'the request body must have the root element <Request>');
+  }
+  if (root === '') return {};
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) {
+    throw new CiError('InvalidContent', 'the <Request> element must contain child elements');
+  }
+  return root as XmlTree;
+}
+
+/**
+ * The general path: the whole document as `{ Root: … }`. The quick check decides well-formedness for
+ * most bodies, the general validator the rest; fast-xml-parser builds the tree.
+ */
+export function parseXmlGeneral(text: string): XmlTree {
   const quick = quickWellFormed(text);
   if (quick.ok === false) {
     const { line, col } = lineAndColumn(text, quick.at);
@@ -46,21 +66,11 @@ export function parseRequestXml(body: string | Buffer | undefined | null): XmlTr
       throw new CiError('InvalidContent', `the request body is not well-formed XML: ${e.msg} (line ${e.line}, column ${e.col})`);
     }
   }
-  let doc: unknown;
   try {
-    doc = parser.parse(text);
+    return parser.parse(text) as XmlTree;
   } catch (err) {
     throw new CiError('InvalidContent', `the request body is not well-formed XML: ${(err as Error).message}`);
   }
-  const root = (doc as Record<string, unknown>)['Request'];
-  if (root === undefined) {
-    throw new CiError('InvalidContent', 'the request body must have the root element <Request>');
-  }
-  if (root === '' ) return {};
-  if (typeof root !== 'object' || root === null || Array.isArray(root)) {
-    throw new CiError('InvalidContent', 'the <Request> element must contain child elements');
-  }
-  return root as XmlTree;
 }
 
 /** Builds `<?xml…?><Response>…</Response>` (or another root) from a PascalCase tree. */
