@@ -10,9 +10,9 @@ import type { QueueStore } from '../store/queue-store.js';
 import type { MediaQueues } from '../queue/media-queues.js';
 import { CiError } from './errors.js';
 import { parseCiHost, type CiHost } from './host.js';
-import { buildXml } from './xml.js';
+import { buildXml, parseRequestXml, type XmlTree } from './xml.js';
 import { checkContentMd5, registerAuth, type AuthSettings } from './auth/authenticate.js';
-import { checkRequestLimits, type RequestLimits } from './limits.js';
+import type { RequestLimits } from './limits.js';
 import type { AddressPolicy } from '../callbacks/address-policy.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerTemplateRoutes } from './routes/templates.js';
@@ -46,6 +46,8 @@ export interface ApiSecurity {
 declare module 'fastify' {
   interface FastifyRequest {
     ci: CiHost;
+    /** The body's `<Request>` content, read within the configured body shape limits. */
+    readXml(): XmlTree;
   }
 }
 
@@ -70,12 +72,11 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     },
   });
 
-  // Every body is read as text: CI clients send XML with assorted (or no) content types. Its shape
-  // limits are checked here, once for every route, before any XML parsing.
+  // Every body is read as text: CI clients send XML with assorted (or no) content types. Routes read
+  // it as XML with req.readXml(), which applies the body shape limits before or while parsing.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     try {
-      checkRequestLimits(body as string, deps.security.limits);
       const md5 = req.headers['content-md5'];
       if (typeof md5 === 'string') checkContentMd5(md5, body as string);
       done(null, body);
@@ -85,6 +86,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   });
 
   app.decorateRequest('ci', null as unknown as CiHost);
+  const limits = deps.security.limits;
+  app.decorateRequest('readXml', function readXml(this: FastifyRequest): XmlTree {
+    return parseRequestXml(this.body as string | undefined, limits);
+  });
 
   // Hooks on every request are callback-style: no promise per hook on the hot path.
   app.addHook('onRequest', (req, reply, done) => {

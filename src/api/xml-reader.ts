@@ -2,9 +2,10 @@
 // with the five predefined entities, and nothing else. It builds the same tree as the general parser
 // with the options in xml.ts (scalars as trimmed strings, an element seen twice becomes an array,
 // an empty element is ''), at a fraction of its cost on the submit path.
-// Anything outside that subset, and anything not well-formed, gives `undefined`: the caller then takes
-// the general path, which decides the body and words the error. A differential test holds the two
-// paths to the same trees.
+// Anything outside that subset, anything not well-formed, and anything near a body shape limit gives
+// `undefined`: the caller then takes the general path, which checks the limits, decides the body and
+// words the error. Differential tests hold the two paths to the same trees and the same refusals.
+import type { RequestLimits } from './limits.js';
 
 export type XmlTree = Record<string, unknown>;
 
@@ -75,14 +76,21 @@ function addChild(parent: XmlTree, name: string, value: unknown): void {
   else parent[name] = [existing, value];
 }
 
-/** The document as `{ Root: … }`, or undefined when the body is outside the subset or not well-formed. */
-export function readCiXml(text: string): XmlTree | undefined {
+/**
+ * The document as `{ Root: … }`, or undefined when the body is outside the subset, not well-formed,
+ * or reaches one of `limits` (counted as checkRequestLimits counts, erring towards undefined).
+ */
+export function readCiXml(text: string, limits: RequestLimits): XmlTree | undefined {
   const n = text.length;
+  const maxString = limits.maxStringLength;
+  let elements = 0;
+  let fragments = 0;
   let i = 0;
   while (i < n && isXmlSpace(text.charCodeAt(i))) i++;
+  if (i > maxString) return undefined;
   if (text.startsWith('<?', i)) {
     const decl = DECLARATION.exec(text.slice(i, i + 200));
-    if (!decl) return undefined;
+    if (!decl || decl[0].length > maxString) return undefined;
     i += decl[0].length;
   }
   // One frame per open element: its name, its children (once it has any) and its text.
@@ -95,6 +103,7 @@ export function readCiXml(text: string): XmlTree | undefined {
     const textEnd = lt === -1 ? n : lt;
     const depth = names.length;
     if (textEnd > i) {
+      if (textEnd - i > maxString) return undefined;
       if (depth === 0) {
         if (!onlyXmlSpace(text, i, textEnd)) return undefined;
       } else if (children[depth - 1] !== undefined) {
@@ -107,7 +116,7 @@ export function readCiXml(text: string): XmlTree | undefined {
     if (lt === -1) break;
     const next = text.charCodeAt(lt + 1);
     const gt = text.indexOf('>', lt + 1);
-    if (gt === -1) return undefined;
+    if (gt === -1 || gt - lt > maxString) return undefined;
     if (next === SLASH) {
       let end = gt;
       while (end > lt + 2 && isXmlSpace(text.charCodeAt(end - 1))) end--;
@@ -134,11 +143,13 @@ export function readCiXml(text: string): XmlTree | undefined {
     const name = text.slice(lt + 1, end);
     if (RESERVED.has(name)) return undefined;
     if (depth === 0 && doc !== undefined) return undefined;
+    if (++elements > limits.maxElements) return undefined;
+    if (name === 'ConcatFragment' && ++fragments > limits.maxFragments) return undefined;
     if (selfClosing) {
       if (depth === 0) doc = { [name]: '' };
       else if (!attach(depth - 1, name, '')) return undefined;
     } else {
-      if (depth > MAX_NESTED_TAGS) return undefined;
+      if (depth >= limits.maxDepth || depth > MAX_NESTED_TAGS) return undefined;
       names.push(name);
       children.push(undefined);
       texts.push('');

@@ -4,6 +4,7 @@
 // No DTDs: a CI request never carries one, so a DOCTYPE is refused before parsing (no entity expansion).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CiError } from './errors.js';
+import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits.js';
 import { lineAndColumn, quickWellFormed } from './xml-wellformed.js';
 import { MAX_NESTED_TAGS, readCiXml, type XmlTree } from './xml-reader.js';
 
@@ -24,20 +25,17 @@ const parser = new XMLParser({
 export type { XmlTree };
 
 /**
- * Parses a request body and returns the content of its `<Request>` root.
- * Throws CiError MissingContent / InvalidContent with a message naming the problem.
+ * Parses a request body within the body shape limits and returns the content of its `<Request>` root.
+ * Throws CiError MissingContent / InvalidContent / InvalidArgument with a message naming the problem.
  */
-export function parseRequestXml(body: string | Buffer | undefined | null): XmlTree {
+export function parseRequestXml(body: string | Buffer | undefined | null, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): XmlTree {
   const text = body === undefined || body === null ? '' : body.toString();
   if (text.trim() === '') {
     throw new CiError('MissingContent', 'the request body is empty; expected an XML <Request> document');
   }
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
-    throw new CiError('InvalidContent', 'the request body must not contain a DOCTYPE or ENTITY declaration');
-  }
   // Bodies in CI's own shape are read in one pass; the general path takes the rest (comments,
-  // attributes, character references…) and every body that is not well-formed.
-  const doc = readCiXml(text) ?? parseXmlGeneral(text);
+  // attributes, character references…), every body that is not well-formed or is near a limit.
+  const doc = readCiXml(text, limits) ?? parseXmlGeneral(text, limits);
   const root = doc['Request'];
   if (root === undefined) {
     throw new CiError('InvalidContent', 'the request body must have the root element <Request>');
@@ -50,10 +48,15 @@ export function parseRequestXml(body: string | Buffer | undefined | null): XmlTr
 }
 
 /**
- * The general path: the whole document as `{ Root: … }`. The quick check decides well-formedness for
- * most bodies, the general validator the rest; fast-xml-parser builds the tree.
+ * The general path: the whole document as `{ Root: … }`. The shape limits are checked first, in one
+ * linear scan; then the quick check decides well-formedness for most bodies, the general validator the
+ * rest, and fast-xml-parser builds the tree.
  */
-export function parseXmlGeneral(text: string): XmlTree {
+export function parseXmlGeneral(text: string, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): XmlTree {
+  checkRequestLimits(text, limits);
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
+    throw new CiError('InvalidContent', 'the request body must not contain a DOCTYPE or ENTITY declaration');
+  }
   const quick = quickWellFormed(text);
   if (quick.ok === false) {
     const { line, col } = lineAndColumn(text, quick.at);

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { readCiXml } from '../../src/api/xml-reader.js';
+import { readCiXml as readWithin } from '../../src/api/xml-reader.js';
 import { parseXmlGeneral } from '../../src/api/xml.js';
+import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../../src/api/limits.js';
 import { int, mutate, pick, prng, type Rand } from '../helpers/fuzz.js';
 import { SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3 } from '../fixtures/seed-examples.js';
 
+const readCiXml = (text: string, limits: RequestLimits = DEFAULT_REQUEST_LIMITS) => readWithin(text, limits);
+
 /** The general path's tree, or the refusal it gives. */
-function general(text: string): unknown {
+function general(text: string, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): unknown {
   try {
-    return parseXmlGeneral(text);
+    return parseXmlGeneral(text, limits);
   } catch (err) {
     return { refused: (err as Error).message };
   }
@@ -82,10 +85,11 @@ describe('readCiXml: the one-pass reader for CI-shaped bodies', () => {
   });
 
   it('stops at the general parser’s nesting limit, where it does', () => {
+    const deep: RequestLimits = { ...DEFAULT_REQUEST_LIMITS, maxDepth: 1000 };
     const nested = (open: number) => `<Request>${'<A>'.repeat(open - 1)}v${'</A>'.repeat(open - 1)}</Request>`;
-    expect(readCiXml(nested(101))).toStrictEqual(general(nested(101)));
-    expect(general(nested(102))).toMatchObject({ refused: expect.stringMatching(/nested tags/) });
-    expect(readCiXml(nested(102))).toBeUndefined();
+    expect(readCiXml(nested(101), deep)).toStrictEqual(general(nested(101), deep));
+    expect(general(nested(102), deep)).toMatchObject({ refused: expect.stringMatching(/nested tags/) });
+    expect(readCiXml(nested(102), deep)).toBeUndefined();
   });
 
   it('agrees with the general path on every document it reads (2,000 generated, 3,000 mutated)', () => {
@@ -102,6 +106,43 @@ describe('readCiXml: the one-pass reader for CI-shaped bodies', () => {
       expect(tree, body).toStrictEqual(general(body));
     }
     // The reader must carry the common case, or the submit path silently loses its speed.
-    expect(read).toBeGreaterThan(1500);
+    expect(read).toBeGreaterThan(1300);
+  });
+
+  it('never reads a body the shape limits refuse (tight and default limits, 4,000 bodies)', () => {
+    const tight: RequestLimits = { maxDepth: 4, maxElements: 25, maxFragments: 2, maxStringLength: 40 };
+    const random = prng(12);
+    let read = 0;
+    let refused = 0;
+    for (let n = 0; n < 4000; n++) {
+      const body = n % 2 === 0 ? document(random) : mutate(random, SEEDS[n % 3] as string).body;
+      for (const limits of [tight, DEFAULT_REQUEST_LIMITS]) {
+        let refusal: unknown;
+        try {
+          checkRequestLimits(body, limits);
+        } catch (err) {
+          refusal = err;
+          refused++;
+        }
+        const tree = readCiXml(body, limits);
+        if (tree === undefined) continue;
+        read++;
+        expect(refusal, body).toBeUndefined();
+      }
+    }
+    expect(read).toBeGreaterThan(1000);
+    expect(refused).toBeGreaterThan(1000);
+  });
+
+  it.each([
+    ['nesting', { maxDepth: 2 }, '<Request><A><B>x</B></A></Request>', '<Request><A>x</A></Request>'],
+    ['elements', { maxElements: 3 }, '<Request><A/><B/><C/></Request>', '<Request><A/><B/></Request>'],
+    ['fragments', { maxFragments: 1 }, '<Request><ConcatFragment/><ConcatFragment/></Request>', '<Request><ConcatFragment/></Request>'],
+    ['text length', { maxStringLength: 10 }, '<Request><A>12345678901</A></Request>', '<Request><A>1234567</A></Request>'],
+  ])('leaves a body past the %s limit to the general path, and reads one within it', (_, limit, over, within) => {
+    const limits = { ...DEFAULT_REQUEST_LIMITS, ...limit };
+    expect(readCiXml(over, limits)).toBeUndefined();
+    expect(() => checkRequestLimits(over, limits)).toThrow();
+    expect(readCiXml(within, limits)).toStrictEqual(general(within, limits));
   });
 });

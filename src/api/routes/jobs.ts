@@ -9,7 +9,6 @@ import type { ApiDeps } from '../app.js';
 import { sendXml } from '../app.js';
 import { CiError, invalidArgument } from '../errors.js';
 import { jobToXml } from '../../domain/job-detail.js';
-import { parseRequestXml } from '../xml.js';
 import { nonEmpty, single, timeParam, type Query } from '../query.js';
 import { CallbackTargetChecker } from '../callback-target.js';
 import { bucketNameProblem, objectKeyProblem } from '../../domain/object-key.js';
@@ -27,7 +26,7 @@ const MAX_DESCRIBE_IDS = 100;
 export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const callbackTargets = new CallbackTargetChecker(deps.security.callbackPolicy);
   app.post('/jobs', async (req, reply) => {
-    const request = parseConcatJobRequest(parseRequestXml(req.body as string | undefined));
+    const request = parseConcatJobRequest(req.readXml());
     refuseUnsupported(request);
     refuseUnsafeOutput(request);
     await callbackTargets.check(request.callBack);

@@ -7,7 +7,6 @@ import { updateQueue, type QueueControlDeps } from '../../queue/queue-control.js
 import { sendXml } from '../app.js';
 import { invalidArgument } from '../errors.js';
 import { pageParams, single, type Query } from '../query.js';
-import { parseRequestXml } from '../xml.js';
 
 const MAX_QUEUE_IDS = 10;
 
@@ -46,7 +45,7 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueControlDeps
     const id = req.params.id;
     const previous = isId('queue', id) ? await deps.queues.get(id) : undefined;
     if (!previous) throw invalidArgument('QueueId', `queue ${id} does not exist`);
-    const update = parseQueueUpdate(parseRequestXml(req.body as string | undefined));
+    const update = parseQueueUpdate(req.readXml());
     if (update.notifyConfig.state === 'On' && update.notifyConfig.url && deps.checkCallbackUrl) {
       await deps.checkCallbackUrl(update.notifyConfig.url, 'Request.NotifyConfig.Url');
     }

@@ -7,7 +7,6 @@ import type { TemplateStore } from '../../store/template-store.js';
 import { sendXml } from '../app.js';
 import { invalidArgument } from '../errors.js';
 import { pageParams, single, type Query } from '../query.js';
-import { parseRequestXml } from '../xml.js';
 
 export function registerTemplateRoutes(app: FastifyInstance, templates: TemplateStore): void {
   const findOwn = async (req: FastifyRequest, id: string): Promise<TemplateRecord> => {
@@ -17,7 +16,7 @@ export function registerTemplateRoutes(app: FastifyInstance, templates: Template
   };
 
   app.post('/template', async (req, reply) => {
-    const body = parseTemplateRequest(parseRequestXml(req.body as string | undefined));
+    const body = parseTemplateRequest(req.readXml());
     const now = Date.now();
     const t: TemplateRecord = { ...body, templateId: newId('template', now), bucket: req.ci.bucket, createMs: now, updateMs: now };
     await templates.put(t);
@@ -27,7 +26,7 @@ export function registerTemplateRoutes(app: FastifyInstance, templates: Template
 
   app.put<{ Params: { id: string } }>('/template/:id', async (req, reply) => {
     const existing = await findOwn(req, req.params.id);
-    const body = parseTemplateRequest(parseRequestXml(req.body as string | undefined));
+    const body = parseTemplateRequest(req.readXml());
     if (body.tag !== existing.tag) throw invalidArgument('Request.Tag', `template ${existing.templateId} is a ${existing.tag} template; its Tag cannot change`);
     const t: TemplateRecord = { ...body, templateId: existing.templateId, bucket: existing.bucket, createMs: existing.createMs, updateMs: Math.max(Date.now(), existing.updateMs) };
     await templates.put(t);

@@ -11,7 +11,6 @@ import type { WorkflowStore } from '../../store/workflow-store.js';
 import { sendXml } from '../app.js';
 import { invalidArgument } from '../errors.js';
 import { pageParams, single, type Query } from '../query.js';
-import { parseRequestXml } from '../xml.js';
 
 /** Refuses to make runnable a workflow holding node types the engine does not execute. */
 export function assertRunnable(w: WorkflowRecord, action: string): void {
@@ -32,7 +31,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, workflows: Workflow
   };
 
   app.post('/workflow', async (req, reply) => {
-    const body = parseWorkflowRequest(parseRequestXml(req.body as string | undefined));
+    const body = parseWorkflowRequest(req.readXml());
     const now = Date.now();
     const w: WorkflowRecord = { ...body, workflowId: newId('workflow', now), bucket: req.ci.bucket, region: req.ci.region, createMs: now, updateMs: now };
     await workflows.put(w);
@@ -52,7 +51,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, workflows: Workflow
       req.log.info({ workflowId: w.workflowId, state }, 'workflow state changed');
       return reply.code(200).send('');
     }
-    const body = parseWorkflowRequest(parseRequestXml(req.body as string | undefined));
+    const body = parseWorkflowRequest(req.readXml());
     const w: WorkflowRecord = { ...body, workflowId: existing.workflowId, bucket: existing.bucket, region: existing.region, createMs: existing.createMs, updateMs: now };
     await workflows.put(w);
     req.log.info({ workflowId: w.workflowId }, 'workflow updated');
