@@ -1,5 +1,6 @@
-// Size limits on request bodies, checked in one linear pass over the raw text before any XML parsing,
-// so a hostile body costs no more than reading it: nesting depth, element count, ConcatFragment count,
+// Size limits on XML request bodies, checked in one linear pass over the raw text before the general
+// parser runs (the one-pass reader in xml-reader.ts counts them itself), so a hostile body costs no
+// more than reading it: nesting depth, element count, ConcatFragment count,
 // and the length of any one text value, element name or tag. Structural excess is 400 InvalidContent,
 // an over-long value or too many fragments 400 InvalidArgument; each message names the limit's variable.
 // The scan is deliberately simple (it does not validate); the parser that follows does that.
