@@ -36,7 +36,9 @@ interface Result {
 
 function startServer(mode: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const child = fork(path.join(here, 'api-server.js'), [mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Below warn the engine logs every request: its lines are written, to /dev/null, not into the report.
+  const quiet = (process.env.BENCH_LOG_LEVEL ?? 'warn') !== 'warn';
+  const child = fork(path.join(here, 'api-server.js'), [mode], { env: { ...process.env, ...env }, stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));

@@ -11,10 +11,12 @@ import { createLogger } from '../src/logger.js';
 const mode = process.argv[2];
 const redisUrl = process.env.BENCH_REDIS_URL as string;
 const s3Endpoint = process.env.BENCH_S3_ENDPOINT as string;
+/** BENCH_LOG_LEVEL: the engine's log level in the benchmark (warn; info is the product's default). */
+const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
 if (mode === 'engine') {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_KEY_PREFIX: 'benchengine', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' });
-  const api = await startApi(config, { redisUrl, s3Endpoint }, createLogger('warn', 'bench'));
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: logLevel, REDIS_KEY_PREFIX: 'benchengine', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' });
+  const api = await startApi(config, { redisUrl, s3Endpoint }, createLogger(config.logLevel, 'bench'));
   process.send?.({ port: (api.app.server.address() as { port: number }).port });
 } else {
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
