@@ -107,7 +107,7 @@ export function readCiXml(text: string, limits: RequestLimits): XmlTree | undefi
       if (depth === 0) {
         if (!onlyXmlSpace(text, i, textEnd)) return undefined;
       } else if (children[depth - 1] !== undefined) {
-        // Text beside child elements is mixed content unless it is only white space.
+        // Text beside child elements is mixed content unless it trims (as the general parser trims) to ''.
         if (text.slice(i, textEnd).trim() !== '') return undefined;
       } else {
         texts[depth - 1] += text.slice(i, textEnd);
@@ -120,8 +120,8 @@ export function readCiXml(text: string, limits: RequestLimits): XmlTree | undefi
     if (next === SLASH) {
       let end = gt;
       while (end > lt + 2 && isXmlSpace(text.charCodeAt(end - 1))) end--;
-      if (depth === 0 || end - (lt + 2) !== (names[depth - 1] as string).length || !text.startsWith(names[depth - 1] as string, lt + 2)) return undefined;
-      const name = names.pop() as string;
+      const name = names.pop();
+      if (name === undefined || end - (lt + 2) !== name.length || !text.startsWith(name, lt + 2)) return undefined;
       const own = children.pop();
       const raw = texts.pop() as string;
       let value: unknown = own;
