@@ -269,7 +269,8 @@ describe('queues', () => {
     expect(refused.statusCode).toBe(403);
     expect(refused.body.Error).toMatchObject({ Code: 'QueueSaturated', Message: expect.stringMatching(/MaxSize of 1/) });
     await putQueue('<State>Active</State><MaxSize>10000</MaxSize><MaxConcurrent>10</MaxConcurrent>');
-    await waitFor(cos, waiting.body.Response.JobsDetail.JobId);
+    // Both finish here: a job still running would meet the next test's queue notification.
+    await Promise.all([long, waiting.body.Response.JobsDetail.JobId].map((id) => waitFor(cos, id)));
   });
 
   it("sends the queue's TaskFinish notification to jobs without a CallBack; CallBack no suppresses it; a job's own CallBack wins", async () => {
