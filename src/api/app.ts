@@ -13,7 +13,7 @@ import { parseCiHost, type CiHost } from './host.js';
 import { buildXml, parseRequestXml, type XmlTree } from './xml.js';
 import { checkContentMd5, registerAuth, type AuthSettings } from './auth/authenticate.js';
 import type { RequestLimits } from './limits.js';
-import type { AddressPolicy } from '../callbacks/address-policy.js';
+import type { AddressPolicy } from '../net/address-policy.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerTemplateRoutes } from './routes/templates.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';

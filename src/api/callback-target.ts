@@ -2,7 +2,7 @@
 // callback policy refuses (400 InvalidArgument naming Request.CallBack). A host that does not resolve
 // right now is accepted: delivery checks every address again at each try, which is the real guard.
 // Answers are cached for a short while so a burst of submissions costs one DNS lookup.
-import { checkHost, lookupAll, type AddressPolicy, type HostCheck, type LookupAll } from '../callbacks/address-policy.js';
+import { checkHost, lookupAll, type AddressPolicy, type HostCheck, type LookupAll } from '../net/address-policy.js';
 import { invalidArgument } from './errors.js';
 
 const CACHE_TTL_MS = 30_000;

@@ -13,7 +13,7 @@ import type { JobStore } from '../store/job-store.js';
 import type { ExecutionStore } from '../store/execution-store.js';
 import { bullPrefix } from '../queue/media-queues.js';
 import { taskFinishBody, workflowFinishBody } from './task-finish.js';
-import { AddressRefused, type AddressPolicy } from './address-policy.js';
+import { AddressRefused, type AddressPolicy } from '../net/address-policy.js';
 import { safePost } from './safe-post.js';
 
 export type CallbackTask =

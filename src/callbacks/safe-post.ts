@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { AddressRefused, guardedLookup, hostProblem, type AddressPolicy } from './address-policy.js';
+import { AddressRefused, guardedLookup, hostProblem, type AddressPolicy } from '../net/address-policy.js';
 
 export interface SafePostOptions {
   contentType: string;

@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import { AddressRefused, guardedLookup, hostProblem } from '../callbacks/address-policy.js';
+import { AddressRefused, guardedLookup, hostProblem } from '../net/address-policy.js';
 import { JobError } from '../worker/job-error.js';
 import { budgetStream, type ByteBudget } from './objects.js';
 

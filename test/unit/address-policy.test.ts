@@ -1,7 +1,7 @@
 // Callback (and allowed-fetch) address classification in every spelling, the DNS step, and the socket
 // lookup that checks the address actually connected to.
 import { describe, expect, it } from 'vitest';
-import { addressesProblem, checkHost, classifyIp, guardedLookup, hostProblem, parseIPv4Loose, parseIPv6 } from '../../src/callbacks/address-policy.js';
+import { addressesProblem, checkHost, classifyIp, guardedLookup, hostProblem, parseIPv4Loose, parseIPv6 } from '../../src/net/address-policy.js';
 import { CallbackTargetChecker } from '../../src/api/callback-target.js';
 
 const OPEN = { blockPrivate: false };
