@@ -1,14 +1,14 @@
 // Fetching a source from a host FETCH_ALLOWED_HOSTS names (never any other: resolveSourceUrl decides),
 // streamed to the job's temp file like downloadObject. The socket's lookup refuses link-local and
 // metadata addresses even for an allowed name; redirects are not followed (a redirect could lead
-// anywhere). Failures are JobErrors: ResourceNotFound, ResourceAccessDenied, ResourceDownloadFailed.
+// anywhere). Failures are StorageErrors: ResourceNotFound, ResourceAccessDenied, ResourceDownloadFailed.
 import { createWriteStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { AddressRefused, guardedLookup, hostProblem } from '../net/address-policy.js';
-import { JobError } from '../worker/job-error.js';
-import { budgetStream, type ByteBudget } from './objects.js';
+import { StorageError } from './errors.js';
+import { budgetStream, isBudgetRefusal, type ByteBudget } from './objects.js';
 
 const POLICY = { blockPrivate: false };
 const RESPONSE_TIMEOUT_MS = 30_000;
@@ -17,23 +17,23 @@ export async function downloadUrl(target: string, dest: string, signal?: AbortSi
   const url = new URL(target);
   const shown = `${url.origin}${url.pathname}`;
   const pre = hostProblem(url.hostname, POLICY);
-  if (pre.problem !== undefined) throw new JobError('ResourceAccessDenied', `${shown}: ${pre.problem}`);
+  if (pre.problem !== undefined) throw new StorageError('ResourceAccessDenied', `${shown}: ${pre.problem}`);
   const transport = url.protocol === 'https:' ? https : http;
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const req = transport.get(url, { lookup: guardedLookup(POLICY) as never, agent: false, timeout: RESPONSE_TIMEOUT_MS, signal });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${RESPONSE_TIMEOUT_MS} ms`)));
     req.on('response', resolve);
     req.on('error', (err) => {
-      if (err instanceof AddressRefused) reject(new JobError('ResourceAccessDenied', `${shown}: ${err.message}`));
-      else reject(new JobError('ResourceDownloadFailed', `could not download ${shown}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      if (err instanceof AddressRefused) reject(new StorageError('ResourceAccessDenied', `${shown}: ${err.message}`));
+      else reject(new StorageError('ResourceDownloadFailed', `could not download ${shown}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
     });
   });
   const status = res.statusCode ?? 0;
   if (status !== 200) {
     res.destroy();
-    if (status === 404) throw new JobError('ResourceNotFound', `${shown} does not exist (HTTP 404)`);
-    if (status === 401 || status === 403) throw new JobError('ResourceAccessDenied', `${shown} refused access (HTTP ${status})`);
-    throw new JobError('ResourceDownloadFailed', `${shown} answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
+    if (status === 404) throw new StorageError('ResourceNotFound', `${shown} does not exist (HTTP 404)`);
+    if (status === 401 || status === 403) throw new StorageError('ResourceAccessDenied', `${shown} refused access (HTTP ${status})`);
+    throw new StorageError('ResourceDownloadFailed', `${shown} answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
   }
   const announced = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined;
   let bytes = 0;
@@ -44,8 +44,8 @@ export async function downloadUrl(target: string, dest: string, signal?: AbortSi
     await pipeline(res, budgetStream(budget, Number.isFinite(announced) ? announced : undefined, shown), createWriteStream(dest), { signal });
   } catch (err) {
     res.destroy();
-    if (err instanceof JobError) throw err;
-    throw new JobError('ResourceDownloadFailed', `download of ${shown} broke off: ${(err as Error).message}`);
+    if (isBudgetRefusal(err)) throw err;
+    throw new StorageError('ResourceDownloadFailed', `download of ${shown} broke off: ${(err as Error).message}`);
   }
   return { bytes };
 }

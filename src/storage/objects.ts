@@ -6,12 +6,32 @@ import { pipeline } from 'node:stream/promises';
 import { pipeline as pipelineCb, Transform, type Readable } from 'node:stream';
 import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { JobError } from '../worker/job-error.js';
+import { StorageError } from './errors.js';
 import type { ObjectRef } from './resolve-url.js';
 
-/** A job's allowance of input bytes, shared by all its downloads; reserve() throws once it is spent. */
+/**
+ * A job's allowance of input bytes, shared by all its downloads; reserve() throws once it is spent,
+ * and that error reaches the caller as it is (not as a failed download).
+ */
 export interface ByteBudget {
   reserve(bytes: number, what: string): void;
+}
+
+/** The errors a budget threw, told apart from the download's own failures. */
+const refusals = new WeakSet<object>();
+
+function reserve(budget: ByteBudget, bytes: number, what: string): void {
+  try {
+    budget.reserve(bytes, what);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) refusals.add(err);
+    throw err;
+  }
+}
+
+/** Whether `err` is a budget's refusal, to be passed on unchanged. */
+export function isBudgetRefusal(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && refusals.has(err);
 }
 
 /**
@@ -19,12 +39,12 @@ export interface ByteBudget {
  * an oversized object is refused before any byte is written), else every chunk as it arrives.
  */
 export function budgetStream(budget: ByteBudget | undefined, announced: number | undefined, what: string): Transform {
-  if (budget && announced !== undefined) budget.reserve(announced, what);
+  if (budget && announced !== undefined) reserve(budget, announced, what);
   const perChunk = budget !== undefined && announced === undefined;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       try {
-        if (perChunk) budget.reserve(chunk.length, what);
+        if (perChunk) reserve(budget, chunk.length, what);
         done(null, chunk);
       } catch (err) {
         done(err as Error);
@@ -57,8 +77,8 @@ export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string,
       length = res.ContentLength;
     } catch (err) {
       if (isNotFound(err)) continue;
-      if (statusOf(err) === 403) throw new JobError('ResourceAccessDenied', `access to object ${key} in bucket ${ref.bucket} was refused`);
-      throw new JobError('ResourceDownloadFailed', `could not download ${key} from bucket ${ref.bucket}: ${(err as Error).message}`);
+      if (statusOf(err) === 403) throw new StorageError('ResourceAccessDenied', `access to object ${key} in bucket ${ref.bucket} was refused`);
+      throw new StorageError('ResourceDownloadFailed', `could not download ${key} from bucket ${ref.bucket}: ${(err as Error).message}`);
     }
     let bytes = 0;
     body.on('data', (chunk: Buffer) => {
@@ -68,12 +88,12 @@ export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string,
       await pipeline(body, budgetStream(budget, length, `object ${key}`), createWriteStream(dest), { signal });
     } catch (err) {
       body.destroy();
-      if (err instanceof JobError) throw err;
-      throw new JobError('ResourceDownloadFailed', `download of ${key} from bucket ${ref.bucket} broke off: ${(err as Error).message}`);
+      if (isBudgetRefusal(err)) throw err;
+      throw new StorageError('ResourceDownloadFailed', `download of ${key} from bucket ${ref.bucket} broke off: ${(err as Error).message}`);
     }
     return { key, bytes };
   }
-  throw new JobError('ResourceNotFound', `object ${ref.keys[0]} does not exist in bucket ${ref.bucket}`);
+  throw new StorageError('ResourceNotFound', `object ${ref.keys[0]} does not exist in bucket ${ref.bucket}`);
 }
 
 
@@ -81,8 +101,8 @@ export async function assertBucketExists(s3: S3Client, bucket: string, field: st
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (err) {
-    if (isNotFound(err)) throw new JobError('ResourceNotFound', `${field}: bucket ${bucket} does not exist in the storage`);
-    throw new JobError('ResourceAccessDenied', `${field}: bucket ${bucket} cannot be used: ${(err as Error).message}`);
+    if (isNotFound(err)) throw new StorageError('ResourceNotFound', `${field}: bucket ${bucket} does not exist in the storage`);
+    throw new StorageError('ResourceAccessDenied', `${field}: bucket ${bucket} cannot be used: ${(err as Error).message}`);
   }
 }
 
@@ -106,7 +126,7 @@ export async function uploadFile(s3: S3Client, bucket: string, key: string, file
       queueSize: 4,
     }).done();
   } catch (err) {
-    throw new JobError('InternalError', `could not upload the output ${key} to bucket ${bucket}: ${(err as Error).message}`);
+    throw new StorageError('InternalError', `could not upload the output ${key} to bucket ${bucket}: ${(err as Error).message}`);
   }
   return hash.digest('hex');
 }

@@ -6,6 +6,7 @@
 // objectKeyProblem (no `..`, no absolute paths, no control characters), decoded and as written.
 // Keys may arrive percent-encoded or not (the docs allow both), so a URL yields its candidate keys,
 // decoded first; the fetcher takes the first that exists.
+import { CiFailure } from '../domain/errors.js';
 import { bucketNameProblem, objectKeyProblem } from '../domain/object-key.js';
 
 export interface ObjectRef {
@@ -14,9 +15,10 @@ export interface ObjectRef {
   keys: string[];
 }
 
-export class UrlRefused extends Error {
+/** A source URL the engine will not fetch: InvalidArgument, the caller names the field. */
+export class UrlRefused extends CiFailure {
   constructor(message: string) {
-    super(message);
+    super('InvalidArgument', message);
     this.name = 'UrlRefused';
   }
 }

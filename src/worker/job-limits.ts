@@ -7,7 +7,7 @@
 // A limit of 0 is no limit.
 import { statfs } from 'node:fs/promises';
 import type { ByteBudget } from '../storage/objects.js';
-import { JobError } from './job-error.js';
+import { JobError, JobLimitError } from './job-error.js';
 
 export interface JobLimits {
   maxInputBytes: number;
@@ -31,7 +31,7 @@ export class InputBudget implements ByteBudget {
   reserve(bytes: number, what: string): void {
     this.used += bytes;
     if (this.max > 0 && this.used > this.max) {
-      throw new JobError(
+      throw new JobLimitError(
         'ResourceLimitExceeded',
         `the job's inputs exceed ${this.max} bytes (${mib(this.max)}, MAX_JOB_INPUT_BYTES) at ${what}: ${this.used} bytes so far`,
       );
@@ -53,7 +53,7 @@ export async function checkFreeDisk(dir: string, minFreeBytes: number, free: (di
   if (minFreeBytes <= 0) return;
   const available = await free(dir);
   if (available < minFreeBytes) {
-    throw new JobError(
+    throw new JobLimitError(
       'InsufficientStorage',
       `the worker has ${available} bytes (${mib(available)}) free for job files, less than MIN_FREE_DISK_BYTES (${minFreeBytes} bytes); the job did not start fetching`,
     );
@@ -62,7 +62,7 @@ export async function checkFreeDisk(dir: string, minFreeBytes: number, free: (di
 
 export function checkOutputDuration(durationSec: number, maxSec: number): void {
   if (maxSec > 0 && durationSec > maxSec) {
-    throw new JobError(
+    throw new JobLimitError(
       'ResourceLimitExceeded',
       `the output would last ${durationSec.toFixed(3)} s, more than MAX_OUTPUT_DURATION_SECONDS (${maxSec} s)`,
     );

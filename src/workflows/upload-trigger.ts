@@ -8,9 +8,7 @@ import { unrunnableTypes, type Tree, type WorkflowRecord } from '../domain/workf
 import type { WorkflowStore } from '../store/workflow-store.js';
 import type { ObjectCreated } from './s3-events.js';
 import { RunRefused, type WorkflowRunner } from './runner.js';
-
-/** The metadata key every engine output carries (x-amz-meta-ci-engine-job). */
-export const ENGINE_OUTPUT_META = 'ci-engine-job';
+import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 
 // The docs do not list the built-in extension sets; these are the common ones.
 const EXTENSIONS: Record<'Video' | 'Audio' | 'Image', readonly string[]> = {

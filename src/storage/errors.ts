@@ -1,0 +1,13 @@
+// Why an object could not be moved between the storage and a job: a missing or refused object or
+// bucket, a broken download, a failed upload. A job that meets one ends Failed with its Code.
+import { CiFailure } from '../domain/errors.js';
+
+export type StorageErrorCode = 'ResourceNotFound' | 'ResourceAccessDenied' | 'ResourceDownloadFailed' | 'InternalError';
+
+export class StorageError extends CiFailure {
+  declare readonly code: StorageErrorCode;
+
+  constructor(code: StorageErrorCode, message: string) {
+    super(code, message);
+  }
+}
