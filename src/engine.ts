@@ -14,6 +14,8 @@ import { MediaQueues } from './queue/media-queues.js';
 import { createS3, pingS3 } from './storage/s3.js';
 import { MediaWorker } from './worker/media-worker.js';
 import { createConcatRunner } from './worker/concat-runner.js';
+import { ffmpegMedia } from './media/ffmpeg.js';
+import { jobObjectsOf } from './storage/job-objects.js';
 import { CallbackQueue, startCallbackWorker } from './callbacks/delivery.js';
 import { callbackTargetOf } from './callbacks/task-finish.js';
 import type { JobRecord } from './domain/job.js';
@@ -170,7 +172,8 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     logger,
     concurrency: config.workerConcurrency,
     runConcat: createConcatRunner({
-      s3,
+      media: ffmpegMedia,
+      objects: jobObjectsOf(s3),
       s3Endpoint: ep.s3Endpoint,
       dataDir: config.dataDir,
       fetchAllowedHosts: config.fetchAllowedHosts,

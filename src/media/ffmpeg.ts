@@ -306,3 +306,9 @@ export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Pro
     await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
   }
 }
+
+/** The media adapter a job runner is given: describe a file, run a plan. */
+export const ffmpegMedia = {
+  probe: probeFile,
+  run: (plan: ConcatPlan, opts: ConcatRunOptions): Promise<void> => concat(plan, opts),
+};

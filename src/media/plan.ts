@@ -592,6 +592,21 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
   return plan;
 }
 
+/** The plan without bulky repetition (no argv, no filter graph, no probe data), for a job's log line. */
+export function summarizePlan(plan: ConcatPlan): Record<string, unknown> {
+  const base = { kind: plan.kind, durationSec: plan.durationSec, container: plan.container };
+  if (plan.kind === 'copy') return { ...base, segments: plan.segments.map((s) => ({ label: s.label, durationSec: s.durationSec })) };
+  return {
+    ...base,
+    video: plan.video,
+    audio: plan.audio,
+    bgm: plan.bgm,
+    transition: plan.transition,
+    watermarks: plan.watermarks,
+    segments: plan.segments.map((s) => ({ label: s.label, trim: s.trim, durationSec: s.durationSec, video: s.video, audio: s.audio, scale: s.scale, pad: s.pad, changeFps: s.changeFps, resample: s.resample })),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------- limits
 
 /** Time limit for a job: 60 s to start up plus 30x the output duration (a slow 2-core box encodes 1080p
