@@ -1,13 +1,22 @@
-// The one module that starts ffmpeg and ffprobe. It owns the process side of a media job: the exact
-// command line, progress from `-progress` output, the time limit, cancellation (SIGTERM, then SIGKILL),
-// the error message taken from stderr, and the helper files a plan names (the concat list of a stream
-// copy, the text files of Text watermarks). fluent-ffmpeg is used here and nowhere else; none of its
-// types leave this file.
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
+// The one module that starts ffmpeg and ffprobe. It owns the process side of a media job: finding the
+// binaries, the exact command line, progress from `-progress` output, the time limit, cancellation
+// (SIGTERM, then SIGKILL), the error message taken from stderr, and the helper files a plan names (the
+// concat list of a stream copy, the text files of Text watermarks).
+//
+// Both binaries are started with node's spawn, with exactly the argv args.ts built. fluent-ffmpeg's
+// public API cannot do that: its run() rebuilds the command line from its own model (it inserts `-y`
+// after the inputs, re-splits option strings holding one space, puts input options before global
+// ones, and cannot place options between inputs freely); before spawning it checks "capabilities" by
+// reading the first `-f` of the output options as a muxer, so `-f concat -i list.txt` is refused; and
+// its ffprobe() parses the default text writer into its own shape, losing ffprobe's JSON (strings such
+// as "10.000000" become numbers, side data is flattened). Reaching past run() into its private spawn
+// helper only added a second spawn path and a dependency on internals. The binaries are found the way
+// fluent-ffmpeg found them: FFMPEG_PATH / FFPROBE_PATH when the file exists, else the PATH, and for
+// ffprobe last the directory of ffmpeg.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:fs';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
 import { buildConcatArgs, buildConcatListFile } from './args.js';
 import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan } from './plan.js';
@@ -28,39 +37,92 @@ export interface RunFfmpegOptions {
 /** Grace period between SIGTERM (ffmpeg stops and finalises) and SIGKILL. */
 const KILL_GRACE_MS = 5_000;
 const PROBE_TIMEOUT_MS = 30_000;
+/** Lines of stdout and stderr kept for the error message and the failure log. */
+const KEPT_LINES = 100;
 
-// fluent-ffmpeg 2.1.3 internals we rely on (the package is pinned). Why not its public run():
-// - run() rebuilds the command line from its own model: it prepends `-y`, re-splits any option string
-//   holding exactly one space (a path like "my clip.mp4") unless given as separate arguments, and
-//   cannot express options that sit between inputs in an arbitrary order;
-// - before spawning it checks "capabilities" by reading the first `-f` of the output options as the
-//   output format, so `-f concat -i list.txt` is refused with "Output format concat is not available";
-// - its ffprobe() parses the default text writer into its own shape, losing ffprobe's JSON (strings
-//   such as "10.000000" become numbers, side data is flattened).
-// _spawnFfmpeg is the layer run() itself uses: it finds the binary (FFMPEG_PATH, setFfmpegPath, PATH)
-// and spawns it with the argv it is given, untouched, handing back line rings for stdout and stderr.
-// _getFfprobePath finds ffprobe the same way; we spawn it ourselves for its JSON.
-interface LineRing {
-  callback(cb: (line: string) => void): void;
-  get(): string;
+// ---------------------------------------------------------------------------------------------- binaries
+
+const found = new Map<string, string>();
+
+async function exists(file: string, mode = constants.F_OK): Promise<boolean> {
+  return access(file, mode).then(
+    () => true,
+    () => false,
+  );
 }
 
-interface FluentInternals {
-  _spawnFfmpeg(
-    args: string[],
-    options: { captureStdout: boolean; stdoutLines: number; windowsHide: boolean },
-    processCB: (proc: ChildProcess, stdoutRing: LineRing, stderrRing: LineRing) => void,
-    endCB: (err: Error | null, stdoutRing?: LineRing, stderrRing?: LineRing) => void,
-  ): void;
-  _getFfprobePath(cb: (err: Error | null, path?: string) => void): void;
-}
-
-function fluent(): FluentInternals {
-  const command = ffmpeg() as unknown as Partial<FluentInternals>;
-  if (typeof command._spawnFfmpeg !== 'function' || typeof command._getFfprobePath !== 'function') {
-    throw new MediaProcessError('InternalError', 'unsupported fluent-ffmpeg version: _spawnFfmpeg/_getFfprobePath missing');
+/** The first executable `name` on the PATH, or '' when there is none. */
+async function onPath(name: string): Promise<string> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const file = path.join(dir.replace(/^"(.*)"$/, '$1'), name);
+    if (await exists(file, constants.X_OK)) return file;
   }
-  return command as FluentInternals;
+  return '';
+}
+
+/** $FFMPEG_PATH when that file exists, else ffmpeg on the PATH; '' when neither. Found paths are remembered. */
+async function ffmpegBinary(): Promise<string> {
+  const known = found.get('ffmpeg');
+  if (known) return known;
+  const env = process.env.FFMPEG_PATH;
+  const binary = env && (await exists(env)) ? env : await onPath('ffmpeg');
+  if (binary) found.set('ffmpeg', binary);
+  return binary;
+}
+
+/** $FFPROBE_PATH when that file exists, else ffprobe on the PATH, else beside ffmpeg; '' when none. */
+async function ffprobeBinary(): Promise<string> {
+  const known = found.get('ffprobe');
+  if (known) return known;
+  const env = process.env.FFPROBE_PATH;
+  let binary = env && (await exists(env)) ? env : await onPath('ffprobe');
+  if (!binary) {
+    const ffmpeg = await ffmpegBinary();
+    const beside = ffmpeg ? path.join(path.dirname(ffmpeg), 'ffprobe') : '';
+    binary = beside && (await exists(beside)) ? beside : '';
+  }
+  if (binary) found.set('ffprobe', binary);
+  return binary;
+}
+
+// ---------------------------------------------------------------------------------------------- lines
+
+/** The last lines of a stream, each complete line also handed to `onLine` as it arrives. */
+class LineRing {
+  private readonly lines: string[] = [];
+  private current: string | null = null;
+
+  constructor(
+    private readonly max: number,
+    private readonly onLine: (line: string) => void = () => undefined,
+  ) {}
+
+  append(text: string): void {
+    if (text === '') return;
+    const parts = text.split(/\r\n|\r|\n/);
+    if (parts.length === 1) {
+      this.current = (this.current ?? '') + parts[0];
+      return;
+    }
+    const first = (this.current ?? '') + parts.shift();
+    this.current = parts.pop() ?? null;
+    for (const line of [first, ...parts]) this.push(line);
+  }
+
+  close(): void {
+    if (this.current !== null) this.push(this.current);
+    this.current = null;
+  }
+
+  text(): string {
+    return (this.current !== null ? [...this.lines, this.current] : this.lines).join('\n');
+  }
+
+  private push(line: string): void {
+    this.onLine(line);
+    this.lines.push(line);
+    if (this.lines.length > this.max - 1) this.lines.splice(0, this.lines.length - (this.max - 1));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- stderr
@@ -106,10 +168,6 @@ export function outTimeOf(line: string): number | undefined {
 
 // ---------------------------------------------------------------------------------------------- ffmpeg
 
-function sameArgv(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 /** Run ffmpeg with exactly `args` (no leading 'ffmpeg'). Resolves when it exits 0. */
 export function runFfmpeg(args: string[], opts: RunFfmpegOptions): Promise<void> {
   const { signal, log, onProgress } = opts;
@@ -119,7 +177,7 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions): Promise<void>
       return;
     }
     let proc: ChildProcess | undefined;
-    let stopReason: 'timeout' | 'abort' | 'argv' | undefined;
+    let stopReason: 'timeout' | 'abort' | undefined;
     let killTimer: NodeJS.Timeout | undefined;
     let settled = false;
     let lastPercent = -1;
@@ -132,13 +190,16 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions): Promise<void>
       }
     };
 
-    const stop = (why: 'timeout' | 'abort' | 'argv'): void => {
+    const kill = (child: ChildProcess): void => {
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      killTimer.unref();
+    };
+
+    const stop = (why: 'timeout' | 'abort'): void => {
       if (stopReason) return;
       stopReason = why;
-      if (!proc) return; // processCB kills it as soon as it exists
-      proc.kill('SIGTERM');
-      killTimer = setTimeout(() => proc?.kill('SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
+      if (proc) kill(proc); // else it is killed as soon as it exists
     };
 
     const timer = setTimeout(() => stop('timeout'), opts.timeoutMs);
@@ -162,64 +223,59 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions): Promise<void>
       }
     };
 
-    let internals: FluentInternals;
-    try {
-      internals = fluent();
-    } catch (err) {
-      finish(err as MediaProcessError);
-      return;
-    }
+    /** How the run ended: `err` is the process's own failure (not started, non-zero exit, killed). */
+    const ended = (err: Error | null, stderr?: LineRing): void => {
+      if (settled) return; // a spawn failure is reported by 'error' and again by 'close'
+      if (stopReason === 'timeout') {
+        finish(new MediaProcessError('JobTimeout', `ffmpeg did not finish within ${opts.timeoutMs / 1000} s and was stopped`));
+      } else if (stopReason === 'abort') {
+        finish(new MediaProcessError('Canceled', 'the job was canceled; ffmpeg was stopped'));
+      } else if (err) {
+        const line = stderr ? ffmpegErrorLine(stderr.text()) : undefined;
+        log?.('ffmpeg.stderr', { tail: stderr?.text().split('\n').filter((l) => l.trim() !== '').slice(-20) ?? [] });
+        finish(new MediaProcessError('InternalError', line ?? err.message));
+      } else {
+        finish(undefined);
+      }
+    };
 
-    internals._spawnFfmpeg(
-      [...args],
-      { captureStdout: true, stdoutLines: 100, windowsHide: true },
-      (child, stdoutRing) => {
-        proc = child;
-        // What was really started: the resolved binary and argv as node spawned them.
-        const [binary, ...argv] = child.spawnargs;
-        log?.('ffmpeg.start', { binary, args: argv, pid: child.pid, expectedDurationSec: opts.expectedDurationSec, timeoutMs: opts.timeoutMs });
-        if (!sameArgv(argv, args)) {
-          log?.('ffmpeg.argv-mismatch', { expected: args, actual: argv });
-          stopReason = undefined;
-          stop('argv');
-        } else if (stopReason) {
-          const why = stopReason;
-          stopReason = undefined;
-          stop(why);
-        }
-        stdoutRing.callback((line) => {
-          const sec = outTimeOf(line.trim());
-          if (sec !== undefined) report(progressPercent(sec, opts.expectedDurationSec));
-        });
-      },
-      (err, _stdoutRing, stderrRing) => {
-        if (stopReason === 'timeout') {
-          finish(new MediaProcessError('JobTimeout', `ffmpeg did not finish within ${opts.timeoutMs / 1000} s and was stopped`));
-        } else if (stopReason === 'abort') {
-          finish(new MediaProcessError('Canceled', 'the job was canceled; ffmpeg was stopped'));
-        } else if (stopReason === 'argv') {
-          finish(new MediaProcessError('InternalError', 'ffmpeg was not started with the planned arguments'));
-        } else if (err) {
-          const line = stderrRing ? ffmpegErrorLine(stderrRing.get()) : undefined;
-          log?.('ffmpeg.stderr', { tail: stderrRing?.get().split('\n').filter((l) => l.trim() !== '').slice(-20) ?? [] });
-          finish(new MediaProcessError('InternalError', line ?? err.message));
-        } else {
-          finish(undefined);
-        }
-      },
-    );
+    void ffmpegBinary().then((binary) => {
+      if (!binary) {
+        ended(new Error('Cannot find ffmpeg'));
+        return;
+      }
+      const child = spawn(binary, [...args], { windowsHide: true });
+      proc = child;
+      // What was really started: the resolved binary and argv as node spawned them.
+      const [spawned, ...argv] = child.spawnargs;
+      log?.('ffmpeg.start', { binary: spawned, args: argv, pid: child.pid, expectedDurationSec: opts.expectedDurationSec, timeoutMs: opts.timeoutMs });
+      if (stopReason) kill(child);
+
+      const stdout = new LineRing(KEPT_LINES, (line) => {
+        const sec = outTimeOf(line.trim());
+        if (sec !== undefined) report(progressPercent(sec, opts.expectedDurationSec));
+      });
+      const stderr = new LineRing(KEPT_LINES);
+      child.stdout.setEncoding('utf8').on('data', (d: string) => stdout.append(d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.append(d));
+      child.on('error', (err) => ended(err));
+      // 'close': the process has exited and both pipes are drained.
+      child.on('close', (code, killedBy) => {
+        stdout.close();
+        stderr.close();
+        const err = killedBy ? new Error(`ffmpeg was killed with signal ${killedBy}`) : code ? new Error(`ffmpeg exited with code ${code}`) : null;
+        ended(err, stderr);
+      });
+    });
   });
 }
 
 // ---------------------------------------------------------------------------------------------- ffprobe
 
-function ffprobePath(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    fluent()._getFfprobePath((err, found) => {
-      if (err || !found) reject(new MediaProcessError('InternalError', `cannot find ffprobe: ${err?.message ?? 'not on PATH'}`));
-      else resolve(found);
-    });
-  });
+async function ffprobePath(): Promise<string> {
+  const binary = await ffprobeBinary();
+  if (!binary) throw new MediaProcessError('InternalError', 'cannot find ffprobe: not on PATH');
+  return binary;
 }
 
 /** ffprobe's JSON for a local file. A file that is not audio/video rejects with ResourceNotSupported. */
