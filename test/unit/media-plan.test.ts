@@ -7,6 +7,7 @@ import {
   jobTimeoutMs,
   planConcat,
   progressPercent,
+  summarizePlan,
   type EncodePlan,
   type PlanBgmSource,
   type PlanSource,
@@ -361,5 +362,32 @@ describe('limits', () => {
       progressPercent(5, 0),
       progressPercent(Number.POSITIVE_INFINITY, 20),
     ]).toEqual([25, 99, 100, 100, 0, 0, 0, 0]);
+  });
+});
+
+describe('summarizePlan (the job log line)', () => {
+  it('a stream copy: kind, duration, container and each segment by label', () => {
+    const plan = planConcat({ sources: [src('a.mp4', LAND), src('b.mp4', LAND)], template: tpl({ directConcat: true }), bgm: [], outputPath: '/out/o.mp4' });
+    expect(summarizePlan(plan)).toEqual({
+      kind: 'copy',
+      durationSec: 20,
+      container: { format: 'mp4', muxer: 'mp4', faststart: true },
+      segments: [
+        { label: 'a.mp4', durationSec: 10 },
+        { label: 'b.mp4', durationSec: 10 },
+      ],
+    });
+  });
+
+  it('an encode: the output formats and each segment\'s decisions, without paths', () => {
+    const plan = encode([src('a.mp4', LAND, { startTime: 1, endTime: 3 }), src('b.mp4', PORT)]);
+    const summary = summarizePlan(plan);
+    expect(Object.keys(summary)).toEqual(['kind', 'durationSec', 'container', 'video', 'audio', 'bgm', 'transition', 'watermarks', 'segments']);
+    expect(summary).toMatchObject({ kind: 'encode', durationSec: plan.durationSec, video: plan.video, audio: plan.audio });
+    expect(summary.segments).toEqual([
+      { label: 'a.mp4', trim: { startSec: 1, durationSec: 2 }, durationSec: 2, video: 'source', audio: 'source', scale: false, pad: false, changeFps: false, resample: false },
+      { label: 'b.mp4', trim: undefined, durationSec: 8, video: 'source', audio: 'source', scale: true, pad: true, changeFps: true, resample: true },
+    ]);
+    expect(JSON.stringify(summary)).not.toContain('/in/');
   });
 });

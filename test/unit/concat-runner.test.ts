@@ -1,0 +1,552 @@
+// The concat runner with fake ports: frozen ffprobe fixtures stand for the fetched files, the fake run
+// records the plan it is handed, the fake upload records what goes up. Each case asserts the exact plan
+// and the exact ffmpeg argv (buildConcatArgs of that plan) a job leads to.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConcatJobRequest } from '../../src/domain/concat-request.js';
+import type { JobRecord, JobResult } from '../../src/domain/job.js';
+import { buildConcatArgs } from '../../src/media/args.js';
+import { MediaProcessError } from '../../src/media/errors.js';
+import type { ConcatPlan } from '../../src/media/plan.js';
+import type { FfprobeJson } from '../../src/media/probe.js';
+import { StorageError } from '../../src/storage/errors.js';
+import type { SourceRef } from '../../src/storage/resolve-url.js';
+import type { Logger } from '../../src/logger.js';
+import { createConcatRunner } from '../../src/worker/concat-runner.js';
+import { jobFailureOf } from '../../src/worker/job-error.js';
+import type { MediaPort, ObjectsPort } from '../../src/worker/ports.js';
+import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
+
+/** A request tree as the XML reader hands it to the parser. */
+type Tree = Record<string, unknown>;
+
+const S3 = 'http://127.0.0.1:9000';
+const BUCKET = 'media-1250000000';
+
+/** Which fixture each object key stands for. */
+const FIXTURES: Record<string, ProbeFixture> = {
+  'clips/a.mp4': 'landscape-1280x720-30fps-aac',
+  'clips/b.mp4': 'portrait-720x1280-25fps-aac',
+  'input/main.mp4': 'landscape-1280x720-30fps-aac',
+  'music/bgm.mp3': 'music-44100-stereo-mp3',
+  'art/logo.png': 'logo-200x100-png',
+  'clips/doc.txt': 'landscape-1280x720-30fps-aac',
+};
+
+interface Upload {
+  bucket: string;
+  key: string;
+  file: string;
+  contentType: string;
+  metadata: Record<string, string>;
+}
+
+/** Fakes of both ports and what they saw. */
+class Fakes {
+  readonly fetched: Array<{ source: SourceRef; file: string }> = [];
+  readonly uploads: Upload[] = [];
+  readonly plans: ConcatPlan[] = [];
+  readonly progress: number[] = [];
+  readonly logLines: string[] = [];
+  /** Local file -> object key it was fetched from. */
+  private readonly keyOf = new Map<string, string>();
+  bucketMissing = false;
+  failFetch?: string;
+  notMedia?: string;
+  /** Files the fake run leaves in the output directory besides the main file (HLS segments). */
+  segments: string[] = [];
+
+  readonly media: MediaPort = {
+    probe: async (file) => {
+      if (file.includes(`${path.sep}out${path.sep}`)) return loadProbeFixture('landscape-1280x720-30fps-aac');
+      const key = this.keyOf.get(file) ?? '';
+      if (key === this.notMedia) throw new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no audio or video stream`);
+      return loadProbeFixture(FIXTURES[key] ?? 'landscape-1280x720-30fps-aac') as FfprobeJson;
+    },
+    run: async (plan, opts) => {
+      this.plans.push(plan);
+      opts.onProgress(50);
+      for (const name of this.segments) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
+    },
+  };
+
+  readonly objects: ObjectsPort = {
+    fetch: async (source, file) => {
+      this.fetched.push({ source, file });
+      const key = source.kind === 'object' ? source.ref.keys[0]! : new URL(source.url).pathname;
+      if (key === this.failFetch) throw new StorageError('ResourceNotFound', `object ${key} does not exist in bucket ${BUCKET}`);
+      this.keyOf.set(file, key);
+      return { key, bytes: 1000 };
+    },
+    upload: async (bucket, key, file, contentType, metadata) => {
+      this.uploads.push({ bucket, key, file, contentType, metadata });
+      return `md5-of-${key}`;
+    },
+    bucketExists: async (bucket, field) => {
+      if (this.bucketMissing) throw new StorageError('ResourceNotFound', `${field}: bucket ${bucket} does not exist in the storage`);
+    },
+  };
+
+  logger(): Logger {
+    const line = (obj: unknown, msg?: string): void => {
+      this.logLines.push(typeof obj === 'string' ? obj : (msg ?? ''));
+    };
+    return { info: line, debug: () => undefined, warn: line, error: line } as unknown as Logger;
+  }
+}
+
+let dataDir: string;
+let fakes: Fakes;
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'concat-runner-'));
+  fakes = new Fakes();
+});
+
+afterEach(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function jobOf(operation: Tree, extra: Tree = {}): JobRecord {
+  const request = parseConcatJobRequest({
+    Tag: 'Concat',
+    ...extra,
+    Operation: { Output: { Region: 'ap-guangzhou', Bucket: BUCKET, Object: 'out/${jobid}.${ext}' }, ...operation },
+  });
+  return {
+    jobId: 'j0123456789abcdef0123456789abcdef',
+    tag: 'Concat',
+    bucket: BUCKET,
+    region: 'ap-guangzhou',
+    queueId: 'p0123456789abcdef0123456789abcdef',
+    creationMs: 0,
+    request,
+    state: 'Running',
+    progress: 0,
+    code: '',
+    message: '',
+    callback: { delivery: 'None', attempts: 0 },
+  };
+}
+
+async function run(job: JobRecord): Promise<JobResult> {
+  const runner = createConcatRunner({ media: fakes.media, objects: fakes.objects, s3Endpoint: S3, dataDir });
+  return runner(job, { log: fakes.logger(), signal: new AbortController().signal, setProgress: (p) => fakes.progress.push(p) });
+}
+
+/** The one plan handed to run, with the job's temp directory written as $DIR. */
+function planAndArgs(): { plan: unknown; args: string[] } {
+  expect(fakes.plans).toHaveLength(1);
+  const plan = fakes.plans[0]!;
+  const dir = plan.workDir;
+  const scrub = <T>(v: T): T => JSON.parse(JSON.stringify(v).split(dir).join('$DIR')) as T;
+  return { plan: scrub(plan), args: scrub(buildConcatArgs(plan)) };
+}
+
+async function failureOf(job: JobRecord): Promise<{ code: string; message: string }> {
+  const err = await run(job).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeDefined();
+  return jobFailureOf(err);
+}
+
+const FRAGMENT = (url: string, extra: Tree = {}): Tree => ({ Url: url, ...extra });
+
+describe('createConcatRunner with fake ports', () => {
+  it('plain encode of two fragments: trims, labels, progress, log lines, upload and result', async () => {
+    const result = await run(
+      jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4', { StartTime: '1', EndTime: '3' }), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }),
+    );
+    expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'in-1.mp4']);
+    const { plan, args } = planAndArgs();
+    expect(plan).toEqual({
+      kind: 'encode',
+      outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+      workDir: '$DIR',
+      durationSec: 10,
+      container: { format: 'mp4', muxer: 'mp4', faststart: true },
+      segments: [
+        {
+          path: '$DIR/in-0.mp4',
+          label: 'clips/a.mp4',
+          durationSec: 2,
+          video: 'source',
+          audio: 'source',
+          scale: false,
+          pad: false,
+          changeFps: false,
+          resample: false,
+          trim: { startSec: 1, durationSec: 2 },
+        },
+        {
+          path: '$DIR/in-1.mp4',
+          label: 'clips/b.mp4',
+          durationSec: 8,
+          video: 'source',
+          audio: 'source',
+          scale: true,
+          pad: true,
+          changeFps: true,
+          resample: true,
+        },
+      ],
+      video: {
+        encoder: 'libx264',
+        profile: 'high',
+        rate: { mode: 'crf', crf: 25 },
+        width: 1280,
+        height: 720,
+        fps: 30,
+        frameRate: '30',
+        pixFmt: 'yuv420p',
+        rotate: 0,
+      },
+      audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
+    });
+    expect(args).toEqual([
+      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-ss', '1', '-t', '2', '-protocol_whitelist', 'file', '-i',
+      '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4', '-filter_complex',
+      '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[1:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v1];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a1];[v0][a0][v1][a1]concat=n=2:v=1:a=1[vout][aout]',
+      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000',
+      '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats',
+      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    ]);
+    expect(fakes.progress).toEqual([5, 50, 95]);
+    expect(fakes.logLines).toEqual(['inputs fetched and probed', 'plan', 'output uploaded']);
+    expect(fakes.uploads.map(({ file: _file, ...u }) => u)).toEqual([
+      { bucket: BUCKET, key: 'out/j0123456789abcdef0123456789abcdef.mp4', contentType: 'video/mp4', metadata: { 'ci-engine-job': 'j0123456789abcdef0123456789abcdef' } },
+    ]);
+    expect(result.mediaResult).toEqual({
+      OutputFile: {
+        Bucket: BUCKET,
+        Region: 'ap-guangzhou',
+        ObjectPrefix: '',
+        ObjectName: 'out/j0123456789abcdef0123456789abcdef.mp4',
+        Md5Info: { Md5: 'md5-of-out/j0123456789abcdef0123456789abcdef.mp4', ObjectName: 'out/j0123456789abcdef0123456789abcdef.mp4' },
+      },
+    });
+    expect(result.mediaInfo).toMatchObject({ Format: { Duration: expect.any(String) }, Stream: expect.any(Object) });
+  });
+
+  it('the job Input placed at Index among the fragments', async () => {
+    await run(
+      jobOf(
+        { ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Index: '1', Container: { Format: 'mp4' }, DirectConcat: 'false' } },
+        { Input: { Object: 'input/main.mp4' } },
+      ),
+    );
+    expect(fakes.fetched.map((f) => [path.basename(f.file), f.source])).toEqual([
+      ['in-0.mp4', { kind: 'object', ref: { bucket: BUCKET, keys: ['clips/a.mp4'] } }],
+      ['in-1.mp4', { kind: 'object', ref: { bucket: BUCKET, keys: ['input/main.mp4'] } }],
+      ['in-2.mp4', { kind: 'object', ref: { bucket: BUCKET, keys: ['clips/b.mp4'] } }],
+    ]);
+    const { plan, args } = planAndArgs();
+    expect(plan).toEqual({
+      kind: 'encode',
+      outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+      workDir: '$DIR',
+      durationSec: 28,
+      container: { format: 'mp4', muxer: 'mp4', faststart: true },
+      segments: [
+        {
+          path: '$DIR/in-0.mp4',
+          label: 'clips/a.mp4',
+          durationSec: 10,
+          video: 'source',
+          audio: 'source',
+          scale: false,
+          pad: false,
+          changeFps: false,
+          resample: false,
+        },
+        {
+          path: '$DIR/in-1.mp4',
+          label: 'input/main.mp4',
+          durationSec: 10,
+          video: 'source',
+          audio: 'source',
+          scale: false,
+          pad: false,
+          changeFps: false,
+          resample: false,
+        },
+        {
+          path: '$DIR/in-2.mp4',
+          label: 'clips/b.mp4',
+          durationSec: 8,
+          video: 'source',
+          audio: 'source',
+          scale: true,
+          pad: true,
+          changeFps: true,
+          resample: true,
+        },
+      ],
+      video: {
+        encoder: 'libx264',
+        profile: 'high',
+        rate: { mode: 'crf', crf: 25 },
+        width: 1280,
+        height: 720,
+        fps: 30,
+        frameRate: '30',
+        pixFmt: 'yuv420p',
+        rotate: 0,
+      },
+      audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
+    });
+    expect(args).toEqual([
+      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4',
+      '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-2.mp4',
+      '-filter_complex',
+      '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[1:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v1];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a1];[2:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v2];[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a2];[v0][a0][v1][a1][v2][a2]concat=n=3:v=1:a=1[vout][aout]',
+      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000',
+      '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats',
+      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    ]);
+  });
+
+  it('AudioMix background music is fetched after the fragments and mixed in', async () => {
+    await run(
+      jobOf({
+        ConcatTemplate: {
+          ConcatFragment: [FRAGMENT('clips/a.mp4')],
+          Container: { Format: 'mp4' },
+          AudioMix: { AudioSource: 'music/bgm.mp3', MixMode: 'Repeat', Replace: 'false' },
+        },
+      }),
+    );
+    expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'bgm-0.mp3']);
+    const { plan, args } = planAndArgs();
+    expect(plan).toEqual({
+      kind: 'encode',
+      outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+      workDir: '$DIR',
+      durationSec: 10,
+      container: { format: 'mp4', muxer: 'mp4', faststart: true },
+      segments: [
+        {
+          path: '$DIR/in-0.mp4',
+          label: 'clips/a.mp4',
+          durationSec: 10,
+          video: 'source',
+          audio: 'source',
+          scale: false,
+          pad: false,
+          changeFps: false,
+          resample: false,
+        },
+      ],
+      video: {
+        encoder: 'libx264',
+        profile: 'high',
+        rate: { mode: 'crf', crf: 25 },
+        width: 1280,
+        height: 720,
+        fps: 30,
+        frameRate: '30',
+        pixFmt: 'yuv420p',
+        rotate: 0,
+      },
+      audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
+      bgm: { tracks: [{ path: '$DIR/bgm-0.mp3', label: 'music/bgm.mp3', durationSec: 6.034286, loop: true }], replace: false },
+    });
+    expect(args).toEqual([
+      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4',
+      '-stream_loop', '-1', '-protocol_whitelist', 'file', '-i', '$DIR/bgm-0.mp3', '-filter_complex',
+      '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[v0][a0]concat=n=1:v=1:a=1[vout][acat];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=duration=10[bgm];[acat][bgm]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0,atrim=duration=10[aout]',
+      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000',
+      '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats',
+      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    ]);
+  });
+
+  it('Image watermarks: each image fetched as wm-<its index> and drawn', async () => {
+    const mark = (dx: string): Tree => ({
+      Type: 'Image',
+      Pos: 'TopRight',
+      LocMode: 'Absolute',
+      Dx: dx,
+      Dy: '10',
+      Image: { Url: 'art/logo.png', Mode: 'Original', Transparency: '80' },
+    });
+    await run(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4')], Container: { Format: 'mp4' } }, Watermark: [mark('10'), mark('40')] }));
+    expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'wm-0.png', 'wm-1.png']);
+    const { plan, args } = planAndArgs();
+    expect(plan).toEqual({
+      kind: 'encode',
+      outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+      workDir: '$DIR',
+      durationSec: 10,
+      container: { format: 'mp4', muxer: 'mp4', faststart: true },
+      segments: [
+        {
+          path: '$DIR/in-0.mp4',
+          label: 'clips/a.mp4',
+          durationSec: 10,
+          video: 'source',
+          audio: 'source',
+          scale: false,
+          pad: false,
+          changeFps: false,
+          resample: false,
+        },
+      ],
+      video: {
+        encoder: 'libx264',
+        profile: 'high',
+        rate: { mode: 'crf', crf: 25 },
+        width: 1280,
+        height: 720,
+        fps: 30,
+        frameRate: '30',
+        pixFmt: 'yuv420p',
+        rotate: 0,
+      },
+      audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
+      watermarks: [
+        {
+          kind: 'image',
+          label: 'Watermark[0]',
+          position: { mode: 'anchor', anchor: 'TopRight', dxPx: 10, dyPx: 10 },
+          alpha: 0.8,
+          path: '$DIR/wm-0.png',
+          source: 'art/logo.png',
+          width: 200,
+          height: 100,
+          scale: false,
+        },
+        {
+          kind: 'image',
+          label: 'Watermark[1]',
+          position: { mode: 'anchor', anchor: 'TopRight', dxPx: 40, dyPx: 10 },
+          alpha: 0.8,
+          path: '$DIR/wm-1.png',
+          source: 'art/logo.png',
+          width: 200,
+          height: 100,
+          scale: false,
+        },
+      ],
+    });
+    expect(args).toEqual([
+      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4',
+      '-protocol_whitelist', 'file', '-i', '$DIR/wm-0.png', '-protocol_whitelist', 'file', '-i', '$DIR/wm-1.png',
+      '-filter_complex',
+      '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[v0][a0]concat=n=1:v=1:a=1[vjoin][aout];[1:v:0]format=rgba,colorchannelmixer=aa=0.8[wmimg0];[vjoin][wmimg0]overlay=x=W-w-10:y=10[wm0];[2:v:0]format=rgba,colorchannelmixer=aa=0.8[wmimg1];[wm0][wmimg1]overlay=x=W-w-40:y=10[vout]',
+      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000',
+      '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats',
+      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    ]);
+  });
+
+  it('HLS output: the segments go up first, four at a time, then the playlist', async () => {
+    fakes.segments = ['j0123456789abcdef0123456789abcdef-00000.ts', 'j0123456789abcdef0123456789abcdef-00001.ts', 'j0123456789abcdef0123456789abcdef-00002.ts', 'j0123456789abcdef0123456789abcdef-00003.ts', 'j0123456789abcdef0123456789abcdef-00004.ts'];
+    const result = await run(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'hls' } } }));
+    const { plan, args } = planAndArgs();
+    expect(plan).toEqual({
+      kind: 'encode',
+      outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.m3u8',
+      workDir: '$DIR',
+      durationSec: 18,
+      container: {
+        format: 'hls',
+        muxer: 'hls',
+        faststart: false,
+        hls: { segmentSec: 10, segmentPattern: '$DIR/out/j0123456789abcdef0123456789abcdef-%05d.ts' },
+      },
+      segments: [
+        {
+          path: '$DIR/in-0.mp4',
+          label: 'clips/a.mp4',
+          durationSec: 10,
+          video: 'source',
+          audio: 'source',
+          scale: false,
+          pad: false,
+          changeFps: false,
+          resample: false,
+        },
+        {
+          path: '$DIR/in-1.mp4',
+          label: 'clips/b.mp4',
+          durationSec: 8,
+          video: 'source',
+          audio: 'source',
+          scale: true,
+          pad: true,
+          changeFps: true,
+          resample: true,
+        },
+      ],
+      video: {
+        encoder: 'libx264',
+        profile: 'high',
+        rate: { mode: 'crf', crf: 25 },
+        width: 1280,
+        height: 720,
+        fps: 30,
+        frameRate: '30',
+        pixFmt: 'yuv420p',
+        rotate: 0,
+        keyframeEverySec: 10,
+      },
+      audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
+    });
+    expect(args).toEqual([
+      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4',
+      '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4', '-filter_complex',
+      '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[1:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v1];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a1];[v0][a0][v1][a1]concat=n=2:v=1:a=1[vout][aout]',
+      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-force_key_frames',
+      'expr:gte(t,n_forced*10)', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '128k', '-f', 'hls', '-hls_time', '10',
+      '-hls_playlist_type', 'vod', '-hls_segment_filename', '$DIR/out/j0123456789abcdef0123456789abcdef-%05d.ts', '-progress',
+      'pipe:1', '-nostats', '$DIR/out/j0123456789abcdef0123456789abcdef.m3u8',
+    ]);
+    expect(fakes.uploads.map((u) => [u.key, u.contentType])).toEqual([
+      ['out/j0123456789abcdef0123456789abcdef-00000.ts', 'video/mp2t'],
+      ['out/j0123456789abcdef0123456789abcdef-00001.ts', 'video/mp2t'],
+      ['out/j0123456789abcdef0123456789abcdef-00002.ts', 'video/mp2t'],
+      ['out/j0123456789abcdef0123456789abcdef-00003.ts', 'video/mp2t'],
+      ['out/j0123456789abcdef0123456789abcdef-00004.ts', 'video/mp2t'],
+      ['out/j0123456789abcdef0123456789abcdef.m3u8', 'application/vnd.apple.mpegurl'],
+    ]);
+    expect(result.mediaResult).toMatchObject({ OutputFile: { ObjectName: 'out/j0123456789abcdef0123456789abcdef.m3u8', Md5Info: { Md5: 'md5-of-out/j0123456789abcdef0123456789abcdef.m3u8' } } });
+  });
+
+  it('a missing output bucket is reported before an input that failed to fetch', async () => {
+    fakes.bucketMissing = true;
+    fakes.failFetch = 'clips/b.mp4';
+    const failure = await failureOf(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }));
+    expect(failure).toEqual({ code: 'ResourceNotFound', message: `Output.Bucket: bucket ${BUCKET} does not exist in the storage` });
+    expect(fakes.plans).toEqual([]);
+    expect(fakes.uploads).toEqual([]);
+  });
+
+  it('an input that failed to fetch ends the job with the storage failure', async () => {
+    fakes.failFetch = 'clips/b.mp4';
+    const failure = await failureOf(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }));
+    expect(failure).toEqual({ code: 'ResourceNotFound', message: `object clips/b.mp4 does not exist in bucket ${BUCKET}` });
+  });
+
+  it('a file ffprobe cannot read is ResourceNotSupported naming its key', async () => {
+    fakes.notMedia = 'clips/doc.txt';
+    const failure = await failureOf(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/doc.txt')], Container: { Format: 'mp4' } } }));
+    expect(failure).toEqual({ code: 'ResourceNotSupported', message: 'clips/doc.txt cannot be decoded as audio or video' });
+  });
+
+  it('a refused source URL fails InvalidArgument naming the field, before anything is fetched', async () => {
+    const failure = await failureOf(
+      jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('https://elsewhere.example.com/b.mp4')], Container: { Format: 'mp4' } } }),
+    );
+    expect(failure).toEqual({
+      code: 'InvalidArgument',
+      message:
+        'ConcatFragment[1].Url: "https://elsewhere.example.com/b.mp4": host elsewhere.example.com is not this engine\'s storage (use <bucket>.cos.<region>.myqcloud.com, the S3 endpoint, or a key in the bucket)',
+    });
+    expect(fakes.fetched).toEqual([]);
+  });
+});
