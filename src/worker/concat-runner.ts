@@ -12,7 +12,7 @@ import type { ConcatTemplate } from '../domain/concat-types.js';
 import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '../domain/job.js';
 import { MediaProcessError } from '../media/errors.js';
 import { planConcat, summarizePlan, type ConcatPlan } from '../media/plan.js';
-import { normalizeProbe, toMediaInfo } from '../media/probe.js';
+import { normalizeProbe, toMediaInfo, type MediaProbe } from '../media/probe.js';
 import type { ByteBudget } from '../storage/objects.js';
 import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 import { resolveSourceUrl, UrlRefused, type SourceRef } from '../storage/resolve-url.js';
@@ -149,7 +149,7 @@ function fetchInputs(deps: ConcatRunnerDeps, inputs: readonly JobInput[], dir: s
   );
 }
 
-async function probeInput(media: MediaPort, file: string, label: string): Promise<FetchedInput['probe']> {
+async function probeInput(media: MediaPort, file: string, label: string): Promise<MediaProbe> {
   try {
     return normalizeProbe(await media.probe(file));
   } catch (err) {
