@@ -2,7 +2,7 @@
 // failure of the engine extends: a Code from this table, a message that tells the user what to fix, and
 // the field it is about when there is one. The API answers a CiFailure with its status and Code; a job
 // that throws one ends Failed with its Code and message; anything else is an InternalError.
-// Codes: docs/ci-api.md, "Error codes".
+// Codes: docs/ci-api.md 8.2.
 
 export const ERROR_STATUS = {
   InvalidArgument: 400,
@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   // Reported on Failed jobs only (JobsDetail.Code); no API answer carries them.
   JobTimeout: 500,
   Canceled: 500,
+  ResourceLimitExceeded: 500,
+  InsufficientStorage: 500,
 } as const;
 
 export type CiErrorKey = keyof typeof ERROR_STATUS;

@@ -12,7 +12,7 @@ import type { JobRecord, JobResult } from '../domain/job.js';
 import type { JobStore } from '../store/job-store.js';
 import type { QueueStore } from '../store/queue-store.js';
 import { bullPrefix, mediaQueueName, type MediaQueues, type MediaTask } from '../queue/media-queues.js';
-import { jobFailureOf } from './job-error.js';
+import { failureOf } from '../domain/errors.js';
 import { applyQueueSettings } from '../queue/queue-control.js';
 
 export interface RunContext {
@@ -125,7 +125,7 @@ export class MediaWorker {
         log.warn('worker stopping: the job stays Running and runs again after restart');
         return;
       }
-      const failure = jobFailureOf(err);
+      const failure = failureOf(err);
       await this.deps.jobs.transition(jobId, ['Running'], 'Failed', { endMs: Date.now(), ...failure });
       log.warn({ code: failure.code, msg: failure.message }, 'job failed');
     }

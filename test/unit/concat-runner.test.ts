@@ -15,7 +15,7 @@ import { StorageError } from '../../src/storage/errors.js';
 import type { SourceRef } from '../../src/storage/resolve-url.js';
 import type { Logger } from '../../src/logger.js';
 import { createConcatRunner } from '../../src/worker/concat-runner.js';
-import { jobFailureOf } from '../../src/worker/job-error.js';
+import { failureOf } from '../../src/domain/errors.js';
 import type { MediaPort, ObjectsPort } from '../../src/worker/ports.js';
 import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
 
@@ -145,13 +145,13 @@ function planAndArgs(): { plan: unknown; args: string[] } {
   return { plan: scrub(plan), args: scrub(buildConcatArgs(plan)) };
 }
 
-async function failureOf(job: JobRecord): Promise<{ code: string; message: string }> {
+async function runFailure(job: JobRecord): Promise<{ code: string; message: string }> {
   const err = await run(job).then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(err).toBeDefined();
-  return jobFailureOf(err);
+  return failureOf(err);
 }
 
 const FRAGMENT = (url: string, extra: Tree = {}): Tree => ({ Url: url, ...extra });
@@ -520,7 +520,7 @@ describe('createConcatRunner with fake ports', () => {
   it('a missing output bucket is reported before an input that failed to fetch', async () => {
     fakes.bucketMissing = true;
     fakes.failFetch = 'clips/b.mp4';
-    const failure = await failureOf(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }));
+    const failure = await runFailure(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }));
     expect(failure).toEqual({ code: 'ResourceNotFound', message: `Output.Bucket: bucket ${BUCKET} does not exist in the storage` });
     expect(fakes.plans).toEqual([]);
     expect(fakes.uploads).toEqual([]);
@@ -528,18 +528,18 @@ describe('createConcatRunner with fake ports', () => {
 
   it('an input that failed to fetch ends the job with the storage failure', async () => {
     fakes.failFetch = 'clips/b.mp4';
-    const failure = await failureOf(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }));
+    const failure = await runFailure(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }));
     expect(failure).toEqual({ code: 'ResourceNotFound', message: `object clips/b.mp4 does not exist in bucket ${BUCKET}` });
   });
 
   it('a file ffprobe cannot read is ResourceNotSupported naming its key', async () => {
     fakes.notMedia = 'clips/doc.txt';
-    const failure = await failureOf(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/doc.txt')], Container: { Format: 'mp4' } } }));
+    const failure = await runFailure(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/doc.txt')], Container: { Format: 'mp4' } } }));
     expect(failure).toEqual({ code: 'ResourceNotSupported', message: 'clips/doc.txt cannot be decoded as audio or video' });
   });
 
   it('a refused source URL fails InvalidArgument naming the field, before anything is fetched', async () => {
-    const failure = await failureOf(
+    const failure = await runFailure(
       jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('https://elsewhere.example.com/b.mp4')], Container: { Format: 'mp4' } } }),
     );
     expect(failure).toEqual({
