@@ -88,7 +88,7 @@ function mayImport(from: string, to: string): boolean {
   if (source.kind === 'leaf') return target.layer === 'domain';
   if (source.layer === target.layer) return true;
   const allowed = LAYERS[source.layer];
-  return allowed !== undefined && allowed.includes(target.layer);
+  return allowed?.includes(target.layer) ?? false;
 }
 
 /** Every elementary cycle found by a depth-first walk, each written as a path that ends where it starts. */
