@@ -1,4 +1,4 @@
-// CI error codes and their HTTP statuses (ci-api.md section 8.2), and the one error type the API throws.
+// CI error codes and their HTTP statuses (docs/ci-api.md section 8.2), and the one error type the API throws.
 
 export const ERROR_STATUS = {
   InvalidArgument: 400,

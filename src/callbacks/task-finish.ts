@@ -1,4 +1,4 @@
-// The TaskFinish notification (ci-api.md 7.2), as XML (the default) or JSON, and where it goes: the
+// The TaskFinish notification (docs/ci-api.md 7.2), as XML (the default) or JSON, and where it goes: the
 // job's own CallBack wins; `no` suppresses the queue's; otherwise the queue's NotifyConfig when it is
 // On and lists TaskFinish.
 import { buildXml } from '../api/xml.js';
@@ -30,7 +30,7 @@ export function taskFinishBody(job: JobRecord, format: CallBackFormat): { conten
   return { contentType: 'application/xml', body: buildXml('Response', tree) };
 }
 
-/** The WorkflowFinish notification (ci-api.md 7.3), as XML or JSON. */
+/** The WorkflowFinish notification (docs/ci-api.md 7.3), as XML or JSON. */
 export function workflowFinishBody(e: ExecutionRecord, format: CallBackFormat): { contentType: string; body: string } {
   const tree = workflowFinishTree(e);
   if (format === 'JSON') return { contentType: 'application/json', body: JSON.stringify(xmlTreeToJson(tree)) };

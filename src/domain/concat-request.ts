@@ -1,9 +1,9 @@
 // Concat job requests at the API boundary. This module owns:
 //  * validation of the `<Request>` content of POST /jobs (Tag=Concat) against every documented rule
-//    (ci-api.md 1.1-1.5 and 10), turning the raw XML tree into the typed model of concat-types.ts;
+//    (docs/ci-api.md 1.1-1.5 and 10), turning the raw XML tree into the typed model of concat-types.ts;
 //  * the PascalCase echo of the validated Operation used in JobsDetail responses and callbacks.
 //
-// Reading rules (ci-api.md 0.2): scalars may arrive as strings or numbers; booleans are `true`/`false`
+// Reading rules (docs/ci-api.md 0.2): scalars may arrive as strings or numbers; booleans are `true`/`false`
 // (any case); a repeated element may arrive as a single object; unknown elements are ignored. Every
 // violation throws ValidationError(path, problem) where path is the full XML path (array items get a
 // 0-based `[i]`) and problem says what is allowed and what was received. Children are read in the order
@@ -584,7 +584,7 @@ function parseSceneChangeInfo(value: unknown, path: string): SceneChangeInfo {
 // Watermark (inline Operation.Watermark = the Watermark template body)
 // ---------------------------------------------------------------------------------------------------
 
-/** Validates one Watermark container (ci-api.md 1.4). */
+/** Validates one Watermark container (docs/ci-api.md 1.4). */
 export function parseWatermark(value: unknown, path: string): Watermark {
   const w: Partial<Watermark> = {};
   readChildren(value, path, {

@@ -1,4 +1,4 @@
-// UpdateMediaQueue bodies (ci-api.md 5.2) and the queue echo (5.1).
+// UpdateMediaQueue bodies (docs/ci-api.md 5.2) and the queue echo (5.1).
 import type { NotifyConfig, QueueRecord } from '../store/queue-store.js';
 import { formatCiTime } from './time.js';
 import { ValidationError } from './validation-error.js';

@@ -118,7 +118,7 @@ export function executionToXml(e: ExecutionRecord): Tree {
   };
 }
 
-/** The WorkflowFinish notification body (ci-api.md 7.3). */
+/** The WorkflowFinish notification body (docs/ci-api.md 7.3). */
 export function workflowFinishTree(e: ExecutionRecord): Tree {
   return {
     EventName: 'WorkflowFinish',

@@ -1,4 +1,4 @@
-// Workflows (ci-api.md section 6 and the Querying Workflow page): the MediaWorkflow body, its
+// Workflows (docs/ci-api.md section 6 and the Querying Workflow page): the MediaWorkflow body, its
 // validation, and its echo. The topology is kept as the client sent it (every field, every node key,
 // the order of Dependencies and Nodes), so exported workflows round-trip exactly; validation reads it
 // without rewriting it. Template ids are checked when a workflow runs, not when it is stored.
@@ -23,7 +23,7 @@ export interface WorkflowRecord extends WorkflowBody {
   updateMs: number;
 }
 
-/** Successor types each node type allows (ci-api.md 6.3). */
+/** Successor types each node type allows (docs/ci-api.md 6.3). */
 export const ALLOWED_SUCCESSORS: Record<string, readonly string[]> = {
   Start: ['Snapshot', 'Animation', 'SmartCover', 'Transcode', 'Concat', 'VoiceSeparate', 'VideoMontage', 'StreamPackConfig', 'SDRtoHDR', 'VideoProcess', 'SCF', 'SuperResolution', 'Segment', 'PicProcess', 'Tts', 'SpeechRecognition', 'VideoEnhance', 'MediaInfo', 'AIRecognition', 'SegmentVideoBody'],
   Snapshot: ['PicProcess', 'SCF', 'End'],

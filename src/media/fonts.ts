@@ -23,7 +23,7 @@ const serif: FontChoice = { file: NOTO_SERIF_CJK, cjk: true, bold: false };
 const latin: FontChoice = { file: LIBERATION_SANS, cjk: false, bold: false };
 const latinBold: FontChoice = { file: LIBERATION_SANS_BOLD, cjk: false, bold: true };
 
-/** CI FontType (ci-api.md 1.4) -> installed face. README "Transitions and watermarks" repeats this table. */
+/** CI FontType (docs/ci-api.md 1.4) -> installed face. README "Transitions and watermarks" repeats this table. */
 export const FONT_TABLE: Readonly<Record<string, FontChoice>> = {
   'simfang.ttf': serif, // FangSong
   'simhei.ttf': sans, // SimHei (Hei = sans)

@@ -1,4 +1,4 @@
-// Watermarks of a Concat job (Operation.Watermark, ci-api.md 1.4) as plan values: where each mark sits
+// Watermarks of a Concat job (Operation.Watermark, docs/ci-api.md 1.4) as plan values: where each mark sits
 // (an anchor with inward offsets in pixels, or a scroll), while it shows, how opaque it is, the font file
 // and text file of a Text mark, the drawn size of an Image mark. Pure: args.ts draws them (drawtext,
 // overlay) on the output picture after concatenation and transitions; ffmpeg.ts writes the text files.

@@ -162,7 +162,7 @@ describe('a Start -> Concat -> End workflow on the shared store', () => {
     const finish = await waitReceived((r) => r.path === '/api' && r.body.EventName === 'WorkflowFinish' && r.body.WorkflowExecution.RunId === runId);
     expect(finish.WorkflowExecution).toMatchObject({ WorkflowId: workflowId, WorkflowName: 'brand-wrap', State: 'Success', BucketId: BUCKET, Object: 'in/clip.mp4' });
     expect(finish.WorkflowExecution.CreateTime).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{4}$/);
-    // In JSON, Tasks and CosHeaders are arrays whatever their length (ci-api.md 7.3).
+    // In JSON, Tasks and CosHeaders are arrays whatever their length (docs/ci-api.md 7.3).
     expect(finish.WorkflowExecution.Tasks).toEqual([expect.objectContaining({ Type: 'Concat', JobId: task.JobId, State: 'Success', Name: 'Concat_1581665960536' })]);
   });
 

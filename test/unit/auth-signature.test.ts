@@ -1,4 +1,4 @@
-// The q-sign signature: the four vectors of ci-api.md 9.4 (every intermediate), parsing of the
+// The q-sign signature: the four vectors of docs/ci-api.md 9.4 (every intermediate), parsing of the
 // Authorization syntax, verification of a request against it, and the request authenticator's codes.
 import { describe, expect, it } from 'vitest';
 import {

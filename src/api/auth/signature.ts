@@ -1,4 +1,4 @@
-// The COS/CI "q-sign" request signature (ci-api.md section 9), as pure functions: the encoder, the
+// The COS/CI "q-sign" request signature (docs/ci-api.md section 9), as pure functions: the encoder, the
 // canonical strings, signing (for tests and tools) and verification of a parsed Authorization against a
 // request's own method, decoded path, query and headers. No I/O, no clock: the caller passes `now`.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
