@@ -2,6 +2,7 @@
 // canonical strings, signing (for tests and tools) and verification of a parsed Authorization against a
 // request's own method, decoded path, query and headers. No I/O, no clock: the caller passes `now`.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { CiFailure } from '../../domain/errors.js';
 
 /** 9.1: encodeURIComponent plus `! ' ( ) *`, so only RFC 3986 unreserved characters stay as they are. */
 export function ciUrlEncode(s: string): string {
@@ -99,10 +100,10 @@ export interface ParsedAuthorization {
   signature: string;
 }
 
-export class AuthorizationSyntaxError extends Error {
+/** A malformed signature; the authenticator answers it as InvalidAuthorization, naming where it was. */
+export class AuthorizationSyntaxError extends CiFailure {
   constructor(message: string) {
-    super(message);
-    this.name = 'AuthorizationSyntaxError';
+    super('InvalidAuthorization', message);
   }
 }
 

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isId, newId } from '../../domain/ids.js';
 import { parseTemplateRequest, templateToXml, type TemplateRecord } from '../../domain/template.js';
 import type { TemplateStore } from '../../store/template-store.js';
-import { sendXml } from '../app.js';
+import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
 import { pageParams, single, type Query } from '../query.js';
 
