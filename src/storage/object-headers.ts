@@ -3,7 +3,7 @@
 // upload) describe their object this way, so they report it alike.
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
-export interface CosHeader {
+interface CosHeader {
   key: string;
   value: string;
 }

@@ -1,6 +1,6 @@
 // Request authentication for the fastify app: every request (but the public paths) must carry a valid
 // q-sign signature, in the Authorization header or in the query, from a configured key that may use the
-// Host's bucket. Refusals use CI's codes (ci-api.md 8.2, 9.3): MissingAuthorization, InvalidAuthorization,
+// Host's bucket. Refusals use CI's codes (docs/ci-api.md 8.2, 9.3): MissingAuthorization, InvalidAuthorization,
 // SecretidNotExist, SignatureExpired, AccessDenied (401: bad signature) and AccessDenied (403: the key
 // may not use this bucket). With no key configured every request passes (local use only).
 // Also here: a Content-MD5 header, when sent, must match the body (400 InvalidContent).

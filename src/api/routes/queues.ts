@@ -1,4 +1,4 @@
-// The queues resource (ci-api.md section 5): search (GET /queue?…) and update (PUT /queue/<id>), which
+// The queues resource (docs/ci-api.md 5): search (GET /queue?…) and update (PUT /queue/<id>), which
 // pauses and resumes a queue and sets its notifications.
 import type { FastifyInstance } from 'fastify';
 import { parseQueueUpdate, queueToXml } from '../../domain/queue-request.js';

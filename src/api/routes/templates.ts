@@ -1,4 +1,4 @@
-// The templates resource (ci-api.md section 4): create (POST /template), update (PUT /template/<id>),
+// The templates resource (docs/ci-api.md 4): create (POST /template), update (PUT /template/<id>),
 // delete (DELETE /template/<id>) and describe/search (GET /template?…), for Concat and Watermark.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isId, newId } from '../../domain/ids.js';

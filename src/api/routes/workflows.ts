@@ -1,4 +1,4 @@
-// The workflows resource (ci-api.md section 6, the Querying Workflow page): create (POST /workflow),
+// The workflows resource (docs/ci-api.md 6, the Querying Workflow page): create (POST /workflow),
 // update (PUT /workflow/<id>), activate and pause (PUT /workflow/<id>?active | ?paused), delete
 // (DELETE /workflow/<id>) and describe/search (GET /workflow?ids=&name=&pageNumber=&pageSize=).
 // A workflow is stored as sent, State included, whatever its node types, so exported workflows import
