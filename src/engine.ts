@@ -21,8 +21,7 @@ import { callbackTargetOf } from './callbacks/task-finish.js';
 import type { JobRecord } from './domain/job.js';
 import { ExecutionStore } from './store/execution-store.js';
 import { WorkflowRunner } from './workflows/runner.js';
-import { objectCreatedEvents } from './workflows/s3-events.js';
-import { onObjectCreated } from './workflows/upload-trigger.js';
+import { onS3Notification } from './workflows/upload-trigger.js';
 import type { ExecutionRecord } from './domain/workflow-execution.js';
 
 export interface Endpoints {
@@ -119,13 +118,8 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   const address = await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as { port: number }).port;
   logger.info({ address }, 'API listening');
-  const onS3Event = async (body: unknown, opts = { keysEncoded: true }): Promise<string[]> => {
-    const runIds: string[] = [];
-    for (const ev of objectCreatedEvents(body, opts)) {
-      runIds.push(...(await onObjectCreated({ workflows, runner: wf.runner, s3, logger }, ev)));
-    }
-    return runIds;
-  };
+  const onS3Event = (body: unknown, opts?: { keysEncoded: boolean }): Promise<string[]> =>
+    onS3Notification({ workflows, runner: wf.runner, s3, logger }, body, opts);
   return {
     app,
     onS3Event,

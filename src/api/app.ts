@@ -1,43 +1,54 @@
 // The fastify app: CI's wire conventions in one place (request ids, XML bodies, the Host's bucket,
-// CI error bodies), then one route module per resource.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Duplex } from 'node:stream';
+// CI error bodies, how errors are answered), then one route module per resource, each handed only the
+// stores and services it uses.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger.js';
+import { CiFailure } from '../domain/errors.js';
 import { newRequestId } from '../domain/ids.js';
 import { ValidationError } from '../domain/validation-error.js';
+import type { AddressPolicy } from '../net/address-policy.js';
+import type { MediaQueues } from '../queue/media-queues.js';
+import type { ExecutionStore } from '../store/execution-store.js';
 import type { JobStore } from '../store/job-store.js';
 import type { QueueStore } from '../store/queue-store.js';
-import type { MediaQueues } from '../queue/media-queues.js';
+import type { TemplateStore } from '../store/template-store.js';
+import type { WorkflowStore } from '../store/workflow-store.js';
+import type { WorkflowRunner } from '../workflows/runner.js';
+import { checkContentMd5, registerAuth, type AuthSettings } from './auth/authenticate.js';
+import { CallbackTargetChecker } from './callback-target.js';
 import { CiError } from './errors.js';
 import { parseCiHost, type CiHost } from './host.js';
-import { buildXml, parseRequestXml, type XmlTree } from './xml.js';
-import { checkContentMd5, registerAuth, type AuthSettings } from './auth/authenticate.js';
 import type { RequestLimits } from './limits.js';
-import type { AddressPolicy } from '../net/address-policy.js';
-import { registerJobRoutes } from './routes/jobs.js';
-import { registerTemplateRoutes } from './routes/templates.js';
-import { registerWorkflowRoutes } from './routes/workflows.js';
-import { registerWorkflowRunRoutes, S3_EVENTS_PATH, type WorkflowRunDeps } from './routes/workflow-runs.js';
-import type { WorkflowStore } from '../store/workflow-store.js';
-import { registerQueueRoutes } from './routes/queues.js';
-import { CallbackTargetChecker } from './callback-target.js';
-import type { TemplateStore } from '../store/template-store.js';
+import { sendClientError, sendError } from './reply.js';
 import { registerHealthRoutes, type HealthCheck } from './routes/health.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerQueueRoutes } from './routes/queues.js';
+import { registerTemplateRoutes } from './routes/templates.js';
+import { registerWorkflowRunRoutes, S3_EVENTS_PATH } from './routes/workflow-runs.js';
+import { registerWorkflowRoutes } from './routes/workflows.js';
+import { parseRequestXml, type XmlTree } from './xml.js';
 
-export interface ApiDeps extends WorkflowRunDeps {
+/** What the API is built from; buildApp hands each route module its share. */
+export interface ApiDeps {
   logger: Logger;
   jobs: JobStore;
   queues: QueueStore;
   mediaQueues: MediaQueues;
   templates: TemplateStore;
   workflows: WorkflowStore;
+  executions: ExecutionStore;
+  workflowRunner: WorkflowRunner;
+  s3: S3Client;
+  /** When set, POST /s3-events needs `Authorization: Bearer <token>`. */
+  s3EventsToken?: string;
   health: HealthCheck;
   bodyLimitBytes: number;
   security: ApiSecurity;
 }
 
 /** Request signatures, body shape limits, and which callback receivers a job may name. */
-export interface ApiSecurity {
+interface ApiSecurity {
   auth: AuthSettings;
   limits: RequestLimits;
   callbackPolicy: AddressPolicy;
@@ -120,49 +131,25 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     return sendError(req, reply, new CiError('InvalidUrl', `no API at ${req.method} ${req.url.split('?')[0]}`));
   });
 
-  app.setErrorHandler(async (err, req, reply) => sendError(req, reply, toCiError(err, req)));
+  app.setErrorHandler(async (err, req, reply) => sendError(req, reply, toCiFailure(err, req)));
 
+  const { jobs, queues, mediaQueues, templates, workflows, executions, workflowRunner, s3, s3EventsToken } = deps;
+  const callbackTargets = new CallbackTargetChecker(deps.security.callbackPolicy);
   registerHealthRoutes(app, deps.health);
-  registerJobRoutes(app, deps);
-  registerTemplateRoutes(app, deps.templates);
-  registerWorkflowRoutes(app, deps.workflows);
-  registerWorkflowRunRoutes(app, deps);
-  const targets = new CallbackTargetChecker(deps.security.callbackPolicy);
-  registerQueueRoutes(app, { ...deps, checkCallbackUrl: (url, field) => targets.check(url, field) });
+  registerJobRoutes(app, { jobs, queues, mediaQueues, templates, workflowRunner, callbackTargets });
+  registerTemplateRoutes(app, templates);
+  registerWorkflowRoutes(app, workflows);
+  registerWorkflowRunRoutes(app, { workflows, executions, workflowRunner, s3, s3EventsToken });
+  registerQueueRoutes(app, { jobs, queues, mediaQueues, callbackTargets });
   return app;
 }
 
-export function sendXml(reply: FastifyReply, tree: unknown, status = 200): FastifyReply {
-  return reply.code(status).type('application/xml').send(buildXml('Response', tree));
-}
-
-function sendError(req: FastifyRequest, reply: FastifyReply, err: CiError): FastifyReply {
-  return reply
-    .code(err.status)
-    .header('x-ci-trace-id', req.id)
-    .type('application/xml')
-    .send(buildXml('Error', { Code: err.code, Message: err.message, RequestId: req.id }));
-}
-
 /**
- * Requests Node's HTTP parser refuses (bad framing, oversized headers, a timeout) never reach a route;
- * they still get a CI error body, then the connection is closed.
+ * Every failure answers with its own status and Code; fastify's own 4xx errors are InvalidArgument (a
+ * body over the limit is ContentTooLarge); anything else is an InternalError, logged with the request.
  */
-function sendClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable) {
-    const why = err.code === 'HPE_HEADER_OVERFLOW' ? 'its headers are too large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'it did not arrive in time' : 'it is not valid HTTP/1.1';
-    const id = newRequestId();
-    const body = buildXml('Error', { Code: 'InvalidArgument', Message: `the request was refused: ${why} (${err.code ?? 'parse error'})`, RequestId: id });
-    socket.write(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-ci-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(err);
-}
-
-function toCiError(err: unknown, req: FastifyRequest): CiError {
-  if (err instanceof CiError) return err;
+function toCiFailure(err: unknown, req: FastifyRequest): CiFailure {
+  if (err instanceof CiFailure) return err;
   if (err instanceof ValidationError) return new CiError('InvalidArgument', err.message);
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

@@ -1,4 +1,4 @@
-// Media templates (docs/ci-api.md section 4): Concat templates and Watermark templates, validated at the XML
+// Media templates (docs/ci-api.md 4): Concat templates and Watermark templates, validated at the XML
 // boundary like job bodies, and their PascalCase echo.
 import { concatTemplateToXml, parseConcatTemplate, parseWatermark, watermarkToXml } from './concat-request.js';
 import type { ConcatTemplate, Watermark } from './concat-types.js';

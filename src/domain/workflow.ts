@@ -1,4 +1,4 @@
-// Workflows (docs/ci-api.md section 6 and the Querying Workflow page): the MediaWorkflow body, its
+// Workflows (docs/ci-api.md 6 and the Querying Workflow page): the MediaWorkflow body, its
 // validation, and its echo. The topology is kept as the client sent it (every field, every node key,
 // the order of Dependencies and Nodes), so exported workflows round-trip exactly; validation reads it
 // without rewriting it. Template ids are checked when a workflow runs, not when it is stored.

@@ -4,13 +4,14 @@
 // submitted, and when the last job of the execution ends, the execution ends: Failed if a task failed,
 // Cancel if one was cancelled, else Success, and the WorkflowFinish notification goes out.
 import type { Logger } from '../logger.js';
+import { CiFailure } from '../domain/errors.js';
 import type { ConcatJobRequest } from '../domain/concat-types.js';
 import { newId } from '../domain/ids.js';
 import type { JobDoc, JobRecord } from '../domain/job.js';
 import type { TemplateRecord } from '../domain/template.js';
 import { expandWorkflowOutput, type ExecutionDoc, type ExecutionRecord, type ExecutionTask, type WorkflowNotify } from '../domain/workflow-execution.js';
 import { nodeType, successorsOf, unrunnableTypes, type Tree, type WorkflowRecord } from '../domain/workflow.js';
-import { submitJob } from '../queue/submit-job.js';
+import { EnqueueFailed, submitJob } from '../queue/submit-job.js';
 import type { MediaQueues } from '../queue/media-queues.js';
 import type { ExecutionStore } from '../store/execution-store.js';
 import type { JobStore } from '../store/job-store.js';
@@ -18,10 +19,9 @@ import type { QueueStore } from '../store/queue-store.js';
 import type { TemplateStore } from '../store/template-store.js';
 
 /** A workflow that cannot run as it stands; the message names what to fix. */
-export class RunRefused extends Error {
+export class RunRefused extends CiFailure {
   constructor(message: string) {
-    super(message);
-    this.name = 'RunRefused';
+    super('InvalidArgument', message);
   }
 }
 
@@ -204,7 +204,8 @@ export class WorkflowRunner {
         await fail(outcome.reason === 'NOQUEUE' ? 'InvalidArgument' : outcome.reason === 'PAUSED' ? 'QueuePaused' : 'QueueSaturated', `queue ${exec.queueId} ${why}`);
       }
     } catch (err) {
-      await fail('InternalError', `the job of node ${key} could not be queued: ${(err as Error).message}`);
+      const cause = err instanceof EnqueueFailed ? err.queueError : err;
+      await fail('InternalError', `the job of node ${key} could not be queued: ${(cause as Error).message}`);
     }
   }
 

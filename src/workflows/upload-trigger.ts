@@ -2,11 +2,12 @@
 // ObjectPrefix the key falls under, and whose ExtFilter passes, gets an execution for the object.
 // Objects the engine wrote itself (outputs carry its metadata) never trigger anything, so a workflow
 // whose output lands under its own prefix cannot loop.
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger.js';
 import { unrunnableTypes, type Tree, type WorkflowRecord } from '../domain/workflow.js';
+import { objectHeaders, type ObjectHeaders } from '../storage/object-headers.js';
 import type { WorkflowStore } from '../store/workflow-store.js';
-import type { ObjectCreated } from './s3-events.js';
+import { objectCreatedEvents, type ObjectCreated } from './s3-events.js';
 import { RunRefused, type WorkflowRunner } from './runner.js';
 import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 
@@ -32,7 +33,7 @@ function startInput(w: WorkflowRecord): Tree {
 }
 
 /** Whether a created object starts this workflow: under its ObjectPrefix and through its ExtFilter. */
-export function workflowMatches(w: WorkflowRecord, key: string, contentType?: string): boolean {
+function workflowMatches(w: WorkflowRecord, key: string, contentType?: string): boolean {
   const input = startInput(w);
   const prefix = (text(input.ObjectPrefix) ?? '').replace(/^\/+/, '');
   if (!key.replace(/^\/+/, '').startsWith(prefix)) return false;
@@ -62,23 +63,34 @@ export interface UploadTriggerDeps {
   logger: Logger;
 }
 
+/**
+ * Feeds an S3 event notification (the AWS/MinIO JSON) to the upload triggers, one created object at a
+ * time; returns the RunIds started. Keys arrive URL-encoded unless the sender says otherwise.
+ */
+export async function onS3Notification(deps: UploadTriggerDeps, body: unknown, opts?: { keysEncoded: boolean }): Promise<string[]> {
+  const runIds: string[] = [];
+  for (const ev of objectCreatedEvents(body, opts)) {
+    runIds.push(...(await onObjectCreated(deps, ev)));
+  }
+  return runIds;
+}
+
 /** Starts the matching workflows for one created object; returns the RunIds started. */
-export async function onObjectCreated(deps: UploadTriggerDeps, ev: ObjectCreated): Promise<string[]> {
+async function onObjectCreated(deps: UploadTriggerDeps, ev: ObjectCreated): Promise<string[]> {
   const candidates = (await deps.workflows.all(ev.bucket)).filter((w) => w.state === 'Active' && workflowMatches(w, ev.key, ev.contentType));
   if (candidates.length === 0) return [];
-  let head: { ContentType?: string; ContentLength?: number; Metadata?: Record<string, string> };
+  let head: ObjectHeaders;
   try {
-    head = await deps.s3.send(new HeadObjectCommand({ Bucket: ev.bucket, Key: ev.key }));
+    head = await objectHeaders(deps.s3, ev.bucket, ev.key);
   } catch (err) {
     deps.logger.warn({ bucket: ev.bucket, key: ev.key, err: (err as Error).message }, 'created object is not readable; no workflow started');
     return [];
   }
-  if (head.Metadata?.[ENGINE_OUTPUT_META] !== undefined) return [];
+  if (head.metadata[ENGINE_OUTPUT_META] !== undefined) return [];
   const cosHeaders = [
-    ...(head.ContentType ? [{ key: 'Content-Type', value: head.ContentType }] : []),
-    ...Object.entries(head.Metadata ?? {}).map(([k, v]) => ({ key: `x-cos-meta-${k}`, value: v })),
+    ...head.headers,
     { key: 'EventName', value: `cos:${ev.eventName}` },
-    { key: 'Size', value: String(head.ContentLength ?? ev.size ?? 0) },
+    { key: 'Size', value: String(head.size ?? ev.size ?? 0) },
   ];
   const runIds: string[] = [];
   for (const w of candidates) {

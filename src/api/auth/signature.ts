@@ -1,14 +1,15 @@
-// The COS/CI "q-sign" request signature (docs/ci-api.md section 9), as pure functions: the encoder, the
+// The COS/CI "q-sign" request signature (docs/ci-api.md 9), as pure functions: the encoder, the
 // canonical strings, signing (for tests and tools) and verification of a parsed Authorization against a
 // request's own method, decoded path, query and headers. No I/O, no clock: the caller passes `now`.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { CiFailure } from '../../domain/errors.js';
 
 /** 9.1: encodeURIComponent plus `! ' ( ) *`, so only RFC 3986 unreserved characters stay as they are. */
 export function ciUrlEncode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-export function hmacSha1Hex(key: string, msg: string): string {
+function hmacSha1Hex(key: string, msg: string): string {
   return createHmac('sha1', key).update(msg, 'utf8').digest('hex');
 }
 
@@ -99,10 +100,10 @@ export interface ParsedAuthorization {
   signature: string;
 }
 
-export class AuthorizationSyntaxError extends Error {
+/** A malformed signature; the authenticator answers it as InvalidAuthorization, naming where it was. */
+export class AuthorizationSyntaxError extends CiFailure {
   constructor(message: string) {
-    super(message);
-    this.name = 'AuthorizationSyntaxError';
+    super('InvalidAuthorization', message);
   }
 }
 
@@ -111,7 +112,7 @@ const SIGNATURE = /^[0-9a-f]{40}$/i;
 const REQUIRED = ['q-sign-algorithm', 'q-ak', 'q-sign-time', 'q-key-time', 'q-header-list', 'q-url-param-list', 'q-signature'] as const;
 
 /** Percent-decoding with `+` as a space (9.5); a malformed escape leaves the text as it is. */
-export function decodeComponent(s: string): string {
+function decodeComponent(s: string): string {
   const plus = s.replace(/\+/g, ' ');
   try {
     return decodeURIComponent(plus);

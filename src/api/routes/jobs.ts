@@ -4,15 +4,19 @@ import type { FastifyInstance } from 'fastify';
 import { parseConcatJobRequest } from '../../domain/concat-request.js';
 import type { ConcatJobRequest } from '../../domain/concat-types.js';
 import { isId, newId } from '../../domain/ids.js';
-import { JOB_STATES, type JobDoc, type JobRecord, type JobState } from '../../domain/job.js';
-import type { ApiDeps } from '../app.js';
-import { sendXml } from '../app.js';
-import { CiError, invalidArgument } from '../errors.js';
+import { JOB_STATES, type JobDoc, type JobRecord } from '../../domain/job.js';
 import { jobToXml } from '../../domain/job-detail.js';
-import { nonEmpty, single, timeParam, type Query } from '../query.js';
-import { CallbackTargetChecker } from '../callback-target.js';
 import { bucketNameProblem, objectKeyProblem } from '../../domain/object-key.js';
+import type { MediaQueues } from '../../queue/media-queues.js';
+import { EnqueueFailed, submitJob } from '../../queue/submit-job.js';
+import type { JobStore } from '../../store/job-store.js';
+import type { QueueStore } from '../../store/queue-store.js';
 import type { TemplateStore } from '../../store/template-store.js';
+import type { WorkflowRunner } from '../../workflows/runner.js';
+import type { CallbackTargetChecker } from '../callback-target.js';
+import { CiError, invalidArgument } from '../errors.js';
+import { listParams, nonEmpty, single, type Query } from '../query.js';
+import { sendXml } from '../reply.js';
 
 /** Tags DescribeMediaJobs knows; this engine runs Concat, the others simply list nothing. */
 const KNOWN_TAGS = new Set([
@@ -23,13 +27,22 @@ const KNOWN_TAGS = new Set([
 
 const MAX_DESCRIBE_IDS = 100;
 
-export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const callbackTargets = new CallbackTargetChecker(deps.security.callbackPolicy);
+export interface JobRouteDeps {
+  jobs: JobStore;
+  queues: QueueStore;
+  mediaQueues: MediaQueues;
+  templates: TemplateStore;
+  /** A cancelled workflow job still ends its task. */
+  workflowRunner: Pick<WorkflowRunner, 'onJobFinished'>;
+  callbackTargets: Pick<CallbackTargetChecker, 'check'>;
+}
+
+export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   app.post('/jobs', async (req, reply) => {
     const request = parseConcatJobRequest(req.readXml());
     refuseUnsupported(request);
     refuseUnsafeOutput(request);
-    await callbackTargets.check(request.callBack);
+    await deps.callbackTargets.check(request.callBack);
 
     const queueId = request.queueId ?? (await deps.queues.defaultQueueId());
     const templates = await resolveTemplates(deps.templates, req.ci.bucket, request);
@@ -45,18 +58,17 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       request,
       ...templates,
     };
-    const outcome = await deps.jobs.submit(doc, deps.queues.recordKey(queueId));
+    let outcome;
+    try {
+      outcome = await submitJob(deps, doc);
+    } catch (err) {
+      if (err instanceof EnqueueFailed) req.log.error({ err: err.queueError, jobId: doc.jobId }, 'enqueue failed');
+      throw err;
+    }
     if (!outcome.ok) {
       if (outcome.reason === 'NOQUEUE') throw invalidArgument('Request.QueueId', `queue ${queueId} does not exist`);
       if (outcome.reason === 'PAUSED') throw new CiError('QueuePaused', `queue ${queueId} is paused; resume it or submit to another queue`);
       throw new CiError('QueueSaturated', `queue ${queueId} already holds its MaxSize of ${outcome.maxSize} waiting jobs`);
-    }
-    try {
-      await deps.mediaQueues.enqueue(queueId, { kind: 'concat', jobId: doc.jobId }, request.operation.jobLevel);
-    } catch (err) {
-      await deps.jobs.discard(doc).catch(() => undefined);
-      req.log.error({ err, jobId: doc.jobId }, 'enqueue failed');
-      throw new CiError('ServiceUnavailable', 'the job queue is unavailable; the job was not created, retry later');
     }
     req.log.info({ jobId: doc.jobId, queueId, jobLevel: request.operation.jobLevel }, 'job submitted');
     const record: JobRecord = { ...doc, state: 'Submitted', progress: 0, code: 'Success', message: '', callback: { delivery: 'None', attempts: 0 } };
@@ -85,21 +97,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
     if (tag === undefined || tag === '') throw invalidArgument('tag', 'is required, for example tag=Concat');
     if (!KNOWN_TAGS.has(tag)) throw invalidArgument('tag', `unknown job tag ${JSON.stringify(tag)}`);
 
-    const size = single(q, 'size');
-    const sizeN = size === undefined || size === '' ? 10 : /^\d+$/.test(size) ? Number(size) : NaN;
-    if (!(sizeN >= 1 && sizeN <= 100)) throw invalidArgument('size', `must be an integer in [1, 100], got ${JSON.stringify(size)}`);
-
-    const order = single(q, 'orderByTime') ?? 'Desc';
-    if (order !== 'Desc' && order !== 'Asc') throw invalidArgument('orderByTime', `must be Desc or Asc, got ${JSON.stringify(order)}`);
-
-    const states = parseStates(single(q, 'states'));
-    const nextToken = nonEmpty(single(q, 'nextToken'));
-    if (nextToken !== undefined && !isId('job', nextToken)) throw invalidArgument('nextToken', 'is not a token this API returned');
-    const startMs = timeParam(q, 'startCreationTime');
-    const endMs = timeParam(q, 'endCreationTime');
-    if (startMs !== undefined && endMs !== undefined && startMs > endMs) {
-      throw invalidArgument('startCreationTime', 'must not be after endCreationTime');
-    }
+    const { size, order, states, nextToken, startMs, endMs } = listParams(q, JOB_STATES, 'job');
 
     if (tag !== 'Concat') return sendXml(reply, {});
     const page = await deps.jobs.list({
@@ -108,11 +106,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: ApiDeps): void {
       queueId: nonEmpty(single(q, 'queueId')),
       states,
       order,
-      size: sizeN,
+      size,
       nextToken,
       startMs,
-      // CI times have second precision: the end bound includes its whole second.
-      endMs: endMs === undefined ? undefined : endMs + 999,
+      endMs,
       inputObject: nonEmpty(single(q, 'inputObject')),
       workflowId: nonEmpty(single(q, 'workflowId')),
     });
@@ -189,16 +186,3 @@ function refuseUnsafeOutput(request: ConcatJobRequest): void {
   const keyProblem = objectKeyProblem(object);
   if (keyProblem) throw invalidArgument('Request.Operation.Output.Object', keyProblem);
 }
-
-function parseStates(raw: string | undefined): JobState[] | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (parts.includes('All')) return undefined;
-  for (const p of parts) {
-    if (!(JOB_STATES as readonly string[]).includes(p)) {
-      throw invalidArgument('states', `unknown state ${JSON.stringify(p)}; use All or a comma list of ${JOB_STATES.join(', ')}`);
-    }
-  }
-  return [...new Set(parts)] as JobState[];
-}
-

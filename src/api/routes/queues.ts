@@ -1,16 +1,22 @@
-// The queues resource (docs/ci-api.md section 5): search (GET /queue?…) and update (PUT /queue/<id>), which
+// The queues resource (docs/ci-api.md 5): search (GET /queue?…) and update (PUT /queue/<id>), which
 // pauses and resumes a queue and sets its notifications.
 import type { FastifyInstance } from 'fastify';
 import { parseQueueUpdate, queueToXml } from '../../domain/queue-request.js';
 import { isId } from '../../domain/ids.js';
 import { updateQueue, type QueueControlDeps } from '../../queue/queue-control.js';
-import { sendXml } from '../app.js';
+import type { CallbackTargetChecker } from '../callback-target.js';
+import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
 import { pageParams, single, type Query } from '../query.js';
 
 const MAX_QUEUE_IDS = 10;
 
-export function registerQueueRoutes(app: FastifyInstance, deps: QueueControlDeps & { checkCallbackUrl?: (url: string, field: string) => Promise<void> }): void {
+export interface QueueRouteDeps extends QueueControlDeps {
+  /** A queue's notification URL passes the same check as a job's CallBack. */
+  callbackTargets: Pick<CallbackTargetChecker, 'check'>;
+}
+
+export function registerQueueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
   app.get('/queue', async (req, reply) => {
     const q = req.query as Query;
     const { pageNumber, pageSize } = pageParams(q);
@@ -46,8 +52,8 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueControlDeps
     const previous = isId('queue', id) ? await deps.queues.get(id) : undefined;
     if (!previous) throw invalidArgument('QueueId', `queue ${id} does not exist`);
     const update = parseQueueUpdate(req.readXml());
-    if (update.notifyConfig.state === 'On' && update.notifyConfig.url && deps.checkCallbackUrl) {
-      await deps.checkCallbackUrl(update.notifyConfig.url, 'Request.NotifyConfig.Url');
+    if (update.notifyConfig.state === 'On' && update.notifyConfig.url) {
+      await deps.callbackTargets.check(update.notifyConfig.url, 'Request.NotifyConfig.Url');
     }
     const next = await updateQueue(deps, {
       ...previous,

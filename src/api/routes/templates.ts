@@ -1,10 +1,10 @@
-// The templates resource (docs/ci-api.md section 4): create (POST /template), update (PUT /template/<id>),
+// The templates resource (docs/ci-api.md 4): create (POST /template), update (PUT /template/<id>),
 // delete (DELETE /template/<id>) and describe/search (GET /template?…), for Concat and Watermark.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isId, newId } from '../../domain/ids.js';
 import { parseTemplateRequest, templateToXml, type TemplateRecord } from '../../domain/template.js';
 import type { TemplateStore } from '../../store/template-store.js';
-import { sendXml } from '../app.js';
+import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
 import { pageParams, single, type Query } from '../query.js';
 

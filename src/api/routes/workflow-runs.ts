@@ -1,20 +1,20 @@
 // Running workflows through the API: the manual trigger (POST /triggerworkflow), the executions
 // (GET /workflowexecution, GET /workflowexecution/<runId>), and the S3 event endpoint
 // (POST /s3-events) that MinIO's webhook (or any S3-style notifier) calls when an object is created.
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../logger.js';
 import { isId } from '../../domain/ids.js';
-import { EXECUTION_STATES, executionSummaryToXml, executionToXml, type ExecutionState } from '../../domain/workflow-execution.js';
+import { EXECUTION_STATES, executionSummaryToXml, executionToXml } from '../../domain/workflow-execution.js';
 import { parseWorkflowName } from '../../domain/workflow.js';
+import { objectHeaders, type ObjectHeaders } from '../../storage/object-headers.js';
 import type { ExecutionStore } from '../../store/execution-store.js';
 import type { WorkflowStore } from '../../store/workflow-store.js';
-import { objectCreatedEvents } from '../../workflows/s3-events.js';
 import { RunRefused, type WorkflowRunner } from '../../workflows/runner.js';
-import { onObjectCreated } from '../../workflows/upload-trigger.js';
-import type { Logger } from '../../logger.js';
-import { sendXml } from '../app.js';
+import { onS3Notification } from '../../workflows/upload-trigger.js';
 import { CiError, invalidArgument } from '../errors.js';
-import { nonEmpty, single, timeParam, type Query } from '../query.js';
+import { listParams, nonEmpty, single, type Query } from '../query.js';
+import { sendXml } from '../reply.js';
 
 export const S3_EVENTS_PATH = '/s3-events';
 
@@ -25,7 +25,6 @@ export interface WorkflowRunDeps {
   s3: S3Client;
   s3EventsToken?: string;
 }
-
 
 export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRunDeps): void {
   const trigger = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -39,17 +38,13 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
     const w = isId('workflow', workflowId) ? await deps.workflows.get(req.ci.bucket, workflowId) : undefined;
     if (!w) throw invalidArgument('workflowId', `workflow ${workflowId} does not exist in bucket ${req.ci.bucket}`);
     if (w.state !== 'Active') throw invalidArgument('workflowId', `workflow ${workflowId} is Paused; activate it with PUT /workflow/${workflowId}?active`);
-    let head: { ContentType?: string; ContentLength?: number; Metadata?: Record<string, string> };
+    let head: ObjectHeaders;
     try {
-      head = await deps.s3.send(new HeadObjectCommand({ Bucket: req.ci.bucket, Key: object }));
+      head = await objectHeaders(deps.s3, req.ci.bucket, object);
     } catch {
       throw invalidArgument('object', `object ${object} does not exist in bucket ${req.ci.bucket}`);
     }
-    const cosHeaders = [
-      ...(head.ContentType ? [{ key: 'Content-Type', value: head.ContentType }] : []),
-      ...Object.entries(head.Metadata ?? {}).map(([k, v]) => ({ key: `x-cos-meta-${k}`, value: v })),
-      { key: 'Size', value: String(head.ContentLength ?? 0) },
-    ];
+    const cosHeaders = [...head.headers, { key: 'Size', value: String(head.size ?? 0) }];
     try {
       const runId = await deps.workflowRunner.start(w, object, { name, cosHeaders });
       req.log.info({ workflowId, runId, object }, 'workflow triggered');
@@ -66,32 +61,10 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
     const q = req.query as Query;
     const workflowId = nonEmpty(single(q, 'workflowId'));
     if (!workflowId) throw invalidArgument('workflowId', 'is required');
-    const size = nonEmpty(single(q, 'size'));
-    const sizeN = size === undefined ? 10 : /^\d+$/.test(size) ? Number(size) : NaN;
-    if (!(sizeN >= 1 && sizeN <= 100)) throw invalidArgument('size', `must be an integer in [1, 100], got ${JSON.stringify(size)}`);
-    const order = nonEmpty(single(q, 'orderByTime')) ?? 'Desc';
-    if (order !== 'Desc' && order !== 'Asc') throw invalidArgument('orderByTime', `must be Desc or Asc, got ${JSON.stringify(order)}`);
-    const statesParam = nonEmpty(single(q, 'states'));
-    let states: ExecutionState[] | undefined;
-    if (statesParam && !statesParam.split(',').includes('All')) {
-      states = statesParam.split(',').map((s) => s.trim()) as ExecutionState[];
-      for (const s of states) if (!EXECUTION_STATES.includes(s)) throw invalidArgument('states', `unknown state ${JSON.stringify(s)}; use All or a comma list of ${EXECUTION_STATES.join(', ')}`);
-    }
-    const nextToken = nonEmpty(single(q, 'nextToken'));
-    if (nextToken !== undefined && !isId('instance', nextToken)) throw invalidArgument('nextToken', 'is not a token this API returned');
+    const { size, order, states, nextToken, startMs, endMs } = listParams(q, EXECUTION_STATES, 'instance');
     const w = isId('workflow', workflowId) ? await deps.workflows.get(req.ci.bucket, workflowId) : undefined;
     if (!w) throw invalidArgument('workflowId', `workflow ${workflowId} does not exist in bucket ${req.ci.bucket}`);
-    const endMs = timeParam(q, 'endCreationTime');
-    const page = await deps.executions.list({
-      workflowId,
-      states,
-      order,
-      size: sizeN,
-      nextToken,
-      startMs: timeParam(q, 'startCreationTime'),
-      endMs: endMs === undefined ? undefined : endMs + 999,
-      object: nonEmpty(single(q, 'name')),
-    });
+    const page = await deps.executions.list({ workflowId, states, order, size, nextToken, startMs, endMs, object: nonEmpty(single(q, 'name')) });
     const body: Record<string, unknown> = { RequestId: req.id, WorkflowExecutionList: page.executions.map(executionSummaryToXml) };
     if (page.nextToken !== undefined) body.NextToken = page.nextToken;
     return sendXml(reply, body);
@@ -113,10 +86,7 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
     } catch {
       throw new CiError('InvalidContent', 'an S3 event notification is a JSON document with Records');
     }
-    const runIds: string[] = [];
-    for (const ev of objectCreatedEvents(body)) {
-      runIds.push(...(await onObjectCreated({ workflows: deps.workflows, runner: deps.workflowRunner, s3: deps.s3, logger: req.log as unknown as Logger }, ev)));
-    }
+    const runIds = await onS3Notification({ workflows: deps.workflows, runner: deps.workflowRunner, s3: deps.s3, logger: req.log as unknown as Logger }, body);
     return reply.code(200).send({ started: runIds });
   });
 }

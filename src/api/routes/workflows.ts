@@ -1,4 +1,4 @@
-// The workflows resource (docs/ci-api.md section 6, the Querying Workflow page): create (POST /workflow),
+// The workflows resource (docs/ci-api.md 6, the Querying Workflow page): create (POST /workflow),
 // update (PUT /workflow/<id>), activate and pause (PUT /workflow/<id>?active | ?paused), delete
 // (DELETE /workflow/<id>) and describe/search (GET /workflow?ids=&name=&pageNumber=&pageSize=).
 // A workflow is stored as sent, State included, whatever its node types, so exported workflows import
@@ -8,12 +8,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isId, newId } from '../../domain/ids.js';
 import { parseWorkflowRequest, unrunnableTypes, workflowToXml, type WorkflowRecord } from '../../domain/workflow.js';
 import type { WorkflowStore } from '../../store/workflow-store.js';
-import { sendXml } from '../app.js';
+import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
 import { pageParams, single, type Query } from '../query.js';
 
 /** Refuses to make runnable a workflow holding node types the engine does not execute. */
-export function assertRunnable(w: WorkflowRecord, action: string): void {
+function assertRunnable(w: WorkflowRecord, action: string): void {
   const missing = unrunnableTypes(w.topology);
   if (missing.length > 0) {
     throw invalidArgument(
