@@ -101,27 +101,6 @@ export class JobStore {
     return lines;
   }
 
-  async create(doc: JobDoc, state: JobState = 'Submitted'): Promise<void> {
-    const lines = this.indexLines(doc);
-    const callback: CallbackStatus = { delivery: 'None', attempts: 0 };
-    const multi = this.redis.multi();
-    multi.hset(this.jobKey(doc.jobId), {
-      jobId: doc.jobId,
-      state,
-      progress: '0',
-      code: 'Success',
-      message: '',
-      doc: JSON.stringify(doc),
-      callback: JSON.stringify(callback),
-      ixk: lines.map((l) => `${l.pre}\t${l.suf}`).join('\n'),
-    });
-    for (const l of lines) {
-      multi.zadd(`${l.pre}${ANY}${l.suf}`, 0, doc.jobId);
-      multi.zadd(`${l.pre}${state}${l.suf}`, 0, doc.jobId);
-    }
-    await multi.exec();
-  }
-
   /** Creates a Submitted job if its queue (whose record is at `queueRecordKey`) accepts it. */
   async submit(doc: JobDoc, queueRecordKey: string): Promise<SubmitOutcome> {
     const lines = this.indexLines(doc);

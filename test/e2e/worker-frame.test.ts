@@ -12,6 +12,7 @@ import { createRedis } from '../../src/store/redis.js';
 import { BUCKET, REGION, ciRequest, cosClient } from '../helpers/cos-client.js';
 import { testConfig } from '../helpers/engine.js';
 import { testEndpoints } from '../helpers/endpoints.js';
+import { seedJob } from '../helpers/seed-jobs.js';
 
 const running: Running[] = [];
 afterEach(async () => {
@@ -92,7 +93,7 @@ describe('worker frame', () => {
     const queueId = await new QueueStore(redis, config.redis.keyPrefix).defaultQueueId();
     const orphan = newId('job');
     const request = (await store.get(ids[0] as string))!.request;
-    await store.create({ jobId: orphan, tag: 'Concat', bucket: BUCKET, region: REGION, queueId, creationMs: Date.now(), request });
+    await seedJob(redis, config.redis.keyPrefix, { jobId: orphan, tag: 'Concat', bucket: BUCKET, region: REGION, queueId, creationMs: Date.now(), request });
 
     // A new API process and a worker come up later (the same config, as after a restart).
     const again = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_KEY_PREFIX: config.redis.keyPrefix, S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' });
