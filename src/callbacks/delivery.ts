@@ -58,8 +58,8 @@ function subjectOf(task: CallbackTask, deps: SubjectDeps): Promise<CallbackSubje
   return task.kind === 'TaskFinish' ? SUBJECTS.TaskFinish(task, deps) : SUBJECTS.WorkflowFinish(task, deps);
 }
 
-export const CALLBACK_QUEUE = 'callbacks';
-export const CALLBACK_ATTEMPTS = 6;
+const CALLBACK_QUEUE = 'callbacks';
+const CALLBACK_ATTEMPTS = 6;
 
 /** The config's callbacks section as it is; it is also the address policy (checked again at every try: DNS can change). */
 export interface CallbackSettings extends AddressPolicy {
