@@ -1,5 +1,6 @@
-// Assembles the two halves of the engine, the API and the worker, from the config and the endpoints of
-// Redis and S3. The process entry points (npm start, npm run api, npm run worker) and the tests use it.
+// The one place the engine is assembled: the API and the worker, each from the config's sections as they
+// are and the endpoints of Redis and S3. Each process builds its stores, its callback queue and its
+// workflow runner once, here. The entry points (npm start, npm run api, npm run worker) and the tests use it.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
