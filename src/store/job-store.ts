@@ -5,8 +5,8 @@
 // and sort by id; ids begin with their creation time, so a lexicographic range is a time range and
 // the last id of a page is the cursor of the next one. Each job is in one index per (dimension,
 // state) and per (dimension, any state) so a list query reads one or a few sets, never scans.
-// State changes go through one Lua script (scripts/job-transition.lua) that checks the expected state and moves the job between
-// the state indexes atomically: a cancel and a worker start can never both win.
+// State changes go through one Lua script (scripts/job-transition.lua) that checks the expected state
+// and moves the job between the state indexes atomically: a cancel and a worker start can never both win.
 import type { Redis } from 'ioredis';
 import { idLowerBound } from '../domain/ids.js';
 import { hgetallMany } from './hashes.js';
