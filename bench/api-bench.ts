@@ -10,7 +10,9 @@ import { Redis } from 'ioredis';
 import { startRedisServer } from '../src/embedded/redis-server.js';
 import { startS3Server } from '../src/embedded/s3-server.js';
 import { JobStore } from '../src/store/job-store.js';
+import { QueueStore } from '../src/store/queue-store.js';
 import { newId } from '../src/domain/ids.js';
+import type { JobDoc } from '../src/domain/job.js';
 import { parseRequestXml } from '../src/api/xml.js';
 import { parseConcatJobRequest } from '../src/domain/concat-request.js';
 
@@ -103,6 +105,13 @@ async function listAt100k(redisUrl: string, port: number): Promise<void> {
   const redis = new Redis(redisUrl, { enableAutoPipelining: true });
   const store = new JobStore(redis, 'benchengine');
   const queueId = /<QueueId>([^<]+)<\/QueueId>/.exec(await call(port, 'GET', '/queue'))?.[1] as string;
+  const queueRecordKey = new QueueStore(redis, 'benchengine').recordKey(queueId);
+  // Records as the API writes them (its queue's MaxSize was raised), one in ten moved on to Success.
+  const seed = async (doc: JobDoc, success: boolean): Promise<void> => {
+    const outcome = await store.submit(doc, queueRecordKey);
+    if (!outcome.ok) throw new Error(`seeding ${doc.jobId}: ${outcome.reason}`);
+    if (success) await store.transition(doc.jobId, ['Submitted'], 'Success');
+  };
   const bucket = HOST.split('.')[0] as string;
   const existing = await redis.zcard(`benchengine:jx:${bucket}:Concat:*|all`);
   const request = parseConcatJobRequest(parseRequestXml(BODY));
@@ -114,10 +123,7 @@ async function listAt100k(redisUrl: string, port: number): Promise<void> {
         const n = i + k;
         const ms = base + n * 100;
         const input = n % 1000 === 0 ? { object: 'rare/input.mp4' } : undefined;
-        return store.create(
-          { jobId: newId('job', ms), tag: 'Concat', bucket, region: 'ap-chongqing', queueId, creationMs: ms, request: { ...request, input } },
-          n % 10 === 0 ? 'Success' : 'Submitted',
-        );
+        return seed({ jobId: newId('job', ms), tag: 'Concat', bucket, region: 'ap-chongqing', queueId, creationMs: ms, request: { ...request, input } }, n % 10 === 0);
       }),
     );
   }

@@ -5,9 +5,9 @@ import { createLogger } from './logger.js';
 import { loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config.logLevel, 'api');
-if (config.redisUrl === undefined || config.s3Endpoint === undefined) {
+const logger = createLogger(config.log.level, 'api');
+if (config.redis.url === undefined || config.s3.endpoint === undefined) {
   logger.warn('REDIS_URL or S3_ENDPOINT is not set: using the defaults on 127.0.0.1 (npm start runs them embedded)');
 }
-const api = await startApi(config, { redisUrl: redisUrlOf(config), s3Endpoint: s3EndpointOf(config) }, logger);
+const api = await startApi(config, { redisUrl: redisUrlOf(config.redis), s3Endpoint: s3EndpointOf(config.s3) }, logger);
 stopOnSignals([() => api.close()], (msg) => logger.info(msg));

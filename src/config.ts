@@ -1,57 +1,89 @@
-// The environment, parsed once into one typed, validated object. A bad value stops the start with a
-// message that lists every bad variable, not just the first.
+// The environment, parsed once into typed, validated sections, each handed as it is to the part it
+// configures. A bad value stops the start with a message that lists every bad variable, not just the first.
 import path from 'node:path';
-import { indexCredentials, loadCredentialsFile, type ApiCredential } from './api/auth/credentials.js';
+import { indexCredentials, loadCredentialsFile, type ApiCredential } from './config/credentials.js';
 import type { RequestLimits } from './api/limits.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
+/** Each section is what one part of the engine is built from, handed to it as it is. */
 export interface Config {
+  api: ApiConfig;
+  redis: RedisConfig;
+  s3: S3Config;
+  callbacks: CallbackConfig;
+  worker: WorkerConfig;
+  job: JobConfig;
+  log: { level: LogLevel };
+  /** Root of the engine's files: job working dirs and the embedded services' data. */
+  dataDir: string;
+}
+
+export interface ApiConfig {
   port: number;
   host: string;
-  dataDir: string;
-  /** External Redis; undefined means `npm start` runs the embedded redis-server on redisPort. */
-  redisUrl?: string;
-  redisPort: number;
-  /** External S3; undefined means `npm start` runs the embedded store on s3Port. */
-  s3Endpoint?: string;
-  s3Port: number;
-  s3Region: string;
-  s3ForcePathStyle: boolean;
-  s3AccessKeyId: string;
-  s3SecretAccessKey: string;
-  ciSecretId?: string;
-  ciSecretKey?: string;
-  workerConcurrency: number;
-  logLevel: LogLevel;
-  /** Prefix of every Redis key the engine writes (records, indexes and BullMQ queues). */
-  keyPrefix: string;
   /** Largest request body the API accepts, in bytes. */
   bodyLimitBytes: number;
-  /** First callback retry delay; each next one doubles (6 tries in all). */
-  callbackRetryBaseMs: number;
-  /** How long a callback receiver has to answer. */
-  callbackTimeoutMs: number;
+  security: ApiSecurityConfig;
+}
+
+export interface ApiSecurityConfig {
   /** Every key pair the API accepts: CI_SECRET_ID/CI_SECRET_KEY, then CI_CREDENTIALS_FILE's. Empty = no checks. */
   credentials: ApiCredential[];
+  /** CI_SECRET_ID/CI_SECRET_KEY as given (already the first of `credentials`). */
+  ciSecretId?: string;
+  ciSecretKey?: string;
   /** Tolerance around a signature's q-sign-time window. */
   clockSkewSeconds: number;
   /** Request body shape limits (MAX_XML_DEPTH, MAX_XML_ELEMENTS, MAX_FRAGMENTS, MAX_STRING_LENGTH). */
   requestLimits: RequestLimits;
-  /** Hosts outside the storage that fragment/Input/AudioSource URLs may name (FETCH_ALLOWED_HOSTS). */
-  fetchAllowedHosts: string[];
-  /** Refuse private and loopback callback receivers too (link-local/metadata ones always are). */
-  callbackBlockPrivate: boolean;
-  /** HMAC-SHA256 key that signs callbacks; undefined = unsigned. */
-  callbackSigningKey?: string;
-  /** Job resource limits; 0 = none. */
-  maxJobInputBytes: number;
-  maxOutputDurationSec: number;
-  jobTimeoutSec: number;
-  /** Free bytes the job directory's disk must have before a job fetches anything. */
-  minFreeDiskBytes: number;
   /** Bearer token the S3 event endpoint (POST /s3-events) requires; undefined = not required. */
   s3EventsToken?: string;
+}
+
+export interface RedisConfig {
+  /** External Redis; undefined means `npm start` runs the embedded redis-server on `port`. */
+  url?: string;
+  port: number;
+  /** Prefix of every Redis key the engine writes (records, indexes and BullMQ queues). */
+  keyPrefix: string;
+}
+
+export interface S3Config {
+  /** External S3; undefined means `npm start` runs the embedded store on `port`. */
+  endpoint?: string;
+  port: number;
+  region: string;
+  forcePathStyle: boolean;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface CallbackConfig {
+  /** First callback retry delay; each next one doubles (6 tries in all). */
+  retryBaseMs: number;
+  /** How long a callback receiver has to answer. */
+  timeoutMs: number;
+  /** Refuse private and loopback callback receivers too (link-local/metadata ones always are). */
+  blockPrivate: boolean;
+  /** HMAC-SHA256 key that signs callbacks; undefined = unsigned. */
+  signingKey?: string;
+}
+
+export interface WorkerConfig {
+  concurrency: number;
+  /** Hosts outside the storage that fragment/Input/AudioSource URLs may name (FETCH_ALLOWED_HOSTS). */
+  fetchAllowedHosts: string[];
+}
+
+export interface JobConfig {
+  /** Job resource limits; 0 = none. */
+  limits: {
+    maxInputBytes: number;
+    maxOutputDurationSec: number;
+    timeoutSec: number;
+    /** Free bytes the job directory's disk must have before a job fetches anything. */
+    minFreeDiskBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -60,8 +92,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** The embedded store's default credentials, printed at start. */
 export const EMBEDDED_S3_KEY = 'S3RVER';
@@ -145,52 +175,67 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`REDIS_KEY_PREFIX=${JSON.stringify(keyPrefix)}: 1 to 32 letters, digits, _ or -`);
   }
 
-  const config: Config = {
-    port: int('PORT', 8080, 0, 65535),
-    host: str('HOST') ?? '0.0.0.0',
-    dataDir: path.resolve(str('DATA_DIR') ?? './data'),
-    redisUrl: url('REDIS_URL', ['redis:', 'rediss:']),
-    redisPort: int('REDIS_PORT', 6379, 1, 65535),
-    s3Endpoint,
-    s3Port: int('S3_PORT', 4568, 1, 65535),
-    s3Region: str('S3_REGION') ?? 'us-east-1',
-    s3ForcePathStyle: bool('S3_FORCE_PATH_STYLE', true),
-    s3AccessKeyId: s3AccessKeyId ?? EMBEDDED_S3_KEY,
-    s3SecretAccessKey: s3SecretAccessKey ?? EMBEDDED_S3_KEY,
-    ciSecretId,
-    ciSecretKey,
-    workerConcurrency: int('WORKER_CONCURRENCY', 2, 1, 64),
-    logLevel,
-    keyPrefix,
-    bodyLimitBytes: int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    callbackRetryBaseMs: int('CALLBACK_RETRY_BASE_MS', 10_000, 10, 3_600_000),
-    callbackTimeoutMs: int('CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000),
-    credentials,
-    clockSkewSeconds: int('CI_CLOCK_SKEW_SECONDS', 300, 0, 3600),
-    requestLimits: {
-      maxDepth: int('MAX_XML_DEPTH', 20, 4, 1000),
-      maxElements: int('MAX_XML_ELEMENTS', 5000, 10, 1_000_000),
-      maxFragments: int('MAX_FRAGMENTS', 100, 1, 10_000),
-      maxStringLength: int('MAX_STRING_LENGTH', 4096, 256, 1_048_576),
-    },
-    fetchAllowedHosts,
-    callbackBlockPrivate: bool('CALLBACK_BLOCK_PRIVATE', false),
-    callbackSigningKey,
-    s3EventsToken: str('S3_EVENTS_TOKEN'),
-    maxJobInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
+  // Each variable is read once, in a fixed order, so the list of problems comes out the same every time.
+  const port = int('PORT', 8080, 0, 65535);
+  const host = str('HOST') ?? '0.0.0.0';
+  const dataDir = path.resolve(str('DATA_DIR') ?? './data');
+  const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const redisPort = int('REDIS_PORT', 6379, 1, 65535);
+  const s3Port = int('S3_PORT', 4568, 1, 65535);
+  const s3Region = str('S3_REGION') ?? 'us-east-1';
+  const s3ForcePathStyle = bool('S3_FORCE_PATH_STYLE', true);
+  const concurrency = int('WORKER_CONCURRENCY', 2, 1, 64);
+  const bodyLimitBytes = int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024);
+  const retryBaseMs = int('CALLBACK_RETRY_BASE_MS', 10_000, 10, 3_600_000);
+  const timeoutMs = int('CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000);
+  const clockSkewSeconds = int('CI_CLOCK_SKEW_SECONDS', 300, 0, 3600);
+  const requestLimits: RequestLimits = {
+    maxDepth: int('MAX_XML_DEPTH', 20, 4, 1000),
+    maxElements: int('MAX_XML_ELEMENTS', 5000, 10, 1_000_000),
+    maxFragments: int('MAX_FRAGMENTS', 100, 1, 10_000),
+    maxStringLength: int('MAX_STRING_LENGTH', 4096, 256, 1_048_576),
+  };
+  const blockPrivate = bool('CALLBACK_BLOCK_PRIVATE', false);
+  const s3EventsToken = str('S3_EVENTS_TOKEN');
+  const limits = {
+    maxInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     maxOutputDurationSec: int('MAX_OUTPUT_DURATION_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),
-    jobTimeoutSec: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),
+    timeoutSec: int('JOB_TIMEOUT_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),
     minFreeDiskBytes: int('MIN_FREE_DISK_BYTES', 512 * 1024 ** 2, 0, Number.MAX_SAFE_INTEGER),
+  };
+
+  const config: Config = {
+    api: {
+      port,
+      host,
+      bodyLimitBytes,
+      security: { credentials, ciSecretId, ciSecretKey, clockSkewSeconds, requestLimits, s3EventsToken },
+    },
+    redis: { url: redisUrl, port: redisPort, keyPrefix },
+    s3: {
+      endpoint: s3Endpoint,
+      port: s3Port,
+      region: s3Region,
+      forcePathStyle: s3ForcePathStyle,
+      accessKeyId: s3AccessKeyId ?? EMBEDDED_S3_KEY,
+      secretAccessKey: s3SecretAccessKey ?? EMBEDDED_S3_KEY,
+    },
+    callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey },
+    worker: { concurrency, fetchAllowedHosts },
+    job: { limits },
+    log: { level: logLevel },
+    dataDir,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
 /** The Redis URL to use once embedded services (if any) are up. */
-export function redisUrlOf(config: Config): string {
-  return config.redisUrl ?? `redis://127.0.0.1:${config.redisPort}`;
+export function redisUrlOf(redis: RedisConfig): string {
+  return redis.url ?? `redis://127.0.0.1:${redis.port}`;
 }
 
-export function s3EndpointOf(config: Config): string {
-  return config.s3Endpoint ?? `http://127.0.0.1:${config.s3Port}`;
+/** The S3 endpoint to use once embedded services (if any) are up. */
+export function s3EndpointOf(s3: S3Config): string {
+  return s3.endpoint ?? `http://127.0.0.1:${s3.port}`;
 }

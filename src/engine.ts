@@ -1,5 +1,6 @@
-// Assembles the two halves of the engine, the API and the worker, from the config and the endpoints of
-// Redis and S3. The process entry points (npm start, npm run api, npm run worker) and the tests use it.
+// The one place the engine is assembled: the API and the worker, each from the config's sections as they
+// are and the endpoints of Redis and S3. Each process builds its stores, its callback queue and its
+// workflow runner once, here. The entry points (npm start, npm run api, npm run worker) and the tests use it.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -44,23 +45,32 @@ export interface RunningApi extends Running {
   url: string;
 }
 
-function callbackSettingsOf(config: Config) {
+/** Every record store and the media queues of one process, built once on its command connection. */
+export interface Stores {
+  jobs: JobStore;
+  queues: QueueStore;
+  templates: TemplateStore;
+  workflows: WorkflowStore;
+  executions: ExecutionStore;
+  mediaQueues: MediaQueues;
+}
+
+function openStores(redis: Redis, keyPrefix: string): Stores {
   return {
-    retryBaseMs: config.callbackRetryBaseMs,
-    timeoutMs: config.callbackTimeoutMs,
-    policy: { blockPrivate: config.callbackBlockPrivate },
-    signingKey: config.callbackSigningKey,
+    jobs: new JobStore(redis, keyPrefix),
+    queues: new QueueStore(redis, keyPrefix),
+    templates: new TemplateStore(redis, keyPrefix),
+    workflows: new WorkflowStore(redis, keyPrefix),
+    executions: new ExecutionStore(redis, keyPrefix),
+    mediaQueues: new MediaQueues(redis, keyPrefix),
   };
 }
 
 /** The workflow runner both halves need: the API starts executions, the worker moves them on. */
-function workflowRunnerOf(redis: Redis, config: Config, logger: Logger, stores: { jobs: JobStore; queues: QueueStore; mediaQueues: MediaQueues }) {
-  const executions = new ExecutionStore(redis, config.keyPrefix);
-  const callbacks = new CallbackQueue(redis, config.keyPrefix, callbackSettingsOf(config));
-  const runner = new WorkflowRunner({
+function workflowRunnerOf(stores: Stores, callbacks: CallbackQueue, logger: Logger): WorkflowRunner {
+  const { executions } = stores;
+  return new WorkflowRunner({
     ...stores,
-    templates: new TemplateStore(redis, config.keyPrefix),
-    executions,
     logger,
     onExecutionFinished: async (e: ExecutionRecord) => {
       if (!e.notify || !e.notify.events.includes('WorkflowFinish')) return;
@@ -68,65 +78,49 @@ function workflowRunnerOf(redis: Redis, config: Config, logger: Logger, stores: 
       await callbacks.enqueue({ kind: 'WorkflowFinish', runId: e.runId, url: e.notify.url, format: e.notify.format });
     },
   });
-  return { runner, executions, callbacks };
-}
-
-function s3Settings(config: Config, ep: Endpoints) {
-  return {
-    endpoint: ep.s3Endpoint,
-    region: config.s3Region,
-    forcePathStyle: config.s3ForcePathStyle,
-    accessKeyId: config.s3AccessKeyId,
-    secretAccessKey: config.s3SecretAccessKey,
-  };
 }
 
 export async function startApi(config: Config, ep: Endpoints, logger: Logger): Promise<RunningApi> {
+  const { api: apiConfig, redis: redisConfig } = config;
+  const { credentials, clockSkewSeconds } = apiConfig.security;
   const redis = createRedis(ep.redisUrl, 'ci-api', 'api');
-  const jobs = new JobStore(redis, config.keyPrefix);
-  const queues = new QueueStore(redis, config.keyPrefix);
-  const mediaQueues = new MediaQueues(redis, config.keyPrefix);
-  const templates = new TemplateStore(redis, config.keyPrefix);
-  const workflows = new WorkflowStore(redis, config.keyPrefix);
-  const s3 = createS3(s3Settings(config, ep));
-  const wf = workflowRunnerOf(redis, config, logger, { jobs, queues, mediaQueues });
-  await queues.ensureDefault();
-  if (config.credentials.length === 0) {
+  const stores = openStores(redis, redisConfig.keyPrefix);
+  const { workflows, mediaQueues } = stores;
+  const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
+  const callbacks = new CallbackQueue(redis, redisConfig.keyPrefix, config.callbacks);
+  const runner = workflowRunnerOf(stores, callbacks, logger);
+  await stores.queues.ensureDefault();
+  if (credentials.length === 0) {
     logger.warn('NO API CREDENTIALS: neither CI_SECRET_ID/CI_SECRET_KEY nor CI_CREDENTIALS_FILE is set, so the API accepts every request without checking signatures. Use this mode for local work only.');
   } else {
-    logger.info({ keys: config.credentials.map((c) => c.secretId), clockSkewSeconds: config.clockSkewSeconds }, 'request signatures required');
+    logger.info({ keys: credentials.map((c) => c.secretId), clockSkewSeconds }, 'request signatures required');
   }
   const app = buildApp({
     logger,
-    jobs,
-    queues,
-    templates,
-    workflows,
-    executions: wf.executions,
-    workflowRunner: wf.runner,
+    ...stores,
+    workflowRunner: runner,
     s3,
-    s3EventsToken: config.s3EventsToken,
-    mediaQueues,
-    bodyLimitBytes: config.bodyLimitBytes,
+    s3EventsToken: apiConfig.security.s3EventsToken,
+    bodyLimitBytes: apiConfig.bodyLimitBytes,
     security: {
-      auth: { credentials: config.credentials, clockSkewSec: config.clockSkewSeconds },
-      limits: config.requestLimits,
-      callbackPolicy: { blockPrivate: config.callbackBlockPrivate },
+      auth: { credentials, clockSkewSec: clockSkewSeconds },
+      limits: apiConfig.security.requestLimits,
+      callbackPolicy: config.callbacks,
     },
     health: healthCheck({ redis: () => redis.ping(), s3: () => pingS3(s3) }),
   });
-  const address = await app.listen({ port: config.port, host: config.host });
+  const address = await app.listen({ port: apiConfig.port, host: apiConfig.host });
   const port = (app.server.address() as { port: number }).port;
   logger.info({ address }, 'API listening');
   const onS3Event = (body: unknown, opts?: { keysEncoded: boolean }): Promise<string[]> =>
-    onS3Notification({ workflows, runner: wf.runner, s3, logger }, body, opts);
+    onS3Notification({ workflows, runner, s3, logger }, body, opts);
   return {
     app,
     onS3Event,
     url: `http://127.0.0.1:${port}`,
     async close() {
       await app.close();
-      await wf.callbacks.close();
+      await callbacks.close();
       await mediaQueues.close();
       s3.destroy();
       redis.disconnect();
@@ -135,6 +129,7 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
 }
 
 export async function startWorker(config: Config, ep: Endpoints, logger: Logger): Promise<Running> {
+  const { keyPrefix } = config.redis;
   const connections: Redis[] = [];
   const connection = (): Redis => {
     const r = createRedis(ep.redisUrl, 'ci-worker', 'worker');
@@ -142,16 +137,14 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     return r;
   };
   const redis = connection();
-  const s3 = createS3(s3Settings(config, ep));
-  const jobs = new JobStore(redis, config.keyPrefix);
-  const queues = new QueueStore(redis, config.keyPrefix);
-  const mediaQueues = new MediaQueues(redis, config.keyPrefix);
-  const callbackSettings = callbackSettingsOf(config);
-  const callbacks = new CallbackQueue(redis, config.keyPrefix, callbackSettings);
-  const wf = workflowRunnerOf(redis, config, logger, { jobs, queues, mediaQueues });
-  const callbackWorker = startCallbackWorker({ connection: connection(), keyPrefix: config.keyPrefix, jobs, executions: wf.executions, logger, settings: callbackSettings });
+  const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
+  const stores = openStores(redis, keyPrefix);
+  const { jobs, queues, mediaQueues } = stores;
+  const callbacks = new CallbackQueue(redis, keyPrefix, config.callbacks);
+  const runner = workflowRunnerOf(stores, callbacks, logger);
+  const callbackWorker = startCallbackWorker({ connection: connection(), keyPrefix, ...stores, logger, settings: config.callbacks });
   const onFinished = async (job: JobRecord): Promise<void> => {
-    await wf.runner.onJobFinished(job).catch((err) => logger.error({ err, jobId: job.jobId }, 'workflow step failed'));
+    await runner.onJobFinished(job).catch((err) => logger.error({ err, jobId: job.jobId }, 'workflow step failed'));
     const target = callbackTargetOf(job, await queues.get(job.queueId));
     if (!target) return;
     await jobs.update(job.jobId, { callback: { delivery: 'Pending', url: target.url, attempts: 0 } });
@@ -159,24 +152,17 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   };
   const worker = new MediaWorker({
     connection,
-    keyPrefix: config.keyPrefix,
-    jobs,
-    queues,
-    mediaQueues,
+    keyPrefix,
+    ...stores,
     logger,
-    concurrency: config.workerConcurrency,
+    concurrency: config.worker.concurrency,
     runConcat: createConcatRunner({
       media: ffmpegMedia,
       objects: jobObjectsOf(s3),
       s3Endpoint: ep.s3Endpoint,
       dataDir: config.dataDir,
-      fetchAllowedHosts: config.fetchAllowedHosts,
-      limits: {
-        maxInputBytes: config.maxJobInputBytes,
-        maxOutputDurationSec: config.maxOutputDurationSec,
-        timeoutSec: config.jobTimeoutSec,
-        minFreeDiskBytes: config.minFreeDiskBytes,
-      },
+      fetchAllowedHosts: config.worker.fetchAllowedHosts,
+      limits: config.job.limits,
     }),
     onFinished,
   });
@@ -186,7 +172,6 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
       await worker.close();
       await callbackWorker.close(true);
       await callbacks.close();
-      await wf.callbacks.close();
       await mediaQueues.close();
       s3.destroy();
       for (const c of connections) c.disconnect();

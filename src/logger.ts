@@ -1,10 +1,14 @@
 // pino JSON logs. Secrets never reach a line: credentials in config and Authorization headers are redacted.
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
 
 export type { Logger };
 
-export const REDACT_PATHS = [
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The levels LOG_LEVEL accepts. */
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-ci-security-token"]',
   'req.headers["x-cos-security-token"]',
@@ -19,6 +23,16 @@ export const REDACT_PATHS = [
   'credentials[*].secretKey',
   'credentials[*].sessionToken',
   'config.callbackSigningKey',
+  'config.s3.secretAccessKey',
+  'config.api.security.ciSecretKey',
+  'config.api.security.credentials[*].secretKey',
+  'config.api.security.credentials[*].sessionToken',
+  'config.callbacks.signingKey',
+  's3.secretAccessKey',
+  'security.ciSecretKey',
+  'security.credentials[*].secretKey',
+  'security.credentials[*].sessionToken',
+  'callbacks.signingKey',
   'callbackSigningKey',
   'signingKey',
 ];

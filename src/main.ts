@@ -9,26 +9,26 @@ import { createLogger } from './logger.js';
 import { loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config.logLevel, 'engine');
+const logger = createLogger(config.log.level, 'engine');
 const stops: (() => Promise<void>)[] = [];
 stopOnSignals(stops, (msg) => logger.info(msg));
 
 try {
-  let redisUrl = config.redisUrl;
+  let redisUrl = config.redis.url;
   if (redisUrl === undefined) {
-    const redis = await startRedisServer({ port: config.redisPort, dir: path.join(config.dataDir, 'redis') });
+    const redis = await startRedisServer({ port: config.redis.port, dir: path.join(config.dataDir, 'redis') });
     stops.push(() => redis.stop());
     redisUrl = redis.url;
     logger.info({ redisUrl, dir: path.join(config.dataDir, 'redis') }, 'embedded redis-server started');
   }
-  let s3Endpoint = config.s3Endpoint;
+  let s3Endpoint = config.s3.endpoint;
   let embeddedS3: Awaited<ReturnType<typeof startS3Server>> | undefined;
   if (s3Endpoint === undefined) {
     const s3 = await startS3Server({
-      port: config.s3Port,
+      port: config.s3.port,
       dir: path.join(config.dataDir, 's3'),
-      accessKeyId: config.s3AccessKeyId,
-      secretAccessKey: config.s3SecretAccessKey,
+      accessKeyId: config.s3.accessKeyId,
+      secretAccessKey: config.s3.secretAccessKey,
       address: '0.0.0.0',
     });
     stops.push(() => s3.stop());
@@ -53,8 +53,8 @@ try {
       'Engine ready.',
       `  API endpoint:  http://127.0.0.1:${apiPort}  (send Host: <BucketName-APPID>.ci.<Region>.myqcloud.com)`,
       `  S3 endpoint:   ${s3Endpoint}  (path-style)`,
-      `  S3 key pair:   ${config.s3AccessKeyId} / ${config.s3SecretAccessKey === EMBEDDED_S3_KEY ? EMBEDDED_S3_KEY : '(your S3_SECRET_ACCESS_KEY)'}`,
-      `  API keys:      ${config.credentials.length > 0 ? `${config.credentials.map((c) => c.secretId).join(', ')} (signatures required)` : 'NONE SET: signatures are not checked (local use only)'}`,
+      `  S3 key pair:   ${config.s3.accessKeyId} / ${config.s3.secretAccessKey === EMBEDDED_S3_KEY ? EMBEDDED_S3_KEY : '(your S3_SECRET_ACCESS_KEY)'}`,
+      `  API keys:      ${config.api.security.credentials.length > 0 ? `${config.api.security.credentials.map((c) => c.secretId).join(', ')} (signatures required)` : 'NONE SET: signatures are not checked (local use only)'}`,
       `  Data:          ${config.dataDir}`,
       'Press Ctrl-C to stop.',
       '',

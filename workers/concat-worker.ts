@@ -5,6 +5,6 @@ import { createLogger } from '../src/logger.js';
 import { loadConfigOrExit, stopOnSignals } from '../src/process-lifecycle.js';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config.logLevel, 'worker');
-const worker = await startWorker(config, { redisUrl: redisUrlOf(config), s3Endpoint: s3EndpointOf(config) }, logger);
+const logger = createLogger(config.log.level, 'worker');
+const worker = await startWorker(config, { redisUrl: redisUrlOf(config.redis), s3Endpoint: s3EndpointOf(config.s3) }, logger);
 stopOnSignals([() => worker.close()], (msg) => logger.info(msg));

@@ -58,15 +58,14 @@ function subjectOf(task: CallbackTask, deps: SubjectDeps): Promise<CallbackSubje
   return task.kind === 'TaskFinish' ? SUBJECTS.TaskFinish(task, deps) : SUBJECTS.WorkflowFinish(task, deps);
 }
 
-export const CALLBACK_QUEUE = 'callbacks';
-export const CALLBACK_ATTEMPTS = 6;
+const CALLBACK_QUEUE = 'callbacks';
+const CALLBACK_ATTEMPTS = 6;
 
-export interface CallbackSettings {
+/** The config's callbacks section as it is; it is also the address policy (checked again at every try: DNS can change). */
+export interface CallbackSettings extends AddressPolicy {
   /** First retry delay; each next one doubles. */
   retryBaseMs: number;
   timeoutMs: number;
-  /** Which receiver addresses are refused (checked again at every try: DNS can change). */
-  policy: AddressPolicy;
   /** CALLBACK_SIGNING_KEY: sign each POST (see safe-post.ts). */
   signingKey?: string;
 }
@@ -119,7 +118,7 @@ export function startCallbackWorker(deps: {
         const status = await safePost(url, body, {
           contentType,
           timeoutMs: deps.settings.timeoutMs,
-          policy: deps.settings.policy,
+          policy: deps.settings,
           userAgent: 'ci-concat-engine-callback',
           signingKey: deps.settings.signingKey,
         });

@@ -4,6 +4,8 @@
 // Per workflow, a set of run ids ordered by creation (ids start with their creation time).
 import type { Redis } from 'ioredis';
 import { idLowerBound } from '../domain/ids.js';
+import { hgetallMany } from './hashes.js';
+import { pageByIdRange } from './paging.js';
 import type { ExecutionDoc, ExecutionRecord, ExecutionState, ExecutionTask } from '../domain/workflow-execution.js';
 
 export interface ListExecutionsQuery {
@@ -62,15 +64,8 @@ export class ExecutionStore {
     return rec;
   }
 
-  async getMany(runIds: string[]): Promise<(ExecutionRecord | undefined)[]> {
-    if (runIds.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of runIds) pipe.hgetall(this.key(id));
-    const replies = (await pipe.exec()) ?? [];
-    return replies.map(([err, hash]) => {
-      if (err) throw err;
-      return decode(hash as Record<string, string>);
-    });
+  getMany(runIds: string[]): Promise<(ExecutionRecord | undefined)[]> {
+    return hgetallMany(this.redis, runIds.map((id) => this.key(id)), decode);
   }
 
   async list(q: ListExecutionsQuery): Promise<{ executions: ExecutionRecord[]; nextToken?: string }> {
@@ -81,26 +76,17 @@ export class ExecutionStore {
       if (desc) hi = `(${q.nextToken}`;
       else lo = `(${q.nextToken}`;
     }
-    const out: ExecutionRecord[] = [];
-    const batch = Math.max(q.size + 1, 50);
-    for (let round = 0; round < 200 && out.length <= q.size; round++) {
-      const ids = desc
-        ? await this.redis.zrevrangebylex(this.indexKey(q.workflowId), hi, lo, 'LIMIT', 0, batch)
-        : await this.redis.zrangebylex(this.indexKey(q.workflowId), lo, hi, 'LIMIT', 0, batch);
-      if (ids.length === 0) break;
-      for (const e of await this.getMany(ids)) {
-        if (e && (!q.states || q.states.includes(e.state)) && (q.object === undefined || e.object === q.object)) out.push(e);
-      }
-      const last = ids[ids.length - 1] as string;
-      if (desc) hi = `(${last}`;
-      else lo = `(${last}`;
-      if (ids.length < batch) break;
-    }
-    if (out.length > q.size) {
-      const page = out.slice(0, q.size);
-      return { executions: page, nextToken: page[page.length - 1]?.runId };
-    }
-    return { executions: out };
+    const index = this.indexKey(q.workflowId);
+    const { items, ...next } = await pageByIdRange<ExecutionRecord>({
+      range: { lo, hi },
+      desc,
+      size: q.size,
+      readIds: (r, count) => (desc ? this.redis.zrevrangebylex(index, r.hi, r.lo, 'LIMIT', 0, count) : this.redis.zrangebylex(index, r.lo, r.hi, 'LIMIT', 0, count)),
+      readRecords: (ids) => this.getMany(ids),
+      keep: (e) => (!q.states || q.states.includes(e.state)) && (q.object === undefined || e.object === q.object),
+      idOf: (e) => e.runId,
+    });
+    return { executions: items, ...next };
   }
 }
 

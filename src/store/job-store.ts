@@ -5,10 +5,13 @@
 // and sort by id; ids begin with their creation time, so a lexicographic range is a time range and
 // the last id of a page is the cursor of the next one. Each job is in one index per (dimension,
 // state) and per (dimension, any state) so a list query reads one or a few sets, never scans.
-// State changes go through one Lua script that checks the expected state and moves the job between
-// the state indexes atomically: a cancel and a worker start can never both win.
+// State changes go through one Lua script (scripts/job-transition.lua) that checks the expected state
+// and moves the job between the state indexes atomically: a cancel and a worker start can never both win.
 import type { Redis } from 'ioredis';
 import { idLowerBound } from '../domain/ids.js';
+import { hgetallMany } from './hashes.js';
+import { pageByIdRange } from './paging.js';
+import { readScript } from './lua-scripts.js';
 import {
   JOB_STATES,
   type CallbackStatus,
@@ -20,58 +23,12 @@ import {
 
 const ANY = '*';
 
-const TRANSITION = `
-local cur = redis.call('HGET', KEYS[1], 'state')
-if not cur then return {0, ''} end
-local ok = false
-for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then ok = true end end
-if not ok then return {0, cur} end
-local new = ARGV[1]
-if new ~= cur then
-  local id = redis.call('HGET', KEYS[1], 'jobId')
-  local ixk = redis.call('HGET', KEYS[1], 'ixk')
-  for line in string.gmatch(ixk, '[^\\n]+') do
-    local tab = string.find(line, '\\t', 1, true)
-    local pre = string.sub(line, 1, tab - 1)
-    local suf = string.sub(line, tab + 1)
-    redis.call('ZREM', pre .. cur .. suf, id)
-    redis.call('ZADD', pre .. new .. suf, 0, id)
-  end
-  redis.call('HSET', KEYS[1], 'state', new)
-end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return {1, cur}
-`;
-
-/** Sets fields only while the job is in one of the given states (progress must not revive a finished job). */
-const SET_IF_STATE = `
-local cur = redis.call('HGET', KEYS[1], 'state')
-if not cur then return 0 end
-for s in string.gmatch(ARGV[1], '[^,]+') do
-  if s == cur then
-    for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-    return 1
-  end
-end
-return 0
-`;
-
-/**
- * Creates a job record and its index entries in one step, after checking its queue: it exists, it is
- * not paused, it holds fewer than MaxSize waiting jobs. One round trip on the submit path.
- */
-const SUBMIT = `
-local q = redis.call('GET', KEYS[2])
-if not q then return {'NOQUEUE', 0} end
-local queue = cjson.decode(q)
-if queue.state == 'Paused' then return {'PAUSED', 0} end
-local waiting = redis.call('ZCARD', KEYS[3]) + redis.call('ZCARD', KEYS[4])
-if waiting >= tonumber(queue.maxSize) then return {'SATURATED', tonumber(queue.maxSize)} end
-redis.call('HSET', KEYS[1], 'jobId', ARGV[1], 'state', ARGV[2], 'progress', '0', 'code', 'Success', 'message', '',
-  'doc', ARGV[3], 'callback', ARGV[4], 'ixk', ARGV[5])
-for i = 6, #ARGV do redis.call('ZADD', ARGV[i], 0, ARGV[1]) end
-return {'OK', 0}
-`;
+/** The scripts behind state changes and submit (src/store/scripts/, defined on the connection at start). */
+const SCRIPTS = {
+  ciJobTransition: { numberOfKeys: 1, lua: readScript('job-transition') },
+  ciJobSetIfState: { numberOfKeys: 1, lua: readScript('job-set-if-state') },
+  ciJobSubmit: { numberOfKeys: 4, lua: readScript('job-submit') },
+};
 
 export type SubmitOutcome =
   | { ok: true }
@@ -120,9 +77,7 @@ export class JobStore {
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
-    redis.defineCommand('ciJobTransition', { numberOfKeys: 1, lua: TRANSITION });
-    redis.defineCommand('ciJobSetIfState', { numberOfKeys: 1, lua: SET_IF_STATE });
-    redis.defineCommand('ciJobSubmit', { numberOfKeys: 4, lua: SUBMIT });
+    for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
   }
 
   private jobKey(jobId: string): string {
@@ -144,27 +99,6 @@ export class JobStore {
     if (input !== undefined) lines.push(this.listLine(doc.bucket, doc.tag, `in:${input}`));
     if (doc.workflow) lines.push(this.listLine(doc.bucket, doc.tag, `wf:${doc.workflow.workflowId}`));
     return lines;
-  }
-
-  async create(doc: JobDoc, state: JobState = 'Submitted'): Promise<void> {
-    const lines = this.indexLines(doc);
-    const callback: CallbackStatus = { delivery: 'None', attempts: 0 };
-    const multi = this.redis.multi();
-    multi.hset(this.jobKey(doc.jobId), {
-      jobId: doc.jobId,
-      state,
-      progress: '0',
-      code: 'Success',
-      message: '',
-      doc: JSON.stringify(doc),
-      callback: JSON.stringify(callback),
-      ixk: lines.map((l) => `${l.pre}\t${l.suf}`).join('\n'),
-    });
-    for (const l of lines) {
-      multi.zadd(`${l.pre}${ANY}${l.suf}`, 0, doc.jobId);
-      multi.zadd(`${l.pre}${state}${l.suf}`, 0, doc.jobId);
-    }
-    await multi.exec();
   }
 
   /** Creates a Submitted job if its queue (whose record is at `queueRecordKey`) accepts it. */
@@ -206,15 +140,8 @@ export class JobStore {
   }
 
   /** Records in the order asked; undefined for ids that do not exist. */
-  async getMany(jobIds: string[]): Promise<(JobRecord | undefined)[]> {
-    if (jobIds.length === 0) return [];
-    const pipe = this.redis.pipeline();
-    for (const id of jobIds) pipe.hgetall(this.jobKey(id));
-    const replies = (await pipe.exec()) ?? [];
-    return replies.map(([err, hash]) => {
-      if (err) throw err;
-      return decodeRecord(hash as Record<string, string>);
-    });
+  getMany(jobIds: string[]): Promise<(JobRecord | undefined)[]> {
+    return hgetallMany(this.redis, jobIds.map((id) => this.jobKey(id)), decodeRecord);
   }
 
   /**
@@ -278,23 +205,16 @@ export class JobStore {
       (q.inputObject === undefined || r.request.input?.object === q.inputObject) &&
       (q.workflowId === undefined || r.workflow?.workflowId === q.workflowId);
 
-    const out: JobRecord[] = [];
-    const batch = Math.max(q.size + 1, 50);
-    for (let round = 0; round < 200 && out.length <= q.size; round++) {
-      const ids = await this.mergedRange(keys, lo, hi, desc, batch);
-      if (ids.length === 0) break;
-      const recs = await this.getMany(ids);
-      for (const r of recs) if (r && filter(r)) out.push(r);
-      const last = ids[ids.length - 1] as string;
-      if (desc) hi = `(${last}`;
-      else lo = `(${last}`;
-      if (ids.length < batch) break;
-    }
-    if (out.length > q.size) {
-      const page = out.slice(0, q.size);
-      return { jobs: page, nextToken: page[page.length - 1]?.jobId };
-    }
-    return { jobs: out };
+    const { items, ...next } = await pageByIdRange<JobRecord>({
+      range: { lo, hi },
+      desc,
+      size: q.size,
+      readIds: (r, count) => this.mergedRange(keys, r.lo, r.hi, desc, count),
+      readRecords: (ids) => this.getMany(ids),
+      keep: filter,
+      idOf: (r) => r.jobId,
+    });
+    return { jobs: items, ...next };
   }
 
   /** The first `count` ids across several sets, merged in order (k-way merge of per-set pages). */

@@ -136,7 +136,7 @@ describe('callback delivery', () => {
     // An API that allows private receivers, and a worker (same Redis prefix) that refuses them: the
     // situation of a name that resolved to a public address at submit and to a private one later.
     await open.worker?.close();
-    strictWorker = await startWorker({ ...open.config, callbackBlockPrivate: true }, open.endpoints, createLogger('silent', 'test'));
+    strictWorker = await startWorker({ ...open.config, callbacks: { ...open.config.callbacks, blockPrivate: true } }, open.endpoints, createLogger('silent', 'test'));
     const r = await submit(open, `http://127.0.0.1:${receiverPort}/later`);
     const jobId = r.body.Response.JobsDetail.JobId as string;
     const d = await describeUntil(open, jobId, (x) => x.CallBackInfo?.State === 'Failed');

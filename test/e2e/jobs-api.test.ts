@@ -213,7 +213,7 @@ describe('errors', () => {
   });
 
   it('refuses a body over the size limit with 413 InvalidContent', async () => {
-    const huge = base.replace('<JobLevel>', `<UserData>${'x'.repeat(engine.config.bodyLimitBytes)}</UserData><JobLevel>`);
+    const huge = base.replace('<JobLevel>', `<UserData>${'x'.repeat(engine.config.api.bodyLimitBytes)}</UserData><JobLevel>`);
     const res = await submit(huge);
     expect(res.statusCode).toBe(413);
     expect(res.body.Error.Code).toBe('InvalidContent');

@@ -218,7 +218,7 @@ describe('queues', () => {
     expect(done.every((d) => d.State === 'Success')).toBe(true);
     expect(start(ids.two as string) >= longDone.EndTime).toBe(true);
     // StartTime has second precision: the order is read from the records' milliseconds.
-    const recs = await Promise.all(Object.entries(ids).map(async ([n, id]) => [n, Number((await engine.redis.hget(`${engine.config.keyPrefix}:job:${id}`, 'startMs')) ?? 0)] as const));
+    const recs = await Promise.all(Object.entries(ids).map(async ([n, id]) => [n, Number((await engine.redis.hget(`${engine.config.redis.keyPrefix}:job:${id}`, 'startMs')) ?? 0)] as const));
     expect(recs.sort((a, b) => a[1] - b[1]).map(([n]) => n)).toEqual(['two', 'one', 'zero']);
     await putQueue('<State>Active</State><MaxConcurrent>10</MaxConcurrent>');
   });

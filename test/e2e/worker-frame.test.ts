@@ -12,6 +12,7 @@ import { createRedis } from '../../src/store/redis.js';
 import { BUCKET, REGION, ciRequest, cosClient } from '../helpers/cos-client.js';
 import { testConfig } from '../helpers/engine.js';
 import { testEndpoints } from '../helpers/endpoints.js';
+import { seedJob } from '../helpers/seed-jobs.js';
 
 const running: Running[] = [];
 afterEach(async () => {
@@ -38,7 +39,7 @@ describe('worker frame', () => {
   it('runs JobLevel 2 before 1 before 0, first in first out within a level, and never runs a cancelled job', async () => {
     const config = testConfig();
     const ep = testEndpoints();
-    const logger = createLogger(config.logLevel, 'test');
+    const logger = createLogger(config.log.level, 'test');
     const api = await startApi(config, ep, logger);
     running.push(api);
     const cos = cosClient(api.url);
@@ -54,7 +55,7 @@ describe('worker frame', () => {
     // Only now a worker, one job at a time: the order it starts them in is the queue's order.
     running.push(await startWorker(config, ep, logger));
     const redis = createRedis(ep.redisUrl, 'test', 'api');
-    const store = new JobStore(redis, config.keyPrefix);
+    const store = new JobStore(redis, config.redis.keyPrefix);
     const recs = await waitForTerminal(store, Object.values(submitted));
     const byName = Object.fromEntries(Object.keys(submitted).map((n, i) => [n, recs[i] as JobRecord]));
     const started = ['a0', 'b2', 'c1', 'd2', 'e0'].sort((x, y) => (byName[x]?.startMs ?? 0) - (byName[y]?.startMs ?? 0));
@@ -79,7 +80,7 @@ describe('worker frame', () => {
   it('loses nothing across restarts: jobs submitted while no worker runs, and a record whose enqueue never happened', async () => {
     const config = testConfig();
     const ep = testEndpoints();
-    const logger = createLogger(config.logLevel, 'test');
+    const logger = createLogger(config.log.level, 'test');
     const api = await startApi(config, ep, logger);
     const cos = cosClient(api.url);
     const ids: string[] = [];
@@ -88,14 +89,14 @@ describe('worker frame', () => {
 
     // A record written by an API that stopped before it could enqueue the job.
     const redis = createRedis(ep.redisUrl, 'test', 'api');
-    const store = new JobStore(redis, config.keyPrefix);
-    const queueId = await new QueueStore(redis, config.keyPrefix).defaultQueueId();
+    const store = new JobStore(redis, config.redis.keyPrefix);
+    const queueId = await new QueueStore(redis, config.redis.keyPrefix).defaultQueueId();
     const orphan = newId('job');
     const request = (await store.get(ids[0] as string))!.request;
-    await store.create({ jobId: orphan, tag: 'Concat', bucket: BUCKET, region: REGION, queueId, creationMs: Date.now(), request });
+    await seedJob(redis, config.redis.keyPrefix, { jobId: orphan, tag: 'Concat', bucket: BUCKET, region: REGION, queueId, creationMs: Date.now(), request });
 
     // A new API process and a worker come up later (the same config, as after a restart).
-    const again = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_KEY_PREFIX: config.keyPrefix, S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' });
+    const again = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_KEY_PREFIX: config.redis.keyPrefix, S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' });
     running.push(await startApi(again, ep, logger));
     running.push(await startWorker(again, ep, logger));
     const recs = await waitForTerminal(store, [...ids, orphan]);

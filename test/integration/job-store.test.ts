@@ -7,6 +7,7 @@ import type { JobDoc } from '../../src/domain/job.js';
 import { JobStore } from '../../src/store/job-store.js';
 import { createRedis, type Redis } from '../../src/store/redis.js';
 import { testEndpoints } from '../helpers/endpoints.js';
+import { seedJob } from '../helpers/seed-jobs.js';
 
 let redis: Redis;
 let store: JobStore;
@@ -53,7 +54,7 @@ afterAll(() => redis.disconnect());
 describe('JobStore records and transitions', () => {
   it('creates a Submitted record and reads it back whole', async () => {
     const d = doc(Date.now(), { input: 'in/a.mp4' });
-    await store.create(d);
+    await seedJob(redis, prefix, d);
     const rec = await store.get(d.jobId);
     expect(rec).toMatchObject({ ...JSON.parse(JSON.stringify(d)), state: 'Submitted', progress: 0, code: 'Success', message: '' });
     expect(await store.get(newId('job'))).toBeUndefined();
@@ -61,7 +62,7 @@ describe('JobStore records and transitions', () => {
 
   it('lets exactly one of two racing transitions from Submitted win', async () => {
     const d = doc(Date.now());
-    await store.create(d);
+    await seedJob(redis, prefix, d);
     const [cancel, start] = await Promise.all([
       store.transition(d.jobId, ['Submitted', 'Pause'], 'Cancel'),
       store.transition(d.jobId, ['Submitted'], 'Running', { startMs: 1 }),
@@ -73,7 +74,7 @@ describe('JobStore records and transitions', () => {
 
   it('refuses a transition from a state not listed and reports the current one', async () => {
     const d = doc(Date.now());
-    await store.create(d);
+    await seedJob(redis, prefix, d);
     await store.transition(d.jobId, ['Submitted'], 'Running');
     expect(await store.transition(d.jobId, ['Submitted', 'Pause'], 'Cancel')).toEqual({ ok: false, previous: 'Running' });
     expect(await store.updateIf(d.jobId, ['Running'], { progress: 40 })).toBe(true);
@@ -93,7 +94,7 @@ describe('JobStore list queries', () => {
     for (let i = 0; i < 25; i++) {
       const d = doc(base + i * 1000, { bucket, input: i % 5 === 0 ? 'in/x.mp4' : undefined, queueId: i < 20 ? 'p' + 'a'.repeat(32) : 'p' + 'b'.repeat(32) });
       ids.push(d.jobId);
-      await store.create(d);
+      await seedJob(redis, prefix, d);
       if (i < 10) await store.transition(d.jobId, ['Submitted'], 'Success');
     }
   });

@@ -14,7 +14,7 @@ import {
   type SignedRequest,
 } from '../../src/api/auth/signature.js';
 import { authenticate, checkContentMd5 } from '../../src/api/auth/authenticate.js';
-import { parseCredentials, type ApiCredential } from '../../src/api/auth/credentials.js';
+import { parseCredentials, type ApiCredential } from '../../src/config/credentials.js';
 
 const A_ID = 'AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q';
 const A_KEY = 'BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz';

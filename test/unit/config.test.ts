@@ -5,16 +5,11 @@ describe('loadConfig', () => {
   it('gives the documented defaults on an empty environment', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
-      port: 8080,
-      redisUrl: undefined,
-      redisPort: 6379,
-      s3Endpoint: undefined,
-      s3Port: 4568,
-      s3ForcePathStyle: true,
-      s3AccessKeyId: 'S3RVER',
-      workerConcurrency: 2,
-      logLevel: 'info',
-      ciSecretId: undefined,
+      api: { port: 8080, security: { ciSecretId: undefined } },
+      redis: { url: undefined, port: 6379 },
+      s3: { endpoint: undefined, port: 4568, forcePathStyle: true, accessKeyId: 'S3RVER' },
+      worker: { concurrency: 2 },
+      log: { level: 'info' },
     });
     expect(c.dataDir).toMatch(/\/data$/);
   });
@@ -26,8 +21,9 @@ describe('loadConfig', () => {
       WORKER_CONCURRENCY: '4', LOG_LEVEL: 'debug',
     });
     expect(c).toMatchObject({
-      port: 9000, dataDir: '/srv/engine', redisUrl: 'redis://r:6379', s3Endpoint: 'http://minio:9000', s3Region: 'ap-guangzhou',
-      s3ForcePathStyle: false, s3AccessKeyId: 'ak', s3SecretAccessKey: 'sk', ciSecretId: 'id', ciSecretKey: 'key', workerConcurrency: 4, logLevel: 'debug',
+      api: { port: 9000, security: { ciSecretId: 'id', ciSecretKey: 'key' } }, dataDir: '/srv/engine', redis: { url: 'redis://r:6379' },
+      s3: { endpoint: 'http://minio:9000', region: 'ap-guangzhou', forcePathStyle: false, accessKeyId: 'ak', secretAccessKey: 'sk' },
+      worker: { concurrency: 4 }, log: { level: 'debug' },
     });
   });
 

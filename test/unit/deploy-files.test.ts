@@ -560,6 +560,19 @@ describe('Dockerfile', () => {
     }
   });
 
+  it("ships the stores' Lua scripts: in the build context, and copied into dist by npm run build", () => {
+    const scripts = readdirSync(path.join(ROOT, 'src/store/scripts')).filter((f) => f.endsWith('.lua'));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const f of scripts) expect(dockerIgnored(dockerignore, `src/store/scripts/${f}`), f).toBe(false);
+    const builderSources = stages
+      .filter((s) => s !== runtime)
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.op === 'COPY')
+      .flatMap((i) => copyParts(i.args).sources.map((src) => src.replace(/^\.\//, '').replace(/\/$/, '')));
+    expect(builderSources).toContain('src');
+    expect(pkg.scripts.build).toMatch(/\bcp -R src\/store\/scripts dist\/src\/store\/?(\s|$)/);
+  });
+
   it('runs entry points that the build produces (dist/<path>.js from <path>.ts)', () => {
     const tsconfig = JSON.parse(read('tsconfig.json')) as { compilerOptions: { outDir: string; rootDir: string } };
     expect(tsconfig.compilerOptions.outDir.replace(/^\.\//, '')).toBe('dist');

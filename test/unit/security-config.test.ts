@@ -19,16 +19,26 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('security configuration', () => {
   it('has safe defaults', () => {
     expect(loadConfig({})).toMatchObject({
-      credentials: [],
-      clockSkewSeconds: 300,
-      requestLimits: { maxDepth: 20, maxElements: 5000, maxFragments: 100, maxStringLength: 4096 },
-      fetchAllowedHosts: [],
-      callbackBlockPrivate: false,
-      callbackSigningKey: undefined,
-      maxJobInputBytes: 10 * 1024 ** 3,
-      maxOutputDurationSec: 6 * 3600,
-      jobTimeoutSec: 6 * 3600,
-      minFreeDiskBytes: 512 * 1024 ** 2,
+      api: {
+        security: {
+          credentials: [],
+          clockSkewSeconds: 300,
+          requestLimits: { maxDepth: 20, maxElements: 5000, maxFragments: 100, maxStringLength: 4096 },
+        },
+      },
+      worker: { fetchAllowedHosts: [] },
+      callbacks: {
+        blockPrivate: false,
+        signingKey: undefined,
+      },
+      job: {
+        limits: {
+          maxInputBytes: 10 * 1024 ** 3,
+          maxOutputDurationSec: 6 * 3600,
+          timeoutSec: 6 * 3600,
+          minFreeDiskBytes: 512 * 1024 ** 2,
+        },
+      },
     });
   });
 
@@ -37,7 +47,7 @@ describe('security configuration', () => {
     try {
       const file = path.join(dir, 'keys.json');
       writeFileSync(file, JSON.stringify([{ secretId: 'AKIDb', secretKey: 'kb', buckets: ['b-1'] }]));
-      expect(loadConfig({ CI_SECRET_ID: 'AKIDa', CI_SECRET_KEY: 'ka', CI_CREDENTIALS_FILE: file }).credentials).toEqual([
+      expect(loadConfig({ CI_SECRET_ID: 'AKIDa', CI_SECRET_KEY: 'ka', CI_CREDENTIALS_FILE: file }).api.security.credentials).toEqual([
         { secretId: 'AKIDa', secretKey: 'ka' },
         { secretId: 'AKIDb', secretKey: 'kb', buckets: ['b-1'] },
       ]);
@@ -55,15 +65,25 @@ describe('security configuration', () => {
       CALLBACK_SIGNING_KEY: '0123456789abcdef', MAX_JOB_INPUT_BYTES: '0', MAX_OUTPUT_DURATION_SECONDS: '60', JOB_TIMEOUT_SECONDS: '120', MIN_FREE_DISK_BYTES: '0',
     });
     expect(c).toMatchObject({
-      clockSkewSeconds: 60,
-      requestLimits: { maxDepth: 10, maxElements: 100, maxFragments: 5, maxStringLength: 1000 },
-      fetchAllowedHosts: ['media.example.com', '*.cdn.example.org', 'x.example.net:8443'],
-      callbackBlockPrivate: true,
-      callbackSigningKey: '0123456789abcdef',
-      maxJobInputBytes: 0,
-      maxOutputDurationSec: 60,
-      jobTimeoutSec: 120,
-      minFreeDiskBytes: 0,
+      api: {
+        security: {
+          clockSkewSeconds: 60,
+          requestLimits: { maxDepth: 10, maxElements: 100, maxFragments: 5, maxStringLength: 1000 },
+        },
+      },
+      worker: { fetchAllowedHosts: ['media.example.com', '*.cdn.example.org', 'x.example.net:8443'] },
+      callbacks: {
+        blockPrivate: true,
+        signingKey: '0123456789abcdef',
+      },
+      job: {
+        limits: {
+          maxInputBytes: 0,
+          maxOutputDurationSec: 60,
+          timeoutSec: 120,
+          minFreeDiskBytes: 0,
+        },
+      },
     });
     const problems = problemsOf({
       CI_CLOCK_SKEW_SECONDS: '-1', MAX_XML_DEPTH: '1', MAX_XML_ELEMENTS: 'many', MAX_FRAGMENTS: '0', MAX_STRING_LENGTH: '10',

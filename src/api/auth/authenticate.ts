@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CiError } from '../errors.js';
-import type { ApiCredential } from './credentials.js';
+import type { ApiCredential } from '../../config/credentials.js';
 import { AuthorizationSyntaxError, parseAuthorization, parseQueryPairs, verifySignature, type Pair } from './signature.js';
 
 export interface AuthSettings {

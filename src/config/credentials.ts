@@ -5,6 +5,7 @@
 // `buckets` limits the key to those buckets (absent: every bucket). `sessionToken` makes it a temporary
 // key: requests must then carry the token (x-ci-security-token or x-cos-security-token, as a header or
 // a query parameter). `expiresAt` (ISO 8601) ends its validity. Parsing is pure and reports every problem.
+// It lives beside the config because the file is read at start, with the other variables.
 import { readFileSync } from 'node:fs';
 
 export interface ApiCredential {
