@@ -11,7 +11,7 @@ import { startRedisServer } from '../src/embedded/redis-server.js';
 import { startS3Server } from '../src/embedded/s3-server.js';
 import { JobStore } from '../src/store/job-store.js';
 import { newId } from '../src/domain/ids.js';
-import { parseRequestXml } from '../src/api/xml.js';
+import { parseRequestXml } from '../src/wire/xml.js';
 import { parseConcatJobRequest } from '../src/domain/concat-request.js';
 
 const CLIENTS = 50;

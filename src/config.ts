@@ -2,7 +2,7 @@
 // message that lists every bad variable, not just the first.
 import path from 'node:path';
 import { indexCredentials, loadCredentialsFile, type ApiCredential } from './api/auth/credentials.js';
-import type { RequestLimits } from './api/limits.js';
+import type { RequestLimits } from './wire/limits.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 

@@ -1,7 +1,7 @@
 // The TaskFinish notification (ci-api.md 7.2), as XML (the default) or JSON, and where it goes: the
 // job's own CallBack wins; `no` suppresses the queue's; otherwise the queue's NotifyConfig when it is
 // On and lists TaskFinish.
-import { buildXml } from '../api/xml.js';
+import { buildXml } from '../wire/xml.js';
 import type { CallBackFormat } from '../domain/concat-types.js';
 import { jobToXml } from '../domain/job-detail.js';
 import type { JobRecord } from '../domain/job.js';

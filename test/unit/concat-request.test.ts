@@ -1,7 +1,7 @@
 // parseConcatJobRequest / operationToXml (src/domain/concat-request.ts): the three documented examples of
 // the Submit Concat job page (seed 000), their echo, and one case per documented validation rule.
 import { describe, expect, it } from 'vitest';
-import { buildXml, parseRequestXml } from '../../src/api/xml.js';
+import { buildXml, parseRequestXml } from '../../src/wire/xml.js';
 import {
   concatTemplateToXml,
   operationToXml,
