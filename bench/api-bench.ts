@@ -12,7 +12,7 @@ import { startS3Server } from '../src/embedded/s3-server.js';
 import { JobStore } from '../src/store/job-store.js';
 import { newId } from '../src/domain/ids.js';
 import { parseRequestXml } from '../src/wire/xml.js';
-import { parseConcatJobRequest } from '../src/domain/concat-request.js';
+import { parseConcatJobRequest } from '../src/wire/concat-request.js';
 
 const CLIENTS = 50;
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 4000);

@@ -1,5 +1,5 @@
 // A job record as CI's JobsDetail tree: the shape of submit, describe, list and callback bodies.
-import { operationToXml } from './concat-request.js';
+import { operationToXml } from '../wire/concat-request.js';
 import type { JobRecord } from './job.js';
 import { formatCiTime } from './time.js';
 

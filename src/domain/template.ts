@@ -1,6 +1,7 @@
 // Media templates (ci-api.md section 4): Concat templates and Watermark templates, validated at the XML
 // boundary like job bodies, and their PascalCase echo.
-import { concatTemplateToXml, parseConcatTemplate, parseWatermark, watermarkToXml } from './concat-request.js';
+import { concatTemplateToXml, parseConcatTemplate } from '../wire/concat-request.js';
+import { parseWatermark, watermarkToXml } from '../wire/watermark.js';
 import type { ConcatTemplate, Watermark } from './concat-types.js';
 import { formatCiTime } from './time.js';
 import { ValidationError } from './validation-error.js';

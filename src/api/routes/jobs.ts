@@ -1,7 +1,7 @@
 // The jobs resource: submit (POST /jobs), describe one or several (GET /jobs/<id>[,<id>…]), list
 // (GET /jobs?…) and cancel (PUT /jobs/<id>?cancel).
 import type { FastifyInstance } from 'fastify';
-import { parseConcatJobRequest } from '../../domain/concat-request.js';
+import { parseConcatJobRequest } from '../../wire/concat-request.js';
 import type { ConcatJobRequest } from '../../domain/concat-types.js';
 import { isId, newId } from '../../domain/ids.js';
 import { JOB_STATES, type JobDoc, type JobRecord, type JobState } from '../../domain/job.js';
