@@ -3,7 +3,7 @@
 // On and lists TaskFinish.
 import { buildXml } from '../wire/xml.js';
 import type { CallBackFormat } from '../domain/concat-types.js';
-import { jobToXml } from '../domain/job-detail.js';
+import { jobToXml } from '../wire/job-detail.js';
 import type { JobRecord } from '../domain/job.js';
 import type { QueueRecord } from '../store/queue-store.js';
 import { workflowFinishTree, type ExecutionRecord } from '../domain/workflow-execution.js';

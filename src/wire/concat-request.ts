@@ -186,7 +186,8 @@ const CONTAINER: Element<ConcatTemplate['container']> = {
   rows: [{ xml: 'Format', key: 'format', read: oneOf(CONTAINER_FORMATS), required: listText(CONTAINER_FORMATS), echo: 'ifSet' }],
 };
 
-const CONCAT_TEMPLATE: Element<ConcatTemplate> = {
+/** A ConcatTemplate container: inline in a job, and the body of a Concat template. */
+export const CONCAT_TEMPLATE: Element<ConcatTemplate> = {
   rows: [
     { xml: 'ConcatFragment', key: 'fragments', read: list(container(FRAGMENT)), required: 'at least one ConcatFragment with a Url', echo: 'ifSet' },
     { xml: 'Audio', key: 'audio', read: container(AUDIO), echo: 'ifSet' },
@@ -213,11 +214,6 @@ const CONCAT_TEMPLATE: Element<ConcatTemplate> = {
 function sortFragments(fragments: ConcatFragment[]): ConcatFragment[] {
   if (!fragments.some((f) => f.fragmentIndex !== undefined)) return fragments;
   return [...fragments].sort((a, b) => (a.fragmentIndex ?? 0) - (b.fragmentIndex ?? 0));
-}
-
-/** Validates a ConcatTemplate container (inline in a job; the same structure as a Concat template body). */
-export function parseConcatTemplate(value: unknown, path: string): ConcatTemplate {
-  return readElement(CONCAT_TEMPLATE, value, path);
 }
 
 /**

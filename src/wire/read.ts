@@ -189,6 +189,40 @@ export function intIn<const T extends number>(allowed: readonly T[]): Reader<T> 
   };
 }
 
+// The queue, template and workflow bodies read text trimmed, with an empty element meaning absent, and
+// quote what they refuse in full: these readers keep those semantics.
+
+/** Trimmed text; an empty element reads as absent. A container is refused. */
+export function trimmed(): Reader<string | undefined> {
+  return (value, path) => {
+    if (typeof value === 'object') throw new ValidationError(path, 'must be a single text element');
+    const s = String(value).trim();
+    return s === '' ? undefined : s;
+  };
+}
+
+/** Trimmed text that must be one of `allowed`; an empty element reads as absent. */
+export function trimmedOneOf<const T extends string>(allowed: readonly T[]): Reader<T | undefined> {
+  const asText = trimmed();
+  return (value, path) => {
+    const s = asText(value, path);
+    if (s !== undefined && !(allowed as readonly string[]).includes(s)) {
+      throw new ValidationError(path, `must be one of [${allowed.join(', ')}], got ${JSON.stringify(s)}`);
+    }
+    return s as T | undefined;
+  };
+}
+
+/** A container element given once; anything else is refused with `problem`. */
+export function box<M>(element: Element<M>, problem: string): Reader<M> {
+  const read: Reader<M> = (value, path) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError(path, problem);
+    return readTree(element, value as Tree, path);
+  };
+  read.echo = (model, opts) => echoElement(element, model, opts);
+  return read;
+}
+
 /** A repeated element read item by item (`[i]` paths), at most `max` items. */
 export function list<T>(item: Reader<T>, max?: number): Reader<T[]> {
   const read: Reader<T[]> = (value, path) => asArray(value, path, max).map((x, i) => item(x, `${path}[${i}]`));
@@ -216,7 +250,7 @@ type FieldKey<M> = Exclude<Extract<keyof M, string>, 'given'>;
 
 /** A reader whose value fits a model field; its echo is looked up, not called with a typed value. */
 interface FieldReader<T> {
-  (value: unknown, path: string): T;
+  (value: unknown, path: string): T | undefined;
   echo?: (value: never, opts: EchoOptions) => unknown;
 }
 
@@ -224,10 +258,15 @@ interface RowFor<M, K extends FieldKey<M>> {
   xml: string;
   key: K;
   read: FieldReader<NonNullable<M[K]>>;
-  /** The element is required; the text says what it must be ("is required (…)"). */
-  required?: string;
+  /**
+   * The element is required: a text says what it must be ("is required (…)"), `true` says no more
+   * ("is required"), `{ problem }` is the whole message after the path.
+   */
+  required?: string | true | { problem: string };
   /** The requirement is waived when this other key has a value. */
   unless?: FieldKey<M>;
+  /** The row is read (and required) only when this holds of the rows read before it (row order only). */
+  when?: (model: Partial<M>) => boolean;
   /** The value when the element is absent. */
   default?: NonNullable<M[K]>;
   echo: Echo;
@@ -237,36 +276,63 @@ export type Row<M> = { [K in FieldKey<M>]: RowFor<M, K> }[FieldKey<M>];
 
 export interface Element<M> {
   rows: readonly Row<M>[];
+  /**
+   * 'document' (the default): children are read in document order, requirements checked once all are
+   * read. 'rows': each row is read, then required, in row order, whatever the document order.
+   */
+  order?: 'document' | 'rows';
   /** Rules between fields, run on the read model once requirements and defaults are settled. */
   check?: (model: M, path: string) => void;
   /** Turns the checked model into the stored one (orderings, priorities). */
   finish?: (model: M) => M;
 }
 
-/** Reads a container's known children in document order; unknown children are ignored. */
+/** Reads a container's known children (in document or row order); unknown children are ignored. */
 export function readElement<M>(element: Element<M>, value: unknown, path: string): M {
-  const byXml = rowsByXml(element);
+  return readTree(element, readObject(value, path), path);
+}
+
+/** As readElement, on a container already taken apart (a request's root, or one checked otherwise). */
+export function readTree<M>(element: Element<M>, tree: Tree, path: string): M {
   const model: Record<string, unknown> = {};
   const given: string[] = [];
-  for (const [name, child] of Object.entries(readObject(value, path))) {
-    const row = byXml.get(name);
-    if (row === undefined) continue;
+  const readRow = (row: Row<M>, child: unknown, name: string): void => {
     model[row.key] = (row.read as Reader<unknown>)(child, `${path}.${name}`);
     if (row.echo === 'ifGiven') given.push(row.key);
-  }
-  for (const row of element.rows) {
-    const value = model[row.key];
-    // A required list needs an item: one sent as no items is missing.
-    if (value !== undefined && !(row.required !== undefined && Array.isArray(value) && value.length === 0)) continue;
-    if (row.required !== undefined && (row.unless === undefined || model[row.unless] === undefined)) {
-      missing(`${path}.${row.xml}`, row.required);
+  };
+  if (element.order === 'rows') {
+    for (const row of element.rows) {
+      if (row.when !== undefined && !row.when(model as Partial<M>)) continue;
+      if (Object.hasOwn(tree, row.xml) && tree[row.xml] !== undefined) readRow(row, tree[row.xml], row.xml);
+      settle(row, model, path);
     }
-    if (row.default !== undefined) model[row.key] = Array.isArray(row.default) ? [...row.default] : row.default;
+  } else {
+    const byXml = rowsByXml(element);
+    for (const [name, child] of Object.entries(tree)) {
+      const row = byXml.get(name);
+      if (row !== undefined) readRow(row, child, name);
+    }
+    for (const row of element.rows) settle(row, model, path);
   }
   if (given.length > 0) model['given'] = given;
   const m = model as M;
   element.check?.(m, path);
   return element.finish ? element.finish(m) : m;
+}
+
+/** A row's requirement and default, once it has been read (or found absent). */
+function settle<M>(row: Row<M>, model: Record<string, unknown>, path: string): void {
+  const value = model[row.key];
+  // A required list needs an item: one sent as no items is missing.
+  if (value !== undefined && !(row.required !== undefined && Array.isArray(value) && value.length === 0)) return;
+  if (value === undefined) delete model[row.key];
+  if (row.required !== undefined && (row.unless === undefined || model[row.unless] === undefined)) {
+    const field = `${path}.${row.xml}`;
+    if (row.required === true) throw new ValidationError(field, 'is required');
+    if (typeof row.required === 'object') throw new ValidationError(field, row.required.problem);
+    missing(field, row.required);
+  }
+  if (row.default !== undefined) model[row.key] = Array.isArray(row.default) ? [...row.default] : row.default;
 }
 
 const ROWS_BY_XML = new WeakMap<object, Map<string, Row<never>>>();

@@ -26,7 +26,6 @@ import {
   oneOf,
   pattern,
   rangeText,
-  readElement,
   text,
   type Element,
   type Range,
@@ -130,11 +129,6 @@ function checkWatermark(w: Watermark, path: string): void {
   for (const [name, n] of [['Dx', w.dx], ['Dy', w.dy]] as const) {
     if (!inRange(n, range)) throw new ValidationError(`${path}.${name}`, `must be a number${rangeText(range)} ${why}, got ${n}`);
   }
-}
-
-/** Validates one Watermark container (docs/ci-api.md 1.4). */
-export function parseWatermark(value: unknown, path: string): Watermark {
-  return readElement(WATERMARK, value, path);
 }
 
 export function watermarkToXml(w: Watermark): Record<string, unknown> {

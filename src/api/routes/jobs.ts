@@ -8,7 +8,7 @@ import { JOB_STATES, type JobDoc, type JobRecord, type JobState } from '../../do
 import type { ApiDeps } from '../app.js';
 import { sendXml } from '../app.js';
 import { CiError, invalidArgument } from '../errors.js';
-import { jobToXml } from '../../domain/job-detail.js';
+import { jobToXml } from '../../wire/job-detail.js';
 import { nonEmpty, single, timeParam, type Query } from '../query.js';
 import { CallbackTargetChecker } from '../callback-target.js';
 import { bucketNameProblem, objectKeyProblem } from '../../domain/object-key.js';
