@@ -6,7 +6,8 @@ import type { CallBackFormat } from '../domain/concat-types.js';
 import { jobToXml } from '../wire/job-detail.js';
 import type { JobRecord } from '../domain/job.js';
 import type { QueueRecord } from '../store/queue-store.js';
-import { workflowFinishTree, type ExecutionRecord } from '../domain/workflow-execution.js';
+import type { ExecutionRecord } from '../domain/workflow-execution.js';
+import { workflowFinishTree } from '../wire/execution.js';
 
 export interface CallbackTarget {
   url: string;

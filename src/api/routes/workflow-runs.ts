@@ -4,7 +4,8 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isId } from '../../domain/ids.js';
-import { EXECUTION_STATES, executionSummaryToXml, executionToXml, type ExecutionState } from '../../domain/workflow-execution.js';
+import { EXECUTION_STATES, type ExecutionState } from '../../domain/workflow-execution.js';
+import { executionSummaryToXml, executionToXml } from '../../wire/execution.js';
 import { parseWorkflowName } from '../../domain/workflow.js';
 import type { ExecutionStore } from '../../store/execution-store.js';
 import type { WorkflowStore } from '../../store/workflow-store.js';
