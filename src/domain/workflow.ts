@@ -6,9 +6,11 @@ import { ValidationError } from './validation-error.js';
 
 export type Tree = Record<string, unknown>;
 
+export const WORKFLOW_STATES = ['Active', 'Paused'] as const;
+
 export interface WorkflowBody {
   name: string;
-  state: 'Active' | 'Paused';
+  state: (typeof WORKFLOW_STATES)[number];
   /** The Topology element as sent: { Dependencies: {...}, Nodes: {...} }. */
   topology: Tree;
 }

@@ -1,19 +1,22 @@
 // UpdateMediaQueue bodies (docs/ci-api.md 5.2) and the queue echo (5.1). Queue bodies are read as CI's
 // queue pages describe them: text trimmed, an empty element meaning absent, fields read in row order.
-import type { NotifyConfig, QueueRecord } from '../domain/queue.js';
+import {
+  NOTIFY_EVENTS,
+  NOTIFY_FORMATS,
+  NOTIFY_STATES,
+  NOTIFY_TYPES,
+  QUEUE_STATES,
+  type NotifyConfig,
+  type QueueRecord,
+  type QueueState,
+} from '../domain/queue.js';
 import { formatCiTime } from '../domain/time.js';
 import { ValidationError } from '../domain/validation-error.js';
 import { box, readTree, trimmed, trimmedOneOf, type Element, type Reader, type Tree } from './read.js';
 
-export const QUEUE_STATES = ['Active', 'Paused'] as const;
-export const NOTIFY_STATES = ['On', 'Off'] as const;
-export const NOTIFY_EVENTS = ['TaskFinish', 'WorkflowFinish', 'WorkflowStart'] as const;
-export const NOTIFY_TYPES = ['Url', 'TDMQ'] as const;
-export const NOTIFY_FORMATS = ['XML', 'JSON'] as const;
-
 export interface QueueUpdate {
   name: string;
-  state: (typeof QUEUE_STATES)[number];
+  state: QueueState;
   notifyConfig: NotifyConfig;
   /** Engine extensions: CI fixes these per bucket; here they can be set. */
   maxSize?: number;
@@ -22,7 +25,7 @@ export interface QueueUpdate {
 
 /** NotifyConfig as read: the values are checked together once all of them have been read. */
 interface NotifyText {
-  state: (typeof NOTIFY_STATES)[number];
+  state: NotifyConfig['state'];
   event?: string;
   type?: string;
   url?: string;

@@ -2,11 +2,9 @@
 // as the workflow pages describe them: Name and State trimmed (an empty State is Paused), the Topology
 // kept as sent and checked by the topology rules of domain/workflow.ts.
 import { ValidationError } from '../domain/validation-error.js';
-import { parseWorkflowName, validateTopology, type Tree, type WorkflowBody, type WorkflowRecord } from '../domain/workflow.js';
+import { parseWorkflowName, validateTopology, WORKFLOW_STATES, type Tree, type WorkflowBody, type WorkflowRecord } from '../domain/workflow.js';
 import { formatCiTime } from '../domain/time.js';
 import { box, readTree, type Element, type Reader } from './read.js';
-
-export const WORKFLOW_STATES = ['Active', 'Paused'] as const;
 
 function isTree(v: unknown): v is Tree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -27,8 +25,8 @@ function workflowName(): Reader<string> {
 function workflowState(): Reader<WorkflowBody['state']> {
   return (value, path) => {
     const state = scalarText(value) || 'Paused';
-    if (state !== 'Active' && state !== 'Paused') throw new ValidationError(path, `must be Active or Paused, got ${JSON.stringify(state)}`);
-    return state;
+    if (!(WORKFLOW_STATES as readonly string[]).includes(state)) throw new ValidationError(path, `must be Active or Paused, got ${JSON.stringify(state)}`);
+    return state as WorkflowBody['state'];
   };
 }
 
