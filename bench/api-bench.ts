@@ -13,8 +13,8 @@ import { JobStore } from '../src/store/job-store.js';
 import { QueueStore } from '../src/store/queue-store.js';
 import { newId } from '../src/domain/ids.js';
 import type { JobDoc } from '../src/domain/job.js';
-import { parseRequestXml } from '../src/api/xml.js';
-import { parseConcatJobRequest } from '../src/domain/concat-request.js';
+import { parseRequestXml } from '../src/wire/xml.js';
+import { parseConcatJobRequest } from '../src/wire/concat-request.js';
 
 const CLIENTS = 50;
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS ?? 4000);

@@ -2,7 +2,7 @@
 // configures. A bad value stops the start with a message that lists every bad variable, not just the first.
 import path from 'node:path';
 import { indexCredentials, loadCredentialsFile, type ApiCredential } from './config/credentials.js';
-import type { RequestLimits } from './api/limits.js';
+import type { RequestLimits } from './wire/limits.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 /** Each section is what one part of the engine is built from, handed to it as it is. */

@@ -6,7 +6,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger.js';
 import { CiFailure } from '../domain/errors.js';
 import { newRequestId } from '../domain/ids.js';
-import { ValidationError } from '../domain/validation-error.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import type { MediaQueues } from '../queue/media-queues.js';
 import type { ExecutionStore } from '../store/execution-store.js';
@@ -19,7 +18,7 @@ import { checkContentMd5, registerAuth, type AuthSettings } from './auth/authent
 import { CallbackTargetChecker } from './callback-target.js';
 import { CiError } from './errors.js';
 import { parseCiHost, type CiHost } from './host.js';
-import type { RequestLimits } from './limits.js';
+import type { RequestLimits } from '../wire/limits.js';
 import { sendClientError, sendError } from './reply.js';
 import { registerHealthRoutes, type HealthCheck } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -27,7 +26,7 @@ import { registerQueueRoutes } from './routes/queues.js';
 import { registerTemplateRoutes } from './routes/templates.js';
 import { registerWorkflowRunRoutes, S3_EVENTS_PATH } from './routes/workflow-runs.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
-import { parseRequestXml, type XmlTree } from './xml.js';
+import { parseRequestXml, type XmlTree } from '../wire/xml.js';
 
 /** What the API is built from; buildApp hands each route module its share. */
 export interface ApiDeps {
@@ -150,7 +149,6 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
  */
 function toCiFailure(err: unknown, req: FastifyRequest): CiFailure {
   if (err instanceof CiFailure) return err;
-  if (err instanceof ValidationError) return new CiError('InvalidArgument', err.message);
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new CiError('ContentTooLarge', `the request body is larger than the limit of ${req.routeOptions.bodyLimit ?? 0} bytes`);

@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
 import { newRequestId } from '../domain/ids.js';
 import type { CiFailure } from '../domain/errors.js';
-import { buildXml } from './xml.js';
+import { buildXml } from '../wire/xml.js';
 
 export function sendXml(reply: FastifyReply, tree: unknown, status = 200): FastifyReply {
   return reply.code(status).type('application/xml').send(buildXml('Response', tree));

@@ -1,12 +1,13 @@
 // The TaskFinish notification (docs/ci-api.md 7.2), as XML (the default) or JSON, and where it goes: the
 // job's own CallBack wins; `no` suppresses the queue's; otherwise the queue's NotifyConfig when it is
 // On and lists TaskFinish.
-import { buildXml } from '../api/xml.js';
+import { buildXml } from '../wire/xml.js';
 import type { CallBackFormat } from '../domain/concat-types.js';
-import { jobToXml } from '../domain/job-detail.js';
+import { jobToXml } from '../wire/job-detail.js';
 import type { JobRecord } from '../domain/job.js';
 import type { QueueRecord } from '../store/queue-store.js';
-import { workflowFinishTree, type ExecutionRecord } from '../domain/workflow-execution.js';
+import type { ExecutionRecord } from '../domain/workflow-execution.js';
+import { workflowFinishTree } from '../wire/execution.js';
 
 export interface CallbackTarget {
   url: string;

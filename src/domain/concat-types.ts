@@ -1,15 +1,43 @@
 // The typed Concat job model: what a validated request means, in camelCase, with numbers as numbers.
-// PascalCase names live only at the XML boundary (validation in, echo out); everything behind the API
+// PascalCase names live only at the XML boundary (src/wire: validation in, echo out); everything behind the API
 // (records, planner, worker) works on these types.
 
-export type AudioCodec = 'aac' | 'mp3';
-export type ContainerFormat = 'mp4' | 'flv' | 'hls' | 'ts' | 'mp3' | 'aac';
-export type H264Profile = 'baseline' | 'main' | 'high';
-export type MixMode = 'Repeat' | 'Once';
-export type SceneChangeMode = 'Default' | 'FADE' | 'GRADIENT';
-export type CallBackFormat = 'XML' | 'JSON';
-export type CallBackType = 'Url' | 'TDMQ';
-export type JobLevel = 0 | 1 | 2;
+// Documented value sets (docs/ci-api.md 1.1-1.5), each declared once; the union types derive from them.
+export const AUDIO_CODECS = ['aac', 'mp3'] as const;
+export const CONTAINER_FORMATS = ['mp4', 'flv', 'hls', 'ts', 'mp3', 'aac'] as const;
+export const H264_PROFILES = ['baseline', 'main', 'high'] as const;
+export const MIX_MODES = ['Repeat', 'Once'] as const;
+export const SCENE_CHANGE_MODES = ['Default', 'FADE', 'GRADIENT'] as const;
+export const CALLBACK_FORMATS = ['XML', 'JSON'] as const;
+export const CALLBACK_TYPES = ['Url', 'TDMQ'] as const;
+export const JOB_LEVELS = [0, 1, 2] as const;
+export const FRAGMENT_MODES = ['Start', 'End'] as const;
+export const VIDEO_CODECS = ['H.264'] as const;
+export const WATERMARK_TYPES = ['Text', 'Image'] as const;
+export const WATERMARK_POSITIONS = [
+  'TopLeft', 'Top', 'TopRight', 'Left', 'Center', 'Right', 'BottomLeft', 'Bottom', 'BottomRight',
+] as const;
+export const LOC_MODES = ['Relativity', 'Absolute'] as const;
+export const IMAGE_MODES = ['Original', 'Proportion', 'Fixed'] as const;
+export const SLIDE_MODES = ['Default', 'ScrollFromLeft'] as const;
+export const FONT_TYPES = [
+  'simfang.ttf', 'simhei.ttf', 'simkai.ttf', 'simsun.ttc', 'STHeiti-Light.ttc', 'STHeiti-Medium.ttc',
+  'youyuan.TTF', 'ariblk.ttf', 'arial.ttf', 'ahronbd.ttf', 'Helvetica.dfont', 'HelveticaNeue.dfont',
+] as const;
+export const MQ_REGIONS = ['sh', 'bj', 'gz', 'cd', 'hk'] as const;
+export const MQ_MODES = ['Queue', 'Topic'] as const;
+export const AUDIO_SAMPLERATES = [11025, 22050, 32000, 44100, 48000, 96000] as const;
+export const AAC_CHANNELS = [1, 2, 4, 5, 6, 8] as const;
+export const MP3_CHANNELS = [1, 2] as const;
+
+export type AudioCodec = (typeof AUDIO_CODECS)[number];
+export type ContainerFormat = (typeof CONTAINER_FORMATS)[number];
+export type H264Profile = (typeof H264_PROFILES)[number];
+export type MixMode = (typeof MIX_MODES)[number];
+export type SceneChangeMode = (typeof SCENE_CHANGE_MODES)[number];
+export type CallBackFormat = (typeof CALLBACK_FORMATS)[number];
+export type CallBackType = (typeof CALLBACK_TYPES)[number];
+export type JobLevel = (typeof JOB_LEVELS)[number];
 
 /**
  * Fields that have a documented default hold the resolved value (so the worker never re-applies
@@ -24,7 +52,7 @@ export interface ConcatFragment {
   /** As sent (URL of an object in the bucket, or a bare key). */
   url: string;
   /** Template-era placement relative to the job's Input: Start (before) or End (after). */
-  mode?: 'Start' | 'End';
+  mode?: (typeof FRAGMENT_MODES)[number];
   /** Explicit position; fragments are ordered by it when given (stable for ties). */
   fragmentIndex?: number;
   /** Seconds. */
@@ -43,7 +71,7 @@ export interface AudioParams extends Given<'remove'> {
 }
 
 export interface VideoParams extends Given<'remove'> {
-  codec: 'H.264';
+  codec: (typeof VIDEO_CODECS)[number];
   width?: number;
   height?: number;
   fps?: number;
@@ -92,13 +120,10 @@ export interface ConcatTemplate extends Given<'directConcat'> {
   directConcat: boolean;
 }
 
-export type WatermarkPos =
-  | 'TopLeft' | 'Top' | 'TopRight'
-  | 'Left' | 'Center' | 'Right'
-  | 'BottomLeft' | 'Bottom' | 'BottomRight';
+export type WatermarkPos = (typeof WATERMARK_POSITIONS)[number];
 
 export interface SlideConfig extends Given<'xSlideSpeed' | 'ySlideSpeed'> {
-  slideMode: 'Default' | 'ScrollFromLeft';
+  slideMode: (typeof SLIDE_MODES)[number];
   /** [0, 10], default 0. */
   xSlideSpeed: number;
   /** [0, 10], default 0. */
@@ -107,7 +132,7 @@ export interface SlideConfig extends Given<'xSlideSpeed' | 'ySlideSpeed'> {
 
 export interface WatermarkImage extends Given<'background'> {
   url: string;
-  mode: 'Original' | 'Proportion' | 'Fixed';
+  mode: (typeof IMAGE_MODES)[number];
   width?: number;
   height?: number;
   transparency: number;
@@ -124,9 +149,9 @@ export interface WatermarkText {
 }
 
 export interface Watermark {
-  type: 'Text' | 'Image';
+  type: (typeof WATERMARK_TYPES)[number];
   pos: WatermarkPos;
-  locMode: 'Relativity' | 'Absolute';
+  locMode: (typeof LOC_MODES)[number];
   dx: number;
   dy: number;
   startTime?: number;
@@ -145,7 +170,7 @@ export interface JobOutput {
 
 export interface CallBackMqConfig {
   mqRegion: string;
-  mqMode: 'Queue' | 'Topic';
+  mqMode: (typeof MQ_MODES)[number];
   mqName: string;
 }
 

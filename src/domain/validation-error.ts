@@ -1,12 +1,11 @@
-// A request that breaks a documented rule. The API turns it into 400 InvalidArgument; the message always
-// names the offending field by its XML path (for example Request.Operation.ConcatTemplate.Video.Width).
+// A request that breaks a documented rule: 400 InvalidArgument, its message always naming the offending
+// field by its XML path (for example Request.Operation.ConcatTemplate.Video.Width).
+import { CiFailure } from './errors.js';
 
-export class ValidationError extends Error {
-  readonly field: string;
+export class ValidationError extends CiFailure {
+  declare readonly field: string;
 
   constructor(field: string, problem: string) {
-    super(`${field}: ${problem}`);
-    this.name = 'ValidationError';
-    this.field = field;
+    super('InvalidArgument', `${field}: ${problem}`, field);
   }
 }

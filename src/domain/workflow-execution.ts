@@ -1,5 +1,6 @@
 // Workflow executions (instances): one run of a workflow for one object, and its tasks (one job per
-// node). Also the output wildcards of workflow nodes and the time formats the execution APIs use.
+// node). Also the output wildcards of workflow nodes and the time formats the execution APIs use (their
+// XML is in wire/execution.ts).
 import { formatCiTime } from './time.js';
 import type { Tree } from './workflow.js';
 
@@ -81,57 +82,4 @@ export function formatRfc3339(ms: number): string {
 /** `2022-08-09 14:54:17+0800`: the WorkflowFinish notification format. */
 export function formatCallbackTime(ms: number): string {
   return formatCiTime(ms).replace('T', ' ');
-}
-
-export function executionSummaryToXml(e: ExecutionRecord): Tree {
-  return { RunId: e.runId, WorkflowId: e.workflowId, Object: e.object, CreateTime: formatRfc3339(e.createMs), State: e.state };
-}
-
-function taskToXml(t: ExecutionTask, time: (ms: number) => string): Tree {
-  return {
-    Type: t.type,
-    JobId: t.jobId,
-    CreateTime: time(t.createMs),
-    Name: t.name,
-    State: t.state,
-    StartTime: t.startMs !== undefined ? time(t.startMs) : '-',
-    EndTime: t.endMs !== undefined ? time(t.endMs) : '-',
-    Code: t.code,
-    Message: t.message,
-    ...(t.templateId !== undefined ? { TemplateId: t.templateId } : {}),
-    ...(t.templateName !== undefined ? { TemplateName: t.templateName } : {}),
-  };
-}
-
-export function executionToXml(e: ExecutionRecord): Tree {
-  return {
-    WorkflowId: e.workflowId,
-    // The doc's sample says Name, its table and the Go SDK WorkflowName: both are given.
-    Name: e.workflowName,
-    WorkflowName: e.workflowName,
-    RunId: e.runId,
-    CreateTime: formatRfc3339(e.createMs),
-    Object: e.object,
-    State: e.state,
-    Topology: e.topology,
-    Tasks: e.tasks.map((t) => taskToXml(t, formatRfc3339)),
-  };
-}
-
-/** The WorkflowFinish notification body (docs/ci-api.md 7.3). */
-export function workflowFinishTree(e: ExecutionRecord): Tree {
-  return {
-    EventName: 'WorkflowFinish',
-    WorkflowExecution: {
-      WorkflowId: e.workflowId,
-      WorkflowName: e.workflowName,
-      RunId: e.runId,
-      State: e.state,
-      BucketId: e.bucket,
-      Object: e.object,
-      CreateTime: formatCallbackTime(e.createMs),
-      CosHeaders: e.cosHeaders.map((h) => ({ Key: h.key, Value: h.value })),
-      Tasks: e.tasks.map((t) => taskToXml(t, formatCallbackTime)),
-    },
-  };
 }

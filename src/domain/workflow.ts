@@ -1,15 +1,16 @@
-// Workflows (docs/ci-api.md 6 and the Querying Workflow page): the MediaWorkflow body, its
-// validation, and its echo. The topology is kept as the client sent it (every field, every node key,
+// Workflows (docs/ci-api.md 6 and the Querying Workflow page): the workflow model and the rules
+// of its topology (its XML body and echo are in wire/workflow.ts). The topology is kept as the client sent it (every field, every node key,
 // the order of Dependencies and Nodes), so exported workflows round-trip exactly; validation reads it
 // without rewriting it. Template ids are checked when a workflow runs, not when it is stored.
-import { formatCiTime } from './time.js';
 import { ValidationError } from './validation-error.js';
 
 export type Tree = Record<string, unknown>;
 
+export const WORKFLOW_STATES = ['Active', 'Paused'] as const;
+
 export interface WorkflowBody {
   name: string;
-  state: 'Active' | 'Paused';
+  state: (typeof WORKFLOW_STATES)[number];
   /** The Topology element as sent: { Dependencies: {...}, Nodes: {...} }. */
   topology: Tree;
 }
@@ -99,20 +100,6 @@ export function nodeType(topology: Tree, key: string): string | undefined {
   const nodes = isTree(topology.Nodes) ? topology.Nodes : {};
   const node = nodes[key];
   return isTree(node) ? text(node.Type) : undefined;
-}
-
-export function parseWorkflowRequest(tree: Tree): WorkflowBody {
-  const wf = tree.MediaWorkflow;
-  if (!isTree(wf)) throw new ValidationError('Request.MediaWorkflow', 'is required and must hold Name, State and Topology');
-  const name = parseWorkflowName(wf.Name, 'Request.MediaWorkflow.Name');
-  const stateText = text(wf.State) || 'Paused';
-  if (stateText !== 'Active' && stateText !== 'Paused') {
-    throw new ValidationError('Request.MediaWorkflow.State', `must be Active or Paused, got ${JSON.stringify(stateText)}`);
-  }
-  const topology = wf.Topology;
-  if (!isTree(topology)) throw new ValidationError('Request.MediaWorkflow.Topology', 'is required and must hold Dependencies and Nodes');
-  validateTopology(topology);
-  return { name, state: stateText, topology };
 }
 
 export function validateTopology(topology: Tree): void {
@@ -244,16 +231,4 @@ export function unrunnableTypes(topology: Tree): string[] {
   const nodes = isTree(topology.Nodes) ? topology.Nodes : {};
   const types = Object.values(nodes).map((n) => (isTree(n) ? text(n.Type) ?? '' : ''));
   return [...new Set(types.filter((t) => !RUNNABLE_TYPES.has(t)))];
-}
-
-export function workflowToXml(w: WorkflowRecord): Tree {
-  return {
-    Name: w.name,
-    State: w.state,
-    WorkflowId: w.workflowId,
-    BucketId: w.bucket,
-    CreateTime: formatCiTime(w.createMs),
-    UpdateTime: formatCiTime(w.updateMs),
-    Topology: w.topology,
-  };
 }

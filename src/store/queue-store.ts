@@ -3,31 +3,10 @@
 // BullMQ queue of its own, so pause and MaxConcurrent apply to it alone.
 import type { Redis } from 'ioredis';
 import { newId } from '../domain/ids.js';
+import type { QueueRecord } from '../domain/queue.js';
 
-export type QueueState = 'Active' | 'Paused';
+export type { NotifyConfig, QueueRecord, QueueState } from '../domain/queue.js';
 
-export interface NotifyConfig {
-  state: 'On' | 'Off';
-  url?: string;
-  event?: string;
-  type?: 'Url' | 'TDMQ';
-  resultFormat?: 'XML' | 'JSON';
-  mqMode?: string;
-  mqRegion?: string;
-  mqName?: string;
-}
-
-export interface QueueRecord {
-  queueId: string;
-  name: string;
-  state: QueueState;
-  category: 'Transcoding' | 'SpeedTranscoding';
-  maxSize: number;
-  maxConcurrent: number;
-  notifyConfig: NotifyConfig;
-  createMs: number;
-  updateMs: number;
-}
 
 export class QueueStore {
   private defaultId: string | undefined;

@@ -1,13 +1,9 @@
-// parseConcatJobRequest / operationToXml (src/domain/concat-request.ts): the three documented examples of
+// parseConcatJobRequest / operationToXml (src/wire/concat-request.ts): the three documented examples of
 // the Submit Concat job page (seed 000), their echo, and one case per documented validation rule.
 import { describe, expect, it } from 'vitest';
-import { buildXml, parseRequestXml } from '../../src/api/xml.js';
-import {
-  concatTemplateToXml,
-  operationToXml,
-  parseConcatJobRequest,
-  watermarkToXml,
-} from '../../src/domain/concat-request.js';
+import { buildXml, parseRequestXml } from '../../src/wire/xml.js';
+import { concatTemplateToXml, operationToXml, parseConcatJobRequest } from '../../src/wire/concat-request.js';
+import { watermarkToXml } from '../../src/wire/watermark.js';
 import type { ConcatJobRequest, ConcatOperation, ConcatTemplate } from '../../src/domain/concat-types.js';
 import { ValidationError } from '../../src/domain/validation-error.js';
 import { SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3, SEED_RESPONSE_1, SEED_RESPONSE_2, SEED_RESPONSE_3 } from '../fixtures/seed-examples.js';

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConcatJobRequest } from '../../src/domain/concat-request.js';
+import { parseConcatJobRequest } from '../../src/wire/concat-request.js';
 import type { JobRecord, JobResult } from '../../src/domain/job.js';
 import { buildConcatArgs } from '../../src/media/args.js';
 import { MediaProcessError } from '../../src/media/errors.js';

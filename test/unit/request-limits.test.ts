@@ -1,8 +1,8 @@
 // The body shape limits: each refused with its code and the variable's name, quickly, and never a
 // false refusal of the documented requests.
 import { describe, expect, it } from 'vitest';
-import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../../src/api/limits.js';
-import { parseRequestXml } from '../../src/api/xml.js';
+import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../../src/wire/limits.js';
+import { parseRequestXml } from '../../src/wire/xml.js';
 import { SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3 } from '../fixtures/seed-examples.js';
 
 const L: RequestLimits = { maxDepth: 8, maxElements: 50, maxFragments: 3, maxStringLength: 100 };

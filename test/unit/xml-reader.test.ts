@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readCiXml as readWithin } from '../../src/api/xml-reader.js';
-import { parseXmlGeneral } from '../../src/api/xml.js';
-import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../../src/api/limits.js';
+import { readCiXml as readWithin } from '../../src/wire/xml-reader.js';
+import { parseXmlGeneral } from '../../src/wire/xml.js';
+import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from '../../src/wire/limits.js';
 import { int, mutate, pick, prng, type Rand } from '../helpers/fuzz.js';
 import { SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3 } from '../fixtures/seed-examples.js';
 

@@ -1,6 +1,6 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { quickWellFormed } from '../../src/api/xml-wellformed.js';
+import { quickWellFormed } from '../../src/wire/xml-wellformed.js';
 import { mutate, prng } from '../helpers/fuzz.js';
 import { SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3 } from '../fixtures/seed-examples.js';
 

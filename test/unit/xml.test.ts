@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildXml, parseRequestXml } from '../../src/api/xml.js';
+import { buildXml, parseRequestXml } from '../../src/wire/xml.js';
 
 describe('parseRequestXml', () => {
   it('keeps scalars as strings and repeated elements as arrays', () => {

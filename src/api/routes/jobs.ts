@@ -1,11 +1,11 @@
 // The jobs resource: submit (POST /jobs), describe one or several (GET /jobs/<id>[,<id>…]), list
 // (GET /jobs?…) and cancel (PUT /jobs/<id>?cancel).
 import type { FastifyInstance } from 'fastify';
-import { parseConcatJobRequest } from '../../domain/concat-request.js';
+import { parseConcatJobRequest } from '../../wire/concat-request.js';
 import type { ConcatJobRequest } from '../../domain/concat-types.js';
 import { isId, newId } from '../../domain/ids.js';
 import { JOB_STATES, type JobDoc, type JobRecord } from '../../domain/job.js';
-import { jobToXml } from '../../domain/job-detail.js';
+import { jobToXml } from '../../wire/job-detail.js';
 import { bucketNameProblem, objectKeyProblem } from '../../domain/object-key.js';
 import type { MediaQueues } from '../../queue/media-queues.js';
 import { EnqueueFailed, submitJob } from '../../queue/submit-job.js';

@@ -1,7 +1,7 @@
 // The queues resource (docs/ci-api.md 5): search (GET /queue?…) and update (PUT /queue/<id>), which
 // pauses and resumes a queue and sets its notifications.
 import type { FastifyInstance } from 'fastify';
-import { parseQueueUpdate, queueToXml } from '../../domain/queue-request.js';
+import { parseQueueUpdate, queueToXml } from '../../wire/queue.js';
 import { isId } from '../../domain/ids.js';
 import { updateQueue, type QueueControlDeps } from '../../queue/queue-control.js';
 import type { CallbackTargetChecker } from '../callback-target.js';

@@ -2,7 +2,8 @@
 // delete (DELETE /template/<id>) and describe/search (GET /template?…), for Concat and Watermark.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isId, newId } from '../../domain/ids.js';
-import { parseTemplateRequest, templateToXml, type TemplateRecord } from '../../domain/template.js';
+import type { TemplateRecord } from '../../domain/template.js';
+import { parseTemplateRequest, templateToXml } from '../../wire/template.js';
 import type { TemplateStore } from '../../store/template-store.js';
 import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';

@@ -6,7 +6,8 @@
 // not execute, and uploads never start one.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isId, newId } from '../../domain/ids.js';
-import { parseWorkflowRequest, unrunnableTypes, workflowToXml, type WorkflowRecord } from '../../domain/workflow.js';
+import { unrunnableTypes, type WorkflowRecord } from '../../domain/workflow.js';
+import { parseWorkflowRequest, workflowToXml } from '../../wire/workflow.js';
 import type { WorkflowStore } from '../../store/workflow-store.js';
 import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';

@@ -4,7 +4,7 @@
 // and the length of any one text value, element name or tag. Structural excess is 400 InvalidContent,
 // an over-long value or too many fragments 400 InvalidArgument; each message names the limit's variable.
 // The scan is deliberately simple (it does not validate); the parser that follows does that.
-import { CiError } from './errors.js';
+import { WireError } from './wire-error.js';
 
 export interface RequestLimits {
   /** MAX_XML_DEPTH: deepest element nesting. */
@@ -37,7 +37,7 @@ function tagEnd(text: string, from: number): number {
 
 const NAME_END = /[\s/>]/;
 
-/** Throws the CiError of the first limit the body exceeds. */
+/** Throws the WireError of the first limit the body exceeds. */
 export function checkRequestLimits(text: string, limits: RequestLimits): void {
   const stack: string[] = [];
   const where = (): string => (stack.length > 0 ? stack.map((n) => (n.length > 64 ? `${n.slice(0, 64)}…` : n)).join('.') : 'the request body');
@@ -47,7 +47,7 @@ export function checkRequestLimits(text: string, limits: RequestLimits): void {
   const checkText = (from: number, to: number): void => {
     if (to - from <= limits.maxStringLength) return;
     if (text.slice(from, to).trim().length <= limits.maxStringLength) return;
-    throw new CiError('InvalidArgument', `${where()}: a text value is longer than ${limits.maxStringLength} characters (MAX_STRING_LENGTH)`);
+    throw new WireError('InvalidArgument', `${where()}: a text value is longer than ${limits.maxStringLength} characters (MAX_STRING_LENGTH)`);
   };
   while (i < text.length) {
     const lt = text.indexOf('<', i);
@@ -69,7 +69,7 @@ export function checkRequestLimits(text: string, limits: RequestLimits): void {
     const gt = text[lt + 1] === '!' || text[lt + 1] === '?' ? text.indexOf('>', lt) : tagEnd(text, lt + 1);
     if (gt === -1) return;
     if (gt - lt > limits.maxStringLength) {
-      throw new CiError('InvalidArgument', `${where()}: an element tag is longer than ${limits.maxStringLength} characters (MAX_STRING_LENGTH)`);
+      throw new WireError('InvalidArgument', `${where()}: an element tag is longer than ${limits.maxStringLength} characters (MAX_STRING_LENGTH)`);
     }
     i = gt + 1;
     const next = text[lt + 1];
@@ -82,15 +82,15 @@ export function checkRequestLimits(text: string, limits: RequestLimits): void {
     const m = NAME_END.exec(rest);
     const name = m ? rest.slice(0, m.index) : rest;
     if (++elements > limits.maxElements) {
-      throw new CiError('InvalidContent', `the request body has more than ${limits.maxElements} elements (MAX_XML_ELEMENTS)`);
+      throw new WireError('InvalidContent', `the request body has more than ${limits.maxElements} elements (MAX_XML_ELEMENTS)`);
     }
     if (name === 'ConcatFragment' && ++fragments > limits.maxFragments) {
-      throw new CiError('InvalidArgument', `${where()}.ConcatFragment: at most ${limits.maxFragments} ConcatFragment elements are allowed (MAX_FRAGMENTS)`);
+      throw new WireError('InvalidArgument', `${where()}.ConcatFragment: at most ${limits.maxFragments} ConcatFragment elements are allowed (MAX_FRAGMENTS)`);
     }
     if (text[gt - 1] === '/') continue;
     stack.push(name);
     if (stack.length > limits.maxDepth) {
-      throw new CiError('InvalidContent', `the request body nests elements deeper than ${limits.maxDepth} levels (MAX_XML_DEPTH)`);
+      throw new WireError('InvalidContent', `the request body nests elements deeper than ${limits.maxDepth} levels (MAX_XML_DEPTH)`);
     }
   }
 }

@@ -3,7 +3,7 @@
 // as repeated elements, empty strings as self-closing elements).
 // No DTDs: a CI request never carries one, so a DOCTYPE is refused before parsing (no entity expansion).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { CiError } from './errors.js';
+import { WireError } from './wire-error.js';
 import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits.js';
 import { lineAndColumn, quickWellFormed } from './xml-wellformed.js';
 import { MAX_NESTED_TAGS, readCiXml, type XmlTree } from './xml-reader.js';
@@ -26,23 +26,23 @@ export type { XmlTree };
 
 /**
  * Parses a request body within the body shape limits and returns the content of its `<Request>` root.
- * Throws CiError MissingContent / InvalidContent / InvalidArgument with a message naming the problem.
+ * Throws WireError MissingContent / InvalidContent / InvalidArgument with a message naming the problem.
  */
 export function parseRequestXml(body: string | Buffer | undefined | null, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): XmlTree {
   const text = body === undefined || body === null ? '' : body.toString();
   if (text.trim() === '') {
-    throw new CiError('MissingContent', 'the request body is empty; expected an XML <Request> document');
+    throw new WireError('MissingContent', 'the request body is empty; expected an XML <Request> document');
   }
   // Bodies in CI's own shape are read in one pass; the general path takes the rest (comments,
   // attributes, character references…), every body that is not well-formed or is near a limit.
   const doc = readCiXml(text, limits) ?? parseXmlGeneral(text, limits);
   const root = doc['Request'];
   if (root === undefined) {
-    throw new CiError('InvalidContent', 'the request body must have the root element <Request>');
+    throw new WireError('InvalidContent', 'the request body must have the root element <Request>');
   }
   if (root === '') return {};
   if (typeof root !== 'object' || root === null || Array.isArray(root)) {
-    throw new CiError('InvalidContent', 'the <Request> element must contain child elements');
+    throw new WireError('InvalidContent', 'the <Request> element must contain child elements');
   }
   return root as XmlTree;
 }
@@ -55,24 +55,24 @@ export function parseRequestXml(body: string | Buffer | undefined | null, limits
 export function parseXmlGeneral(text: string, limits: RequestLimits = DEFAULT_REQUEST_LIMITS): XmlTree {
   checkRequestLimits(text, limits);
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
-    throw new CiError('InvalidContent', 'the request body must not contain a DOCTYPE or ENTITY declaration');
+    throw new WireError('InvalidContent', 'the request body must not contain a DOCTYPE or ENTITY declaration');
   }
   const quick = quickWellFormed(text);
   if (quick.ok === false) {
     const { line, col } = lineAndColumn(text, quick.at);
-    throw new CiError('InvalidContent', `the request body is not well-formed XML: ${quick.problem} (line ${line}, column ${col})`);
+    throw new WireError('InvalidContent', `the request body is not well-formed XML: ${quick.problem} (line ${line}, column ${col})`);
   }
   if (quick.ok === 'unsure') {
     const valid = XMLValidator.validate(text);
     if (valid !== true) {
       const e = valid.err;
-      throw new CiError('InvalidContent', `the request body is not well-formed XML: ${e.msg} (line ${e.line}, column ${e.col})`);
+      throw new WireError('InvalidContent', `the request body is not well-formed XML: ${e.msg} (line ${e.line}, column ${e.col})`);
     }
   }
   try {
     return parser.parse(text) as XmlTree;
   } catch (err) {
-    throw new CiError('InvalidContent', `the request body is not well-formed XML: ${(err as Error).message}`);
+    throw new WireError('InvalidContent', `the request body is not well-formed XML: ${(err as Error).message}`);
   }
 }
 

@@ -1,7 +1,7 @@
 // A job record as CI's JobsDetail tree: the shape of submit, describe, list and callback bodies.
 import { operationToXml } from './concat-request.js';
-import type { JobRecord } from './job.js';
-import { formatCiTime } from './time.js';
+import type { JobRecord } from '../domain/job.js';
+import { formatCiTime } from '../domain/time.js';
 
 export interface JobXmlOptions {
   /** Describe and list show Progress; the submit response does not. */
