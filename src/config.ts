@@ -2,8 +2,19 @@
 // configures. A bad value stops the start with a message that lists every bad variable, not just the first.
 import path from 'node:path';
 import { indexCredentials, loadCredentialsFile, type ApiCredential } from './config/credentials.js';
-import type { RequestLimits } from './wire/limits.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+
+/** Request body shape limits, read by the XML reader of wire/ (limits.ts). */
+export interface RequestLimits {
+  /** MAX_XML_DEPTH: deepest element nesting. */
+  maxDepth: number;
+  /** MAX_XML_ELEMENTS: elements in one body. */
+  maxElements: number;
+  /** MAX_FRAGMENTS: ConcatFragment elements in one body. */
+  maxFragments: number;
+  /** MAX_STRING_LENGTH: characters of one text value, element name or tag. */
+  maxStringLength: number;
+}
 
 /** Each section is what one part of the engine is built from, handed to it as it is. */
 export interface Config {

@@ -4,18 +4,10 @@
 // and the length of any one text value, element name or tag. Structural excess is 400 InvalidContent,
 // an over-long value or too many fragments 400 InvalidArgument; each message names the limit's variable.
 // The scan is deliberately simple (it does not validate); the parser that follows does that.
+import type { RequestLimits } from '../config.js';
 import { WireError } from './wire-error.js';
 
-export interface RequestLimits {
-  /** MAX_XML_DEPTH: deepest element nesting. */
-  maxDepth: number;
-  /** MAX_XML_ELEMENTS: elements in one body. */
-  maxElements: number;
-  /** MAX_FRAGMENTS: ConcatFragment elements in one body. */
-  maxFragments: number;
-  /** MAX_STRING_LENGTH: characters of one text value, element name or tag. */
-  maxStringLength: number;
-}
+export type { RequestLimits };
 
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxDepth: 20, maxElements: 5000, maxFragments: 100, maxStringLength: 4096 };
 

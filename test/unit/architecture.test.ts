@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * Which top folders of src/ each top folder may import (besides itself). The root files of src/ that
- * are not entry points (config.ts, logger.ts, process-lifecycle.ts) are leaves: anyone may import them,
- * and they import only each other and domain/.
+ * are not entry points (config.ts, logger.ts, process-lifecycle.ts) and the configuration's own helpers
+ * under config/ are leaves: anyone may import them, and they import only each other and domain/.
  */
 const LAYERS: Readonly<Record<string, readonly string[]>> = {
   api: ['workflows', 'queue', 'store', 'storage', 'wire', 'net', 'domain'],
@@ -33,6 +33,9 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
 const ENTRY_POINTS = ['src/main.ts', 'src/api-main.ts', 'src/engine.ts'];
 const ENTRY_FOLDERS = ['workers/'];
 
+/** Folders of src/ whose files count as leaves, like the root files. */
+const LEAF_FOLDERS = ['config'];
+
 /** What a file is, for the layer check. */
 type Place = { kind: 'entry' } | { kind: 'leaf' } | { kind: 'layer'; layer: string };
 
@@ -55,7 +58,7 @@ function toRepoPath(path: string): string {
 function placeOf(file: string): Place {
   if (ENTRY_POINTS.includes(file) || ENTRY_FOLDERS.some((folder) => file.startsWith(folder))) return { kind: 'entry' };
   const parts = file.split('/');
-  if (parts.length === 2) return { kind: 'leaf' };
+  if (parts.length === 2 || LEAF_FOLDERS.includes(parts[1] ?? '')) return { kind: 'leaf' };
   return { kind: 'layer', layer: parts[1] ?? '' };
 }
 
