@@ -40,7 +40,10 @@ function startServer(mode: string, env: NodeJS.ProcessEnv): Promise<{ child: Chi
   const here = path.dirname(fileURLToPath(import.meta.url));
   // Below warn the engine logs every request: its lines are written, to /dev/null, not into the report.
   const quiet = (process.env.BENCH_LOG_LEVEL ?? 'warn') !== 'warn';
-  const child = fork(path.join(here, 'api-server.js'), [mode], { env: { ...process.env, ...env }, stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(here, 'api-server.js'), [mode], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
@@ -56,7 +59,14 @@ async function load(port: number, ms: number): Promise<Result> {
     new Promise<void>((resolve) => {
       const t0 = process.hrtime.bigint();
       const req = http.request(
-        { agent, host: '127.0.0.1', port, method: 'POST', path: '/jobs', headers: { host: HOST, 'content-type': 'application/xml', 'content-length': Buffer.byteLength(BODY) } },
+        {
+          agent,
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/jobs',
+          headers: { host: HOST, 'content-type': 'application/xml', 'content-length': Buffer.byteLength(BODY) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => {
@@ -84,11 +94,14 @@ async function load(port: number, ms: number): Promise<Result> {
 
 function call(port: number, method: string, path: string, body?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, headers: { host: HOST, 'content-type': 'application/xml' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve(text));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path, headers: { host: HOST, 'content-type': 'application/xml' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(text));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -123,7 +136,18 @@ async function listAt100k(redisUrl: string, port: number): Promise<void> {
         const n = i + k;
         const ms = base + n * 100;
         const input = n % 1000 === 0 ? { object: 'rare/input.mp4' } : undefined;
-        return seed({ jobId: newId('job', ms), tag: 'Concat', bucket, region: 'ap-chongqing', queueId, creationMs: ms, request: { ...request, input } }, n % 10 === 0);
+        return seed(
+          {
+            jobId: newId('job', ms),
+            tag: 'Concat',
+            bucket,
+            region: 'ap-chongqing',
+            queueId,
+            creationMs: ms,
+            request: { ...request, input },
+          },
+          n % 10 === 0,
+        );
       }),
     );
   }
@@ -170,7 +194,12 @@ function p99(values: number[]): number {
 export async function runApiBench(): Promise<{ ratio: number; engineP99: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ci-bench-'));
   const redis = await startRedisServer({ port: 16379 + Math.floor(Math.random() * 1000), dir: path.join(dir, 'redis') });
-  const s3 = await startS3Server({ port: 15000 + Math.floor(Math.random() * 1000), dir: path.join(dir, 's3'), accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const s3 = await startS3Server({
+    port: 15000 + Math.floor(Math.random() * 1000),
+    dir: path.join(dir, 's3'),
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
   const env = { BENCH_REDIS_URL: redis.url, BENCH_S3_ENDPOINT: s3.endpoint };
   const servers = { engine: await startServer('engine', env), baseline: await startServer('baseline', env) };
   const totals: Record<'engine' | 'baseline', Result> = {
@@ -209,8 +238,14 @@ export async function runApiBench(): Promise<{ ratio: number; engineP99: number 
   const ratio = rps(totals.engine) / rps(totals.baseline);
   const engineP99 = p99(totals.engine.latencies);
   console.log('\nAPI: POST /jobs, 50 concurrent clients, same request, same run');
-  console.log(`  baseline (fastify + fast-xml-parser + BullMQ add): ${rps(totals.baseline).toFixed(0)} req/s, p99 ${p99(totals.baseline.latencies).toFixed(1)} ms, errors ${totals.baseline.errors}`);
-  console.log(`  engine:                                           ${rps(totals.engine).toFixed(0)} req/s, p99 ${engineP99.toFixed(1)} ms, errors ${totals.engine.errors}`);
-  console.log(`  throughput ratio engine/baseline: ${ratio.toFixed(2)} (target >= 0.70); engine p99 ${engineP99.toFixed(1)} ms (target < 50 ms)`);
+  console.log(
+    `  baseline (fastify + fast-xml-parser + BullMQ add): ${rps(totals.baseline).toFixed(0)} req/s, p99 ${p99(totals.baseline.latencies).toFixed(1)} ms, errors ${totals.baseline.errors}`,
+  );
+  console.log(
+    `  engine:                                           ${rps(totals.engine).toFixed(0)} req/s, p99 ${engineP99.toFixed(1)} ms, errors ${totals.engine.errors}`,
+  );
+  console.log(
+    `  throughput ratio engine/baseline: ${ratio.toFixed(2)} (target >= 0.70); engine p99 ${engineP99.toFixed(1)} ms (target < 50 ms)`,
+  );
   return { ratio, engineP99 };
 }

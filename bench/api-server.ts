@@ -15,7 +15,14 @@ const s3Endpoint = process.env.BENCH_S3_ENDPOINT as string;
 const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
 if (mode === 'engine') {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: logLevel, REDIS_KEY_PREFIX: 'benchengine', S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' });
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: logLevel,
+    REDIS_KEY_PREFIX: 'benchengine',
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+  });
   const api = await startApi(config, { redisUrl, s3Endpoint }, createLogger(config.log.level, 'bench'));
   process.send?.({ port: (api.app.server.address() as { port: number }).port });
 } else {

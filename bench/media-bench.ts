@@ -32,11 +32,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 function request(port: number, method: string, urlPath: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers: { host: HOST, 'content-type': 'application/xml' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: urlPath, headers: { host: HOST, 'content-type': 'application/xml' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -46,10 +49,12 @@ async function waitHealthy(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
       const res = await new Promise<number>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port, path: '/healthz' }, (r) => {
-          r.resume();
-          resolve(r.statusCode ?? 0);
-        }).on('error', reject);
+        http
+          .get({ host: '127.0.0.1', port, path: '/healthz' }, (r) => {
+            r.resume();
+            resolve(r.statusCode ?? 0);
+          })
+          .on('error', reject);
       });
       if (res === 200) return;
     } catch {
@@ -88,14 +93,30 @@ function peakRssMb(pid: number): number {
 }
 
 async function uploadLarge(s3: S3Client, key: string, file: string): Promise<void> {
-  await new Upload({ client: s3, params: { Bucket: BUCKET, Key: key, Body: createReadStream(file) }, partSize: 16 * 1024 * 1024, queueSize: 2 }).done();
+  await new Upload({
+    client: s3,
+    params: { Bucket: BUCKET, Key: key, Body: createReadStream(file) },
+    partSize: 16 * 1024 * 1024,
+    queueSize: 2,
+  }).done();
 }
 
 export async function runMediaBench(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ci-media-bench-'));
   const redis = await startRedisServer({ port: 17379 + Math.floor(Math.random() * 1000), dir: path.join(dir, 'redis') });
-  const store = await startS3Server({ port: 18000 + Math.floor(Math.random() * 1000), dir: path.join(dir, 's3'), accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
-  const s3 = createS3({ endpoint: store.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const store = await startS3Server({
+    port: 18000 + Math.floor(Math.random() * 1000),
+    dir: path.join(dir, 's3'),
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
+  const s3 = createS3({
+    endpoint: store.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
   const port = 19000 + Math.floor(Math.random() * 1000);
   const env = {
     ...process.env,
@@ -115,7 +136,32 @@ export async function runMediaBench(): Promise<void> {
     // Inputs: three 1280x720 30 fps clips with audio, as a camera or editor would hand them over.
     const clips = ['a', 'b', 'c'].map((n) => path.join(dir, `${n}.mp4`));
     for (const [i, clip] of clips.entries()) {
-      await run('ffmpeg', ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30:duration=${CLIP_SEC}`, '-f', 'lavfi', '-i', `sine=frequency=${300 + i * 100}:sample_rate=48000:duration=${CLIP_SEC}`, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '2', clip]);
+      await run('ffmpeg', [
+        '-hide_banner',
+        '-nostdin',
+        '-y',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=1280x720:rate=30:duration=${CLIP_SEC}`,
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=${300 + i * 100}:sample_rate=48000:duration=${CLIP_SEC}`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:a',
+        'aac',
+        '-ac',
+        '2',
+        clip,
+      ]);
       await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `in/${path.basename(clip)}`, Body: readFileSync(clip) }));
     }
 
@@ -162,10 +208,42 @@ export async function runMediaBench(): Promise<void> {
 
     // Peak memory: a DirectConcat job over an input of more than 1 GB (incompressible noise, lossless).
     const chunk = path.join(dir, 'chunk.mp4');
-    await run('ffmpeg', ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30,noise=alls=60:allf=t', '-frames:v', '150', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', chunk]);
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=1280x720:rate=30,noise=alls=60:allf=t',
+      '-frames:v',
+      '150',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-qp',
+      '0',
+      chunk,
+    ]);
     const loops = Math.max(1, Math.ceil((1.05 * 1024 ** 3) / statSync(chunk).size) - 1);
     const big = path.join(dir, 'big.mp4');
-    await run('ffmpeg', ['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-stream_loop', String(loops), '-i', chunk, '-c', 'copy', big]);
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'error',
+      '-stream_loop',
+      String(loops),
+      '-i',
+      chunk,
+      '-c',
+      'copy',
+      big,
+    ]);
     const bigBytes = statSync(big).size;
     await uploadLarge(s3, 'in/big.mp4', big);
     rmSync(big);
@@ -180,7 +258,9 @@ export async function runMediaBench(): Promise<void> {
     console.log(`  engine DirectConcat, same inputs:   ${directTimes.map((t) => t.toFixed(2)).join(' s, ')} s`);
     console.log(`  ratio engine / bare ffmpeg:         ${(engineSec / bareSec).toFixed(3)} (target <= 1.15)`);
     console.log(`  ratio DirectConcat / re-encode:     ${(directSec / engineSec).toFixed(3)} (target <= 0.05)`);
-    console.log(`  worker peak RSS, ${(bigBytes / 1024 ** 3).toFixed(2)} GB input (DirectConcat, ${bigSec.toFixed(1)} s): ${peakMb.toFixed(0)} MB (before the job: ${beforeMb.toFixed(0)} MB; target <= 300 MB)`);
+    console.log(
+      `  worker peak RSS, ${(bigBytes / 1024 ** 3).toFixed(2)} GB input (DirectConcat, ${bigSec.toFixed(1)} s): ${peakMb.toFixed(0)} MB (before the job: ${beforeMb.toFixed(0)} MB; target <= 300 MB)`,
+    );
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

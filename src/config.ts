@@ -162,16 +162,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (s3Endpoint !== undefined && s3AccessKeyId === undefined) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: required when S3_ENDPOINT is set');
   }
-  const credentials: ApiCredential[] = ciSecretId !== undefined && ciSecretKey !== undefined ? [{ secretId: ciSecretId, secretKey: ciSecretKey }] : [];
+  const credentials: ApiCredential[] =
+    ciSecretId !== undefined && ciSecretKey !== undefined ? [{ secretId: ciSecretId, secretKey: ciSecretKey }] : [];
   const credentialsFile = str('CI_CREDENTIALS_FILE');
   if (credentialsFile !== undefined) {
     const loaded = loadCredentialsFile(credentialsFile);
     problems.push(...loaded.problems);
     credentials.push(...loaded.credentials);
-    if (loaded.problems.length === 0 && loaded.credentials.length === 0) problems.push(`CI_CREDENTIALS_FILE=${JSON.stringify(credentialsFile)}: lists no key`);
+    if (loaded.problems.length === 0 && loaded.credentials.length === 0)
+      problems.push(`CI_CREDENTIALS_FILE=${JSON.stringify(credentialsFile)}: lists no key`);
   }
   problems.push(...indexCredentials(credentials).problems.map((p) => `CI_SECRET_ID / CI_CREDENTIALS_FILE: ${p}`));
-  const fetchAllowedHosts = (str('FETCH_ALLOWED_HOSTS') ?? '').split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+  const fetchAllowedHosts = (str('FETCH_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
   for (const h of fetchAllowedHosts) {
     if (!/^(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/.test(h)) {
       problems.push(`FETCH_ALLOWED_HOSTS: ${JSON.stringify(h)} must be host, host:port or *.domain`);

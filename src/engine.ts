@@ -91,7 +91,9 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   const runner = workflowRunnerOf(stores, callbacks, logger);
   await stores.queues.ensureDefault();
   if (credentials.length === 0) {
-    logger.warn('NO API CREDENTIALS: neither CI_SECRET_ID/CI_SECRET_KEY nor CI_CREDENTIALS_FILE is set, so the API accepts every request without checking signatures. Use this mode for local work only.');
+    logger.warn(
+      'NO API CREDENTIALS: neither CI_SECRET_ID/CI_SECRET_KEY nor CI_CREDENTIALS_FILE is set, so the API accepts every request without checking signatures. Use this mode for local work only.',
+    );
   } else {
     logger.info({ keys: credentials.map((c) => c.secretId), clockSkewSeconds }, 'request signatures required');
   }

@@ -77,7 +77,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     // Paths the router cannot take (bad percent-encoding, an over-long id) get CI error bodies too.
     frameworkErrors: (err, req, reply) => {
       reply.header('x-ci-request-id', req.id);
-      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is longer than 4096 characters' : `the request path is not valid: ${err.message}`;
+      const message =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? 'a path segment is longer than 4096 characters'
+          : `the request path is not valid: ${err.message}`;
       return sendError(req, reply, new CiError('InvalidArgument', message));
     },
   });
@@ -122,7 +125,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   registerAuth(app, deps.security.auth, HOSTLESS);
 
   app.addHook('onResponse', (req, reply, done) => {
-    req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    req.log.info(
+      { method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
     done();
   });
 

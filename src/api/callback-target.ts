@@ -42,13 +42,17 @@ export class CallbackTargetChecker {
       const timed: LookupAll = (h) =>
         Promise.race([
           this.lookup(h),
-          new Promise<string[]>((_, reject) => setTimeout(() => reject(new Error(`no DNS answer within ${LOOKUP_TIMEOUT_MS} ms`)), LOOKUP_TIMEOUT_MS).unref()),
+          new Promise<string[]>((_, reject) =>
+            setTimeout(() => reject(new Error(`no DNS answer within ${LOOKUP_TIMEOUT_MS} ms`)), LOOKUP_TIMEOUT_MS).unref(),
+          ),
         ]);
-      pending = checkHost(host, this.policy, timed).then((result) => {
-        if (this.cache.size >= CACHE_MAX) this.cache.clear();
-        this.cache.set(host, { at: Date.now(), result });
-        return result;
-      }).finally(() => this.inflight.delete(host));
+      pending = checkHost(host, this.policy, timed)
+        .then((result) => {
+          if (this.cache.size >= CACHE_MAX) this.cache.clear();
+          this.cache.set(host, { at: Date.now(), result });
+          return result;
+        })
+        .finally(() => this.inflight.delete(host));
       this.inflight.set(host, pending);
     }
     return hit ? hit.result : pending;

@@ -42,7 +42,10 @@ function timeParam(q: Query, name: string): number | undefined {
 function statesParam<S extends string>(q: Query, known: readonly S[]): S[] | undefined {
   const raw = single(q, 'states');
   if (raw === undefined || raw.trim() === '') return undefined;
-  const parts = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (parts.includes('All')) return undefined;
   for (const p of parts) {
     if (!(known as readonly string[]).includes(p)) {

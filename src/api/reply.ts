@@ -27,9 +27,18 @@ export function sendError(req: FastifyRequest, reply: FastifyReply, err: CiFailu
 export function sendClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   if (socket.writable) {
-    const why = err.code === 'HPE_HEADER_OVERFLOW' ? 'its headers are too large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'it did not arrive in time' : 'it is not valid HTTP/1.1';
+    const why =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? 'its headers are too large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 'it did not arrive in time'
+          : 'it is not valid HTTP/1.1';
     const id = newRequestId();
-    const body = buildXml('Error', { Code: 'InvalidArgument', Message: `the request was refused: ${why} (${err.code ?? 'parse error'})`, RequestId: id });
+    const body = buildXml('Error', {
+      Code: 'InvalidArgument',
+      Message: `the request was refused: ${why} (${err.code ?? 'parse error'})`,
+      RequestId: id,
+    });
     socket.write(
       `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-ci-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
     );

@@ -33,7 +33,9 @@ interface SubjectDeps {
 }
 
 /** One entry per kind of notification: a new kind does not compile until it is here. */
-const SUBJECTS: { [K in CallbackTask['kind']]: (task: Extract<CallbackTask, { kind: K }>, deps: SubjectDeps) => Promise<CallbackSubject | undefined> } = {
+const SUBJECTS: {
+  [K in CallbackTask['kind']]: (task: Extract<CallbackTask, { kind: K }>, deps: SubjectDeps) => Promise<CallbackSubject | undefined>;
+} = {
   TaskFinish: async (task, deps) => {
     const job = await deps.jobs.get(task.jobId);
     if (!job) return undefined;
@@ -134,7 +136,10 @@ export function startCallbackWorker(deps: {
       }
       const last = attempt >= CALLBACK_ATTEMPTS;
       await subject.record({ delivery: last ? 'Failed' : 'Pending', url, attempts: attempt, lastError: problem });
-      log.warn({ attempt, problem, final: last, event: task.data.kind }, last ? 'callback not delivered; giving up' : 'callback not delivered; will retry');
+      log.warn(
+        { attempt, problem, final: last, event: task.data.kind },
+        last ? 'callback not delivered; giving up' : 'callback not delivered; will retry',
+      );
       throw new Error(problem);
     },
     { connection: deps.connection, prefix: bullPrefix(deps.keyPrefix), concurrency: 16 },

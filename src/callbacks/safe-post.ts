@@ -65,7 +65,10 @@ export function safePost(target: string, body: string, opts: SafePostOptions): P
       agent: false,
       timeout: opts.timeoutMs,
     });
-    const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { name: 'TimeoutError' })), opts.timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { name: 'TimeoutError' })),
+      opts.timeoutMs,
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${opts.timeoutMs} ms`), { name: 'TimeoutError' })));
     req.on('error', (err) => {
       clearTimeout(timer);

@@ -19,7 +19,16 @@ export function callbackTargetOf(job: JobRecord, queue: QueueRecord | undefined)
   if (own === 'no') return undefined;
   if (own !== undefined) return { url: own, format: job.request.callBackFormat ?? 'XML' };
   const n = queue?.notifyConfig;
-  if (n && n.state === 'On' && n.url && (n.type ?? 'Url') === 'Url' && (n.event ?? '').split(',').map((s) => s.trim()).includes('TaskFinish')) {
+  if (
+    n &&
+    n.state === 'On' &&
+    n.url &&
+    (n.type ?? 'Url') === 'Url' &&
+    (n.event ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .includes('TaskFinish')
+  ) {
     return { url: n.url, format: job.request.callBackFormat ?? n.resultFormat ?? 'XML' };
   }
   return undefined;

@@ -31,7 +31,8 @@ export function parseCredentials(text: string, source: string): { credentials: A
   } catch (err) {
     return { credentials: [], problems: [`${source}: not valid JSON: ${(err as Error).message}`] };
   }
-  if (!Array.isArray(doc)) return { credentials: [], problems: [`${source}: must be a JSON array of {secretId, secretKey, buckets?, sessionToken?, expiresAt?}`] };
+  if (!Array.isArray(doc))
+    return { credentials: [], problems: [`${source}: must be a JSON array of {secretId, secretKey, buckets?, sessionToken?, expiresAt?}`] };
   const credentials: ApiCredential[] = [];
   doc.forEach((entry: unknown, i) => {
     const at = `${source}[${i}]`;
@@ -47,10 +48,14 @@ export function parseCredentials(text: string, source: string): { credentials: A
       problems.push(`${at}.secretId: must be 1 to 256 printable characters without spaces, &, ; or =`);
     }
     if (typeof secretKey !== 'string' || secretKey === '') problems.push(`${at}.secretKey: must be a non-empty string`);
-    if (buckets !== undefined && (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b) => typeof b === 'string' && b !== ''))) {
+    if (
+      buckets !== undefined &&
+      (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b) => typeof b === 'string' && b !== ''))
+    ) {
       problems.push(`${at}.buckets: must be a non-empty array of bucket names (leave it out for every bucket)`);
     }
-    if (sessionToken !== undefined && (typeof sessionToken !== 'string' || sessionToken === '')) problems.push(`${at}.sessionToken: must be a non-empty string`);
+    if (sessionToken !== undefined && (typeof sessionToken !== 'string' || sessionToken === ''))
+      problems.push(`${at}.sessionToken: must be a non-empty string`);
     let expiresAtMs: number | undefined;
     if (expiresAt !== undefined) {
       expiresAtMs = typeof expiresAt === 'string' ? Date.parse(expiresAt) : NaN;
@@ -72,7 +77,12 @@ export function loadCredentialsFile(file: string): { credentials: ApiCredential[
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { credentials: [], problems: [`CI_CREDENTIALS_FILE=${JSON.stringify(file)}: cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`] };
+    return {
+      credentials: [],
+      problems: [
+        `CI_CREDENTIALS_FILE=${JSON.stringify(file)}: cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      ],
+    };
   }
   return parseCredentials(text, `CI_CREDENTIALS_FILE (${file})`);
 }

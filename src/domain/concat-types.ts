@@ -15,14 +15,32 @@ export const FRAGMENT_MODES = ['Start', 'End'] as const;
 export const VIDEO_CODECS = ['H.264'] as const;
 export const WATERMARK_TYPES = ['Text', 'Image'] as const;
 export const WATERMARK_POSITIONS = [
-  'TopLeft', 'Top', 'TopRight', 'Left', 'Center', 'Right', 'BottomLeft', 'Bottom', 'BottomRight',
+  'TopLeft',
+  'Top',
+  'TopRight',
+  'Left',
+  'Center',
+  'Right',
+  'BottomLeft',
+  'Bottom',
+  'BottomRight',
 ] as const;
 export const LOC_MODES = ['Relativity', 'Absolute'] as const;
 export const IMAGE_MODES = ['Original', 'Proportion', 'Fixed'] as const;
 export const SLIDE_MODES = ['Default', 'ScrollFromLeft'] as const;
 export const FONT_TYPES = [
-  'simfang.ttf', 'simhei.ttf', 'simkai.ttf', 'simsun.ttc', 'STHeiti-Light.ttc', 'STHeiti-Medium.ttc',
-  'youyuan.TTF', 'ariblk.ttf', 'arial.ttf', 'ahronbd.ttf', 'Helvetica.dfont', 'HelveticaNeue.dfont',
+  'simfang.ttf',
+  'simhei.ttf',
+  'simkai.ttf',
+  'simsun.ttc',
+  'STHeiti-Light.ttc',
+  'STHeiti-Medium.ttc',
+  'youyuan.TTF',
+  'ariblk.ttf',
+  'arial.ttf',
+  'ahronbd.ttf',
+  'Helvetica.dfont',
+  'HelveticaNeue.dfont',
 ] as const;
 export const MQ_REGIONS = ['sh', 'bj', 'gz', 'cd', 'hk'] as const;
 export const MQ_MODES = ['Queue', 'Topic'] as const;

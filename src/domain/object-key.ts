@@ -12,7 +12,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 export function objectKeyProblem(key: string): string | undefined {
   if (key === '') return 'names no object';
   if (CONTROL.test(key)) return 'must not contain control characters';
-  if (key.startsWith('/') || key.startsWith('\\') || /^[A-Za-z]:[\\/]/.test(key)) return 'must be a key inside the bucket, not an absolute path';
+  if (key.startsWith('/') || key.startsWith('\\') || /^[A-Za-z]:[\\/]/.test(key))
+    return 'must be a key inside the bucket, not an absolute path';
   if (key.split(/[\\/]/).some((seg) => seg === '..' || seg === '.')) return 'must not contain "." or ".." path segments';
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} bytes long`;
   return undefined;

@@ -7,8 +7,7 @@ export type TemplateTag = (typeof TEMPLATE_TAGS)[number];
 
 /** A template body: the part that create and update replace. */
 export type TemplateBody =
-  | { tag: 'Concat'; name: string; concatTemplate: ConcatTemplate }
-  | { tag: 'Watermark'; name: string; watermark: Watermark };
+  { tag: 'Concat'; name: string; concatTemplate: ConcatTemplate } | { tag: 'Watermark'; name: string; watermark: Watermark };
 
 export type TemplateRecord = TemplateBody & {
   templateId: string;

@@ -26,28 +26,151 @@ export interface WorkflowRecord extends WorkflowBody {
 
 /** Successor types each node type allows (docs/ci-api.md 6.3). */
 export const ALLOWED_SUCCESSORS: Record<string, readonly string[]> = {
-  Start: ['Snapshot', 'Animation', 'SmartCover', 'Transcode', 'Concat', 'VoiceSeparate', 'VideoMontage', 'StreamPackConfig', 'SDRtoHDR', 'VideoProcess', 'SCF', 'SuperResolution', 'Segment', 'PicProcess', 'Tts', 'SpeechRecognition', 'VideoEnhance', 'MediaInfo', 'AIRecognition', 'SegmentVideoBody'],
+  Start: [
+    'Snapshot',
+    'Animation',
+    'SmartCover',
+    'Transcode',
+    'Concat',
+    'VoiceSeparate',
+    'VideoMontage',
+    'StreamPackConfig',
+    'SDRtoHDR',
+    'VideoProcess',
+    'SCF',
+    'SuperResolution',
+    'Segment',
+    'PicProcess',
+    'Tts',
+    'SpeechRecognition',
+    'VideoEnhance',
+    'MediaInfo',
+    'AIRecognition',
+    'SegmentVideoBody',
+  ],
   Snapshot: ['PicProcess', 'SCF', 'End'],
   Animation: ['SCF', 'End'],
   SmartCover: ['PicProcess', 'SCF', 'End'],
-  Transcode: ['Snapshot', 'Animation', 'SmartCover', 'Concat', 'VideoMontage', 'SDRtoHDR', 'VideoProcess', 'SCF', 'Segment', 'SpeechRecognition', 'VideoEnhance', 'MediaInfo', 'SegmentVideoBody', 'End'],
-  Concat: ['Transcode', 'Snapshot', 'Animation', 'SmartCover', 'SDRtoHDR', 'VideoProcess', 'SCF', 'Segment', 'VideoEnhance', 'MediaInfo', 'SegmentVideoBody', 'End'],
+  Transcode: [
+    'Snapshot',
+    'Animation',
+    'SmartCover',
+    'Concat',
+    'VideoMontage',
+    'SDRtoHDR',
+    'VideoProcess',
+    'SCF',
+    'Segment',
+    'SpeechRecognition',
+    'VideoEnhance',
+    'MediaInfo',
+    'SegmentVideoBody',
+    'End',
+  ],
+  Concat: [
+    'Transcode',
+    'Snapshot',
+    'Animation',
+    'SmartCover',
+    'SDRtoHDR',
+    'VideoProcess',
+    'SCF',
+    'Segment',
+    'VideoEnhance',
+    'MediaInfo',
+    'SegmentVideoBody',
+    'End',
+  ],
   VoiceSeparate: ['SCF', 'SpeechRecognition', 'End'],
-  VideoMontage: ['Snapshot', 'Animation', 'SDRtoHDR', 'VideoProcess', 'SCF', 'SuperResolution', 'VideoEnhance', 'Segment', 'MediaInfo', 'SegmentVideoBody', 'End'],
+  VideoMontage: [
+    'Snapshot',
+    'Animation',
+    'SDRtoHDR',
+    'VideoProcess',
+    'SCF',
+    'SuperResolution',
+    'VideoEnhance',
+    'Segment',
+    'MediaInfo',
+    'SegmentVideoBody',
+    'End',
+  ],
   StreamPackConfig: ['VideoStream'],
   VideoStream: ['StreamPack'],
   StreamPack: ['End'],
-  SDRtoHDR: ['Transcode', 'Concat', 'VideoMontage', 'VoiceSeparate', 'SmartCover', 'Animation', 'VideoProcess', 'SCF', 'SuperResolution', 'SegmentVideoBody', 'End'],
-  VideoProcess: ['Transcode', 'Concat', 'VideoMontage', 'VoiceSeparate', 'SmartCover', 'Animation', 'SDRtoHDR', 'SCF', 'Segment', 'SuperResolution', 'MediaInfo', 'SegmentVideoBody', 'End'],
+  SDRtoHDR: [
+    'Transcode',
+    'Concat',
+    'VideoMontage',
+    'VoiceSeparate',
+    'SmartCover',
+    'Animation',
+    'VideoProcess',
+    'SCF',
+    'SuperResolution',
+    'SegmentVideoBody',
+    'End',
+  ],
+  VideoProcess: [
+    'Transcode',
+    'Concat',
+    'VideoMontage',
+    'VoiceSeparate',
+    'SmartCover',
+    'Animation',
+    'SDRtoHDR',
+    'SCF',
+    'Segment',
+    'SuperResolution',
+    'MediaInfo',
+    'SegmentVideoBody',
+    'End',
+  ],
   SCF: ['SDRtoHDR', 'Snapshot', 'Transcode', 'Concat', 'VideoMontage', 'VoiceSeparate', 'SmartCover', 'Animation', 'VideoProcess', 'End'],
-  SuperResolution: ['VideoMontage', 'Transcode', 'SmartCover', 'Animation', 'Snapshot', 'SCF', 'Segment', 'SDRtoHDR', 'VideoProcess', 'MediaInfo', 'SegmentVideoBody', 'End'],
+  SuperResolution: [
+    'VideoMontage',
+    'Transcode',
+    'SmartCover',
+    'Animation',
+    'Snapshot',
+    'SCF',
+    'Segment',
+    'SDRtoHDR',
+    'VideoProcess',
+    'MediaInfo',
+    'SegmentVideoBody',
+    'End',
+  ],
   Segment: ['VideoEnhance', 'SegmentVideoBody', 'End'],
   PicProcess: ['SCF', 'End'],
   Tts: ['SCF', 'Transcode', 'End'],
   SpeechRecognition: ['SCF', 'Tts', 'End'],
-  VideoEnhance: ['Transcode', 'VideoMontage', 'SmartCover', 'Animation', 'Snapshot', 'SCF', 'Segment', 'SpeechRecognition', 'VoiceSeparate', 'MediaInfo', 'End'],
+  VideoEnhance: [
+    'Transcode',
+    'VideoMontage',
+    'SmartCover',
+    'Animation',
+    'Snapshot',
+    'SCF',
+    'Segment',
+    'SpeechRecognition',
+    'VoiceSeparate',
+    'MediaInfo',
+    'End',
+  ],
   MediaInfo: ['Condition', 'End'],
-  Condition: ['Transcode', 'HighSpeedHd', 'SuperResolution', 'VideoProcess', 'Animation', 'Snapshot', 'VideoMontage', 'SmartCover', 'Concat', 'VideoEnhance'],
+  Condition: [
+    'Transcode',
+    'HighSpeedHd',
+    'SuperResolution',
+    'VideoProcess',
+    'Animation',
+    'Snapshot',
+    'VideoMontage',
+    'SmartCover',
+    'Concat',
+    'VideoEnhance',
+  ],
   AIRecognition: ['End'],
   SegmentVideoBody: ['End'],
   HighSpeedHd: ['End'],
@@ -58,7 +181,23 @@ export const RUNNABLE_TYPES: ReadonlySet<string> = new Set(['Start', 'Concat']);
 
 /** Node types that need a template and an Output to be meaningful (their Operation fields). */
 const NEEDS_TEMPLATE = new Set(['Snapshot', 'Animation', 'Concat', 'VoiceSeparate', 'VideoMontage', 'PicProcess', 'Tts']);
-const NEEDS_OUTPUT = new Set(['Snapshot', 'Animation', 'SmartCover', 'Transcode', 'Concat', 'VoiceSeparate', 'VideoMontage', 'VideoStream', 'SDRtoHDR', 'VideoProcess', 'SuperResolution', 'Segment', 'PicProcess', 'Tts', 'SpeechRecognition']);
+const NEEDS_OUTPUT = new Set([
+  'Snapshot',
+  'Animation',
+  'SmartCover',
+  'Transcode',
+  'Concat',
+  'VoiceSeparate',
+  'VideoMontage',
+  'VideoStream',
+  'SDRtoHDR',
+  'VideoProcess',
+  'SuperResolution',
+  'Segment',
+  'PicProcess',
+  'Tts',
+  'SpeechRecognition',
+]);
 const SINGLE_TYPES = ['StreamPackConfig', 'StreamPack'];
 
 /** Chinese, English letters, digits, `-` and `_`; at most 128 characters. */
@@ -82,7 +221,11 @@ function nodeError(key: string, problem: string): ValidationError {
 export function parseWorkflowName(value: unknown, field: string): string {
   const name = text(value);
   if (name === undefined || name === '') throw new ValidationError(field, 'is required');
-  if (!NAME.test(name)) throw new ValidationError(field, `must be 1 to 128 Chinese characters, letters, digits, - or _, got ${JSON.stringify(name.slice(0, 140))}`);
+  if (!NAME.test(name))
+    throw new ValidationError(
+      field,
+      `must be 1 to 128 Chinese characters, letters, digits, - or _, got ${JSON.stringify(name.slice(0, 140))}`,
+    );
   return name;
 }
 
@@ -91,7 +234,13 @@ export function successorsOf(topology: Tree): Map<string, string[]> {
   const deps = isTree(topology.Dependencies) ? topology.Dependencies : {};
   const out = new Map<string, string[]>();
   for (const [key, v] of Object.entries(deps)) {
-    out.set(key, (text(v) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    out.set(
+      key,
+      (text(v) ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    );
   }
   return out;
 }
@@ -104,12 +253,14 @@ export function nodeType(topology: Tree, key: string): string | undefined {
 
 export function validateTopology(topology: Tree): void {
   const P = 'Request.MediaWorkflow.Topology';
-  if (!isTree(topology.Dependencies)) throw new ValidationError(`${P}.Dependencies`, 'is required: each node key with its successors (comma list, End to finish)');
+  if (!isTree(topology.Dependencies))
+    throw new ValidationError(`${P}.Dependencies`, 'is required: each node key with its successors (comma list, End to finish)');
   if (!isTree(topology.Nodes)) throw new ValidationError(`${P}.Nodes`, 'is required: each node key with its Type and Input or Operation');
   const nodes = topology.Nodes;
   const succ = successorsOf(topology);
   for (const [key, v] of Object.entries(topology.Dependencies)) {
-    if (typeof v === 'object' && v !== null) throw new ValidationError(`${P}.Dependencies.${key}`, 'must be a comma list of node keys (or End), given once');
+    if (typeof v === 'object' && v !== null)
+      throw new ValidationError(`${P}.Dependencies.${key}`, 'must be a comma list of node keys (or End), given once');
   }
 
   // Keys and types.
@@ -150,7 +301,10 @@ export function validateTopology(topology: Tree): void {
       if (nType === undefined) throw new ValidationError(`${P}.Dependencies.${key}`, `successor ${n} is not in Nodes`);
       if (nType === 'Start') throw new ValidationError(`${P}.Dependencies.${key}`, 'Start cannot be a successor');
       if (!allowed.includes(nType)) {
-        throw new ValidationError(`${P}.Dependencies.${key}`, `a ${type} node cannot be followed by ${nType} (${n}); allowed: ${allowed.join(', ')}`);
+        throw new ValidationError(
+          `${P}.Dependencies.${key}`,
+          `a ${type} node cannot be followed by ${nType} (${n}); allowed: ${allowed.join(', ')}`,
+        );
       }
     }
   }
@@ -189,7 +343,8 @@ function validateNode(key: string, type: string, node: Tree, types: Map<string, 
       if (!isTree(n)) throw nodeError(key, 'Input.NotifyConfig must be one container');
       const on = text(n.State) ?? 'Off';
       if (on !== 'On' && on !== 'Off') throw nodeError(key, `Input.NotifyConfig.State must be On or Off, got ${JSON.stringify(on)}`);
-      if (on === 'On' && !text(n.Url) && (text(n.Type) ?? 'Url') === 'Url') throw nodeError(key, 'Input.NotifyConfig.Url is required when State is On');
+      if (on === 'On' && !text(n.Url) && (text(n.Type) ?? 'Url') === 'Url')
+        throw nodeError(key, 'Input.NotifyConfig.Url is required when State is On');
     }
     if (input.ExtFilter !== undefined) {
       const f = input.ExtFilter;
@@ -213,15 +368,18 @@ function validateNode(key: string, type: string, node: Tree, types: Map<string, 
     }
   }
   if (type === 'Segment' && !(isTree(op.Segment) && text(op.Segment.Format))) throw nodeError(key, 'Operation.Segment.Format is required');
-  if (type === 'SDRtoHDR' && !(isTree(op.SDRtoHDR) && text(op.SDRtoHDR.HdrMode))) throw nodeError(key, 'Operation.SDRtoHDR.HdrMode is required');
-  if (type === 'SCF' && !(isTree(op.SCF) && text(op.SCF.Region) && text(op.SCF.FunctionName))) throw nodeError(key, 'Operation.SCF.Region and FunctionName are required');
+  if (type === 'SDRtoHDR' && !(isTree(op.SDRtoHDR) && text(op.SDRtoHDR.HdrMode)))
+    throw nodeError(key, 'Operation.SDRtoHDR.HdrMode is required');
+  if (type === 'SCF' && !(isTree(op.SCF) && text(op.SCF.Region) && text(op.SCF.FunctionName)))
+    throw nodeError(key, 'Operation.SCF.Region and FunctionName are required');
   if (type === 'StreamPack') {
     const info = op.StreamPackInfo;
     const configs = isTree(info) ? [info.VideoStreamConfig].flat().filter(isTree) : [];
     if (configs.length === 0) throw nodeError(key, 'Operation.StreamPackInfo.VideoStreamConfig is required');
     for (const c of configs) {
       const name = text(c.VideoStreamName);
-      if (!name || types.get(name) !== 'VideoStream') throw nodeError(key, `VideoStreamName ${JSON.stringify(name ?? '')} must name a VideoStream node`);
+      if (!name || types.get(name) !== 'VideoStream')
+        throw nodeError(key, `VideoStreamName ${JSON.stringify(name ?? '')} must name a VideoStream node`);
     }
   }
 }
@@ -229,6 +387,6 @@ function validateNode(key: string, type: string, node: Tree, types: Map<string, 
 /** Node types of a workflow that this engine cannot execute (empty when it can run). */
 export function unrunnableTypes(topology: Tree): string[] {
   const nodes = isTree(topology.Nodes) ? topology.Nodes : {};
-  const types = Object.values(nodes).map((n) => (isTree(n) ? text(n.Type) ?? '' : ''));
+  const types = Object.values(nodes).map((n) => (isTree(n) ? (text(n.Type) ?? '') : ''));
   return [...new Set(types.filter((t) => !RUNNABLE_TYPES.has(t)))];
 }

@@ -140,7 +140,14 @@ export function mixFilter(main: string, bgm: string, outputSec: number, out: str
  * then, for FADE, a fade from black at its start (not the first fragment) and to black at its end (not
  * the last), each Time/2 long.
  */
-export function transitionTail(kind: 'video' | 'audio', generated: boolean, seg: EncodeSegment, i: number, count: number, t: TransitionPlan): string[] {
+export function transitionTail(
+  kind: 'video' | 'audio',
+  generated: boolean,
+  seg: EncodeSegment,
+  i: number,
+  count: number,
+  t: TransitionPlan,
+): string[] {
   const d = seg.durationSec;
   const exact = generated
     ? []
@@ -166,7 +173,9 @@ export function xfadeChain(inputs: string[], t: TransitionPlan, pixFmt: string, 
   let acc = inputs[0]!;
   t.joins.forEach((join, k) => {
     const next = k === t.joins.length - 1 ? out : `vx${k + 1}`;
-    parts.push(`[${acc}][${inputs[k + 1]!}]xfade=transition=fade:duration=${n(t.durationSec)}:offset=${n(join.startSec)},format=${pixFmt}[${next}]`);
+    parts.push(
+      `[${acc}][${inputs[k + 1]!}]xfade=transition=fade:duration=${n(t.durationSec)}:offset=${n(join.startSec)},format=${pixFmt}[${next}]`,
+    );
     acc = next;
   });
   return parts;
@@ -234,7 +243,13 @@ export function textWatermarkFilter(m: Extract<WatermarkPlan, { kind: 'text' }>,
 }
 
 /** An image mark: the input picture sized and made translucent, then overlaid. */
-export function imageWatermarkFilters(m: Extract<WatermarkPlan, { kind: 'image' }>, input: number, k: number, from: string, to: string): string[] {
+export function imageWatermarkFilters(
+  m: Extract<WatermarkPlan, { kind: 'image' }>,
+  input: number,
+  k: number,
+  from: string,
+  to: string,
+): string[] {
   const prep = [
     'format=rgba',
     ...(m.scale ? [`scale=${m.width}:${m.height}`] : []),
@@ -320,7 +335,15 @@ export function videoEncoderArgs(v: VideoOutputPlan): string[] {
 }
 
 export function audioEncoderArgs(a: AudioOutputPlan): string[] {
-  return ['-c:a', a.encoder, '-ar', String(a.sampleRate), '-ac', String(a.channels), ...(a.bitrateKbps ? ['-b:a', `${a.bitrateKbps}k`] : [])];
+  return [
+    '-c:a',
+    a.encoder,
+    '-ar',
+    String(a.sampleRate),
+    '-ac',
+    String(a.channels),
+    ...(a.bitrateKbps ? ['-b:a', `${a.bitrateKbps}k`] : []),
+  ];
 }
 
 export function muxerArgs(c: ContainerPlan): string[] {
@@ -339,9 +362,7 @@ function fileInput(p: string, pre: string[] = []): string[] {
 }
 
 export function buildEncodeArgs(plan: EncodePlan): string[] {
-  const inputs = plan.segments.flatMap((s) =>
-    fileInput(s.path, s.trim ? ['-ss', n(s.trim.startSec), '-t', n(s.trim.durationSec)] : []),
-  );
+  const inputs = plan.segments.flatMap((s) => fileInput(s.path, s.trim ? ['-ss', n(s.trim.startSec), '-t', n(s.trim.durationSec)] : []));
   const bgmInputs = plan.audio && plan.bgm ? plan.bgm.tracks.flatMap((t) => fileInput(t.path, t.loop ? ['-stream_loop', '-1'] : [])) : [];
   const imageInputs = plan.video ? (plan.watermarks ?? []).flatMap((m) => (m.kind === 'image' ? fileInput(m.path) : [])) : [];
   return [

@@ -153,7 +153,10 @@ export function ffmpegErrorLine(stderr: string): string | undefined {
   const specific = errors.filter((e) => !GENERIC_ERRORS.some((g) => g.test(e.replace(/^[^:]+: /, '')) || g.test(e)));
   const pick = specific[specific.length - 1] ?? errors[errors.length - 1];
   if (pick) return pick;
-  const lines = stderr.split(/\r\n|\r|\n/).map((l) => l.trim()).filter((l) => l !== '' && !/^\w+=/.test(l));
+  const lines = stderr
+    .split(/\r\n|\r|\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^\w+=/.test(l));
   return lines[lines.length - 1];
 }
 
@@ -232,7 +235,14 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions): Promise<void>
         finish(new MediaProcessError('Canceled', 'the job was canceled; ffmpeg was stopped'));
       } else if (err) {
         const line = stderr ? ffmpegErrorLine(stderr.text()) : undefined;
-        log?.('ffmpeg.stderr', { tail: stderr?.text().split('\n').filter((l) => l.trim() !== '').slice(-20) ?? [] });
+        log?.('ffmpeg.stderr', {
+          tail:
+            stderr
+              ?.text()
+              .split('\n')
+              .filter((l) => l.trim() !== '')
+              .slice(-20) ?? [],
+        });
         finish(new MediaProcessError('InternalError', line ?? err.message));
       } else {
         finish(undefined);
@@ -248,7 +258,13 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions): Promise<void>
       proc = child;
       // What was really started: the resolved binary and argv as node spawned them.
       const [spawned, ...argv] = child.spawnargs;
-      log?.('ffmpeg.start', { binary: spawned, args: argv, pid: child.pid, expectedDurationSec: opts.expectedDurationSec, timeoutMs: opts.timeoutMs });
+      log?.('ffmpeg.start', {
+        binary: spawned,
+        args: argv,
+        pid: child.pid,
+        expectedDurationSec: opts.expectedDurationSec,
+        timeoutMs: opts.timeoutMs,
+      });
       if (stopReason) kill(child);
 
       const stdout = new LineRing(KEPT_LINES, (line) => {
@@ -263,7 +279,11 @@ export function runFfmpeg(args: string[], opts: RunFfmpegOptions): Promise<void>
       child.on('close', (code, killedBy) => {
         stdout.close();
         stderr.close();
-        const err = killedBy ? new Error(`ffmpeg was killed with signal ${killedBy}`) : code ? new Error(`ffmpeg exited with code ${code}`) : null;
+        const err = killedBy
+          ? new Error(`ffmpeg was killed with signal ${killedBy}`)
+          : code
+            ? new Error(`ffmpeg exited with code ${code}`)
+            : null;
         ended(err, stderr);
       });
     });
@@ -282,7 +302,18 @@ async function ffprobePath(): Promise<string> {
 export async function probeFile(file: string): Promise<FfprobeJson> {
   const binary = await ffprobePath();
   const name = path.basename(file);
-  const args = ['-v', 'error', '-protocol_whitelist', 'file', '-print_format', 'json', '-show_format', '-show_streams', '-i', file.startsWith('-') ? `./${file}` : file];
+  const args = [
+    '-v',
+    'error',
+    '-protocol_whitelist',
+    'file',
+    '-print_format',
+    'json',
+    '-show_format',
+    '-show_streams',
+    '-i',
+    file.startsWith('-') ? `./${file}` : file,
+  ];
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
     let out = '';
@@ -331,7 +362,10 @@ async function writeWatermarkFiles(plan: ConcatPlan): Promise<string[]> {
   const texts = (plan.watermarks ?? []).flatMap((m) => (m.kind === 'text' ? [m] : []));
   for (const m of texts) {
     await access(m.fontFile).catch(() => {
-      throw new MediaProcessError('InternalError', `font file ${m.fontFile} for ${m.label} is not installed; run scripts/ensure-deps.sh (fonts-noto-cjk, fonts-liberation)`);
+      throw new MediaProcessError(
+        'InternalError',
+        `font file ${m.fontFile} for ${m.label} is not installed; run scripts/ensure-deps.sh (fonts-noto-cjk, fonts-liberation)`,
+      );
     });
   }
   if (texts.length > 0) await mkdir(plan.workDir, { recursive: true });

@@ -209,7 +209,7 @@ export function frameRateOf(fps: number): string {
 }
 
 function normalizeDegrees(deg: number | undefined): number {
-  return (((Math.round(deg ?? 0)) % 360) + 360) % 360;
+  return ((Math.round(deg ?? 0) % 360) + 360) % 360;
 }
 
 function rotated(size: { width: number; height: number }, rotate: number): { width: number; height: number } {
@@ -280,7 +280,9 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
     throw invalid(`cannot stream-copy: SceneChangeInfo ${scene} needs the fragments re-encoded; set DirectConcat to false for transitions`);
   }
   if ((input.watermarks ?? []).length > 0) {
-    throw invalid('cannot stream-copy: a Watermark needs the picture re-encoded (a stream copy cannot draw); set DirectConcat to false to draw watermarks');
+    throw invalid(
+      'cannot stream-copy: a Watermark needs the picture re-encoded (a stream copy cannot draw); set DirectConcat to false to draw watermarks',
+    );
   }
   const first = sources[0]!.probe;
   const format = template.container.format;
@@ -289,7 +291,9 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
     const want: AudioCodec = format === 'mp3' ? 'mp3' : 'aac';
     if (first.audio?.codec !== want) {
       const has = first.audio ? `${first.audio.codec} audio` : 'no audio';
-      throw invalid(`cannot stream-copy: "${sources[0]!.label}" has ${has} but Container ${format} needs ${want}; set DirectConcat to false to re-encode`);
+      throw invalid(
+        `cannot stream-copy: "${sources[0]!.label}" has ${has} but Container ${format} needs ${want}; set DirectConcat to false to re-encode`,
+      );
     }
   }
   const base = path.basename(input.outputPath).replace(/\.[^.]*$/, '');
@@ -460,11 +464,7 @@ function planBgm(items: AudioMix[], files: PlanBgmSource[], outputSec: number): 
  * The transition at each join, and the output duration with it. A fragment must be at least as long as
  * the transitions it takes part in (FADE: Time/2 per join, GRADIENT: Time per join).
  */
-function planTransition(
-  info: SceneChangeInfo | undefined,
-  sources: PlanSource[],
-  durations: number[],
-): TransitionPlan | undefined {
+function planTransition(info: SceneChangeInfo | undefined, sources: PlanSource[], durations: number[]): TransitionPlan | undefined {
   if (!info || info.mode === 'Default' || durations.length < 2) return undefined;
   const mode = info.mode;
   const time = info.time;
@@ -496,7 +496,10 @@ function containerPlan(format: ContainerFormat, outputPath: string): ContainerPl
   if (format === 'hls') {
     const dir = path.dirname(outputPath);
     // '%' is the muxer's pattern character; a literal one in the name must be doubled.
-    const base = path.basename(outputPath).replace(/\.[^.]*$/, '').replaceAll('%', '%%');
+    const base = path
+      .basename(outputPath)
+      .replace(/\.[^.]*$/, '')
+      .replaceAll('%', '%%');
     plan.hls = { segmentSec: HLS_SEGMENT_SEC, segmentPattern: path.join(dir, `${base}-%05d.ts`) };
   }
   return plan;
@@ -535,7 +538,11 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
   const audio = hasAudio ? planAudio(template, sourceAudio ?? input.bgm[0]?.probe.audio) : undefined;
 
   const trims = sources.map(planTrim);
-  const transition = planTransition(template.sceneChangeInfo, sources, trims.map((t) => t.durationSec));
+  const transition = planTransition(
+    template.sceneChangeInfo,
+    sources,
+    trims.map((t) => t.durationSec),
+  );
   const overlap = transition?.mode === 'GRADIENT' ? transition.durationSec * transition.joins.length : 0;
   const durationSec = round6(trims.reduce((sum, t) => sum + t.durationSec, 0) - overlap);
   const marks = input.watermarks ?? [];
@@ -603,7 +610,17 @@ export function summarizePlan(plan: ConcatPlan): Record<string, unknown> {
     bgm: plan.bgm,
     transition: plan.transition,
     watermarks: plan.watermarks,
-    segments: plan.segments.map((s) => ({ label: s.label, trim: s.trim, durationSec: s.durationSec, video: s.video, audio: s.audio, scale: s.scale, pad: s.pad, changeFps: s.changeFps, resample: s.resample })),
+    segments: plan.segments.map((s) => ({
+      label: s.label,
+      trim: s.trim,
+      durationSec: s.durationSec,
+      video: s.video,
+      audio: s.audio,
+      scale: s.scale,
+      pad: s.pad,
+      changeFps: s.changeFps,
+      resample: s.resample,
+    })),
   };
 }
 

@@ -82,7 +82,8 @@ function classifyV4(n: number): AddressClass {
   const a = Math.floor(n / 2 ** 24);
   const b = Math.floor(n / 2 ** 16) & 0xff;
   const dotted = [a, b, Math.floor(n / 256) & 0xff, n & 0xff].join('.');
-  if (dotted === '169.254.169.254' || dotted === '169.254.170.2' || dotted === '169.254.0.23' || dotted === '100.100.100.200') return 'metadata';
+  if (dotted === '169.254.169.254' || dotted === '169.254.170.2' || dotted === '169.254.0.23' || dotted === '100.100.100.200')
+    return 'metadata';
   if (a === 0) return 'unspecified';
   if (a === 127) return 'loopback';
   if (a === 169 && b === 254) return 'link-local';
@@ -94,7 +95,7 @@ function classifyV4(n: number): AddressClass {
 }
 
 function v4At(bytes: number[], at: number): number {
-  return ((bytes[at] ?? 0) * 2 ** 24) + ((bytes[at + 1] ?? 0) << 16) + ((bytes[at + 2] ?? 0) << 8) + (bytes[at + 3] ?? 0);
+  return (bytes[at] ?? 0) * 2 ** 24 + ((bytes[at + 1] ?? 0) << 16) + ((bytes[at + 2] ?? 0) << 8) + (bytes[at + 3] ?? 0);
 }
 
 function classifyV6(b: number[]): AddressClass {
@@ -104,7 +105,8 @@ function classifyV6(b: number[]): AddressClass {
   // IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96 and 64:ff9b:1::/48.
   if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return classifyV4(v4At(b, 12));
   if (zero(0, 12)) return classifyV4(v4At(b, 12));
-  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && (zero(4, 12) || (b[4] === 0 && b[5] === 1))) return classifyV4(v4At(b, 12));
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && (zero(4, 12) || (b[4] === 0 && b[5] === 1)))
+    return classifyV4(v4At(b, 12));
   if (b[0] === 0x20 && b[1] === 0x02) return classifyV4(v4At(b, 2)); // 6to4
   const first = ((b[0] ?? 0) << 8) + (b[1] ?? 0);
   if (first === 0xfd00 && b[2] === 0x0e && b[3] === 0xc2 && zero(4, 14) && b[14] === 0x02 && b[15] === 0x54) return 'metadata'; // fd00:ec2::254
@@ -138,7 +140,11 @@ function refusal(what: string, cls: AddressClass, policy: AddressPolicy): string
  * Returns { problem } to refuse, { literal: true } for an acceptable literal, {} for a name to resolve.
  */
 export function hostProblem(hostname: string, policy: AddressPolicy): { problem?: string; literal?: boolean } {
-  const host = hostname.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const host = hostname
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (host === '') return { problem: 'the URL names no host' };
   const cls = classifyIp(host);
   if (cls !== undefined) return isRefused(cls, policy) ? { problem: refusal(`host ${host}`, cls, policy) } : { literal: true };
@@ -173,7 +179,10 @@ export async function checkHost(hostname: string, policy: AddressPolicy, lookup:
   try {
     addresses = await lookup(hostname.replace(/\.$/, ''));
   } catch (err) {
-    return { ok: 'unresolved', error: `host ${hostname} does not resolve: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return {
+      ok: 'unresolved',
+      error: `host ${hostname} does not resolve: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    };
   }
   const problem = addressesProblem(hostname, addresses, policy);
   return problem === undefined ? { ok: true } : { ok: false, problem };
@@ -199,7 +208,11 @@ export function guardedLookup(policy: AddressPolicy) {
     }
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '');
-      const problem = addressesProblem(hostname, addresses.map((a) => a.address), policy);
+      const problem = addressesProblem(
+        hostname,
+        addresses.map((a) => a.address),
+        policy,
+      );
       if (problem !== undefined) return callback(new AddressRefused(problem), '');
       if (options.all) return callback(null, addresses);
       const first = addresses[0];

@@ -25,7 +25,10 @@ export async function downloadUrl(target: string, dest: string, signal?: AbortSi
     req.on('response', resolve);
     req.on('error', (err) => {
       if (err instanceof AddressRefused) reject(new StorageError('ResourceAccessDenied', `${shown}: ${err.message}`));
-      else reject(new StorageError('ResourceDownloadFailed', `could not download ${shown}: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+      else
+        reject(
+          new StorageError('ResourceDownloadFailed', `could not download ${shown}: ${(err as NodeJS.ErrnoException).code ?? err.message}`),
+        );
     });
   });
   const status = res.statusCode ?? 0;
@@ -33,7 +36,10 @@ export async function downloadUrl(target: string, dest: string, signal?: AbortSi
     res.destroy();
     if (status === 404) throw new StorageError('ResourceNotFound', `${shown} does not exist (HTTP 404)`);
     if (status === 401 || status === 403) throw new StorageError('ResourceAccessDenied', `${shown} refused access (HTTP ${status})`);
-    throw new StorageError('ResourceDownloadFailed', `${shown} answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`);
+    throw new StorageError(
+      'ResourceDownloadFailed',
+      `${shown} answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`,
+    );
   }
   const announced = res.headers['content-length'] !== undefined ? Number(res.headers['content-length']) : undefined;
   let bytes = 0;
@@ -41,7 +47,9 @@ export async function downloadUrl(target: string, dest: string, signal?: AbortSi
     bytes += chunk.length;
   });
   try {
-    await pipeline(res, budgetStream(budget, Number.isFinite(announced) ? announced : undefined, shown), createWriteStream(dest), { signal });
+    await pipeline(res, budgetStream(budget, Number.isFinite(announced) ? announced : undefined, shown), createWriteStream(dest), {
+      signal,
+    });
   } catch (err) {
     res.destroy();
     if (isBudgetRefusal(err)) throw err;

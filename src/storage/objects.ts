@@ -67,7 +67,13 @@ function isNotFound(err: unknown): boolean {
  * A missing object is ResourceNotFound naming it; a refused one ResourceAccessDenied; anything else
  * ResourceDownloadFailed.
  */
-export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string, signal?: AbortSignal, budget?: ByteBudget): Promise<{ key: string; bytes: number }> {
+export async function downloadObject(
+  s3: S3Client,
+  ref: ObjectRef,
+  dest: string,
+  signal?: AbortSignal,
+  budget?: ByteBudget,
+): Promise<{ key: string; bytes: number }> {
   for (const key of ref.keys) {
     let body: Readable;
     let length: number | undefined;
@@ -77,7 +83,8 @@ export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string,
       length = res.ContentLength;
     } catch (err) {
       if (isNotFound(err)) continue;
-      if (statusOf(err) === 403) throw new StorageError('ResourceAccessDenied', `access to object ${key} in bucket ${ref.bucket} was refused`);
+      if (statusOf(err) === 403)
+        throw new StorageError('ResourceAccessDenied', `access to object ${key} in bucket ${ref.bucket} was refused`);
       throw new StorageError('ResourceDownloadFailed', `could not download ${key} from bucket ${ref.bucket}: ${(err as Error).message}`);
     }
     let bytes = 0;
@@ -96,7 +103,6 @@ export async function downloadObject(s3: S3Client, ref: ObjectRef, dest: string,
   throw new StorageError('ResourceNotFound', `object ${ref.keys[0]} does not exist in bucket ${ref.bucket}`);
 }
 
-
 export async function assertBucketExists(s3: S3Client, bucket: string, field: string): Promise<void> {
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -107,7 +113,14 @@ export async function assertBucketExists(s3: S3Client, bucket: string, field: st
 }
 
 /** Uploads a local file (multipart above 8 MiB) with the given user metadata, and returns its MD5. */
-export async function uploadFile(s3: S3Client, bucket: string, key: string, file: string, contentType: string, metadata: Record<string, string> = {}): Promise<string> {
+export async function uploadFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+  contentType: string,
+  metadata: Record<string, string> = {},
+): Promise<string> {
   // The MD5 is taken from the same read that feeds the upload: the file is read once.
   const hash = createHash('md5');
   const body = new Transform({

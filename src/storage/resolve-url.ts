@@ -82,7 +82,9 @@ export function resolveObjectUrl(value: string, jobBucket: string, s3Endpoint: s
     const bucket = host.slice(0, -endpointHost.length - 1);
     return { bucket, keys: nonEmpty(candidates(rawPath, value), value) };
   }
-  throw new ForeignHost(`${JSON.stringify(value)}: host ${host} is not this engine's storage (use <bucket>.cos.<region>.myqcloud.com, the S3 endpoint, or a key in the bucket)`);
+  throw new ForeignHost(
+    `${JSON.stringify(value)}: host ${host} is not this engine's storage (use <bucket>.cos.<region>.myqcloud.com, the S3 endpoint, or a key in the bucket)`,
+  );
 }
 
 export type SourceRef = { kind: 'object'; ref: ObjectRef } | { kind: 'http'; url: string };

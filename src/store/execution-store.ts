@@ -65,7 +65,11 @@ export class ExecutionStore {
   }
 
   getMany(runIds: string[]): Promise<(ExecutionRecord | undefined)[]> {
-    return hgetallMany(this.redis, runIds.map((id) => this.key(id)), decode);
+    return hgetallMany(
+      this.redis,
+      runIds.map((id) => this.key(id)),
+      decode,
+    );
   }
 
   async list(q: ListExecutionsQuery): Promise<{ executions: ExecutionRecord[]; nextToken?: string }> {
@@ -81,7 +85,10 @@ export class ExecutionStore {
       range: { lo, hi },
       desc,
       size: q.size,
-      readIds: (r, count) => (desc ? this.redis.zrevrangebylex(index, r.hi, r.lo, 'LIMIT', 0, count) : this.redis.zrangebylex(index, r.lo, r.hi, 'LIMIT', 0, count)),
+      readIds: (r, count) =>
+        desc
+          ? this.redis.zrevrangebylex(index, r.hi, r.lo, 'LIMIT', 0, count)
+          : this.redis.zrangebylex(index, r.lo, r.hi, 'LIMIT', 0, count),
       readRecords: (ids) => this.getMany(ids),
       keep: (e) => (!q.states || q.states.includes(e.state)) && (q.object === undefined || e.object === q.object),
       idOf: (e) => e.runId,

@@ -3,7 +3,11 @@
 import type { Redis } from 'ioredis';
 
 /** The hashes at `keys`, decoded, in the order asked; `decode` answers undefined for a missing record. */
-export async function hgetallMany<T>(redis: Redis, keys: readonly string[], decode: (hash: Record<string, string>) => T | undefined): Promise<(T | undefined)[]> {
+export async function hgetallMany<T>(
+  redis: Redis,
+  keys: readonly string[],
+  decode: (hash: Record<string, string>) => T | undefined,
+): Promise<(T | undefined)[]> {
   if (keys.length === 0) return [];
   const pipe = redis.pipeline();
   for (const key of keys) pipe.hgetall(key);

@@ -12,14 +12,7 @@ import { idLowerBound } from '../domain/ids.js';
 import { hgetallMany } from './hashes.js';
 import { pageByIdRange } from './paging.js';
 import { readScript } from './lua-scripts.js';
-import {
-  JOB_STATES,
-  type CallbackStatus,
-  type JobDoc,
-  type JobRecord,
-  type JobResult,
-  type JobState,
-} from '../domain/job.js';
+import { JOB_STATES, type CallbackStatus, type JobDoc, type JobRecord, type JobResult, type JobState } from '../domain/job.js';
 
 const ANY = '*';
 
@@ -31,10 +24,7 @@ const SCRIPTS = {
 };
 
 export type SubmitOutcome =
-  | { ok: true }
-  | { ok: false; reason: 'NOQUEUE' }
-  | { ok: false; reason: 'PAUSED' }
-  | { ok: false; reason: 'SATURATED'; maxSize: number };
+  { ok: true } | { ok: false; reason: 'NOQUEUE' } | { ok: false; reason: 'PAUSED' } | { ok: false; reason: 'SATURATED'; maxSize: number };
 
 export interface ListJobsQuery {
   bucket: string;
@@ -94,7 +84,11 @@ export class JobStore {
   }
 
   private indexLines(doc: JobDoc): IndexLine[] {
-    const lines = [this.listLine(doc.bucket, doc.tag, 'all'), this.listLine(doc.bucket, doc.tag, `q:${doc.queueId}`), this.queueLine(doc.queueId)];
+    const lines = [
+      this.listLine(doc.bucket, doc.tag, 'all'),
+      this.listLine(doc.bucket, doc.tag, `q:${doc.queueId}`),
+      this.queueLine(doc.queueId),
+    ];
     const input = doc.request.input?.object;
     if (input !== undefined) lines.push(this.listLine(doc.bucket, doc.tag, `in:${input}`));
     if (doc.workflow) lines.push(this.listLine(doc.bucket, doc.tag, `wf:${doc.workflow.workflowId}`));
@@ -141,7 +135,11 @@ export class JobStore {
 
   /** Records in the order asked; undefined for ids that do not exist. */
   getMany(jobIds: string[]): Promise<(JobRecord | undefined)[]> {
-    return hgetallMany(this.redis, jobIds.map((id) => this.jobKey(id)), decodeRecord);
+    return hgetallMany(
+      this.redis,
+      jobIds.map((id) => this.jobKey(id)),
+      decodeRecord,
+    );
   }
 
   /**
@@ -159,7 +157,11 @@ export class JobStore {
 
   /** Sets fields while the job is in one of `states`; false if it is not (or does not exist). */
   async updateIf(jobId: string, states: readonly JobState[], fields: JobFieldUpdate): Promise<boolean> {
-    const r = await (this.redis as unknown as RedisWithScripts).ciJobSetIfState(this.jobKey(jobId), states.join(','), ...encodeFields(fields));
+    const r = await (this.redis as unknown as RedisWithScripts).ciJobSetIfState(
+      this.jobKey(jobId),
+      states.join(','),
+      ...encodeFields(fields),
+    );
     return r === 1;
   }
 
@@ -187,7 +189,13 @@ export class JobStore {
   async list(q: ListJobsQuery): Promise<{ jobs: JobRecord[]; nextToken?: string }> {
     // The most selective dimension drives the read; any other filter is checked on the records.
     const dim =
-      q.inputObject !== undefined ? `in:${q.inputObject}` : q.workflowId !== undefined ? `wf:${q.workflowId}` : q.queueId !== undefined ? `q:${q.queueId}` : 'all';
+      q.inputObject !== undefined
+        ? `in:${q.inputObject}`
+        : q.workflowId !== undefined
+          ? `wf:${q.workflowId}`
+          : q.queueId !== undefined
+            ? `q:${q.queueId}`
+            : 'all';
     const line = this.listLine(q.bucket, q.tag, dim);
     const keys = (q.states && q.states.length > 0 ? q.states : [ANY]).map((s) => `${line.pre}${s}${line.suf}`);
     const desc = q.order === 'Desc';

@@ -7,7 +7,6 @@ import type { QueueRecord } from '../domain/queue.js';
 
 export type { NotifyConfig, QueueRecord, QueueState } from '../domain/queue.js';
 
-
 export class QueueStore {
   private defaultId: string | undefined;
 

@@ -168,7 +168,13 @@ function checkEffectDurations(e: EffectConfig, path: string): void {
 
 const AUDIO_MIX: Element<AudioMix> = {
   rows: [
-    { xml: 'AudioSource', key: 'audioSource', read: nonEmpty('a non-empty URL'), required: 'the URL of the audio to mix in', echo: 'ifSet' },
+    {
+      xml: 'AudioSource',
+      key: 'audioSource',
+      read: nonEmpty('a non-empty URL'),
+      required: 'the URL of the audio to mix in',
+      echo: 'ifSet',
+    },
     { xml: 'MixMode', key: 'mixMode', read: oneOf(MIX_MODES), default: 'Repeat', echo: 'ifGiven' },
     { xml: 'Replace', key: 'replace', read: bool(), default: false, echo: 'ifGiven' },
     { xml: 'EffectConfig', key: 'effectConfig', read: container(EFFECT_CONFIG), echo: 'ifSet' },
@@ -189,10 +195,22 @@ const CONTAINER: Element<ConcatTemplate['container']> = {
 /** A ConcatTemplate container: inline in a job, and the body of a Concat template. */
 export const CONCAT_TEMPLATE: Element<ConcatTemplate> = {
   rows: [
-    { xml: 'ConcatFragment', key: 'fragments', read: list(container(FRAGMENT)), required: 'at least one ConcatFragment with a Url', echo: 'ifSet' },
+    {
+      xml: 'ConcatFragment',
+      key: 'fragments',
+      read: list(container(FRAGMENT)),
+      required: 'at least one ConcatFragment with a Url',
+      echo: 'ifSet',
+    },
     { xml: 'Audio', key: 'audio', read: container(AUDIO), echo: 'ifSet' },
     { xml: 'Video', key: 'video', read: container(VIDEO), echo: 'ifSet' },
-    { xml: 'Container', key: 'container', read: container(CONTAINER), required: `a container with Format: ${listText(CONTAINER_FORMATS)}`, echo: 'ifSet' },
+    {
+      xml: 'Container',
+      key: 'container',
+      read: container(CONTAINER),
+      required: `a container with Format: ${listText(CONTAINER_FORMATS)}`,
+      echo: 'ifSet',
+    },
     { xml: 'AudioMix', key: 'audioMix', read: container(AUDIO_MIX), echo: 'ifSet' },
     { xml: 'AudioMixArray', key: 'audioMixArray', read: list(container(AUDIO_MIX), MAX_AUDIO_MIX_ARRAY), default: [], echo: 'ifSet' },
     { xml: 'Index', key: 'index', read: int({ min: 0 }), echo: 'forJob' },
@@ -251,11 +269,21 @@ function userData(): Reader<string> {
 const OPERATION: Element<ConcatOperation> = {
   rows: [
     {
-      xml: 'TemplateId', key: 'templateId', read: templateId, echo: 'ifSet',
-      required: 'a Concat template id, unless an inline ConcatTemplate is given', unless: 'concatTemplate',
+      xml: 'TemplateId',
+      key: 'templateId',
+      read: templateId,
+      echo: 'ifSet',
+      required: 'a Concat template id, unless an inline ConcatTemplate is given',
+      unless: 'concatTemplate',
     },
     { xml: 'ConcatTemplate', key: 'concatTemplate', read: container(CONCAT_TEMPLATE), echo: 'ifSet' },
-    { xml: 'WatermarkTemplateId', key: 'watermarkTemplateIds', read: list(templateId, MAX_WATERMARK_TEMPLATE_IDS), default: [], echo: 'ifSet' },
+    {
+      xml: 'WatermarkTemplateId',
+      key: 'watermarkTemplateIds',
+      read: list(templateId, MAX_WATERMARK_TEMPLATE_IDS),
+      default: [],
+      echo: 'ifSet',
+    },
     { xml: 'Watermark', key: 'watermarks', read: list(container(WATERMARK), MAX_WATERMARKS), default: [], echo: 'ifSet' },
     { xml: 'Output', key: 'output', read: container(OUTPUT), required: 'a container with Region, Bucket and Object', echo: 'ifSet' },
     { xml: 'UserData', key: 'userData', read: userData(), echo: 'ifSet' },
@@ -308,7 +336,13 @@ const CONCAT_JOB_REQUEST: Element<ConcatJobRequest> = {
   rows: [
     { xml: 'Tag', key: 'tag', read: oneOf(['Concat'] as const), required: 'Concat', echo: 'ifSet' },
     { xml: 'Input', key: 'input', read: container(INPUT), echo: 'ifSet' },
-    { xml: 'Operation', key: 'operation', read: container(OPERATION), required: 'a container with TemplateId or ConcatTemplate, and Output', echo: 'ifSet' },
+    {
+      xml: 'Operation',
+      key: 'operation',
+      read: container(OPERATION),
+      required: 'a container with TemplateId or ConcatTemplate, and Output',
+      echo: 'ifSet',
+    },
     { xml: 'QueueId', key: 'queueId', read: pattern(QUEUE_ID, '"p" followed by 32 lowercase hex digits'), echo: 'ifSet' },
     { xml: 'QueueType', key: 'queueType', read: nonEmpty(), echo: 'ifSet' },
     { xml: 'CallBackFormat', key: 'callBackFormat', read: oneOf(CALLBACK_FORMATS), echo: 'ifSet' },

@@ -32,14 +32,18 @@ const NAME_END = /[\s/>]/;
 /** Throws the WireError of the first limit the body exceeds. */
 export function checkRequestLimits(text: string, limits: RequestLimits): void {
   const stack: string[] = [];
-  const where = (): string => (stack.length > 0 ? stack.map((n) => (n.length > 64 ? `${n.slice(0, 64)}…` : n)).join('.') : 'the request body');
+  const where = (): string =>
+    stack.length > 0 ? stack.map((n) => (n.length > 64 ? `${n.slice(0, 64)}…` : n)).join('.') : 'the request body';
   let elements = 0;
   let fragments = 0;
   let i = 0;
   const checkText = (from: number, to: number): void => {
     if (to - from <= limits.maxStringLength) return;
     if (text.slice(from, to).trim().length <= limits.maxStringLength) return;
-    throw new WireError('InvalidArgument', `${where()}: a text value is longer than ${limits.maxStringLength} characters (MAX_STRING_LENGTH)`);
+    throw new WireError(
+      'InvalidArgument',
+      `${where()}: a text value is longer than ${limits.maxStringLength} characters (MAX_STRING_LENGTH)`,
+    );
   };
   while (i < text.length) {
     const lt = text.indexOf('<', i);
@@ -61,7 +65,10 @@ export function checkRequestLimits(text: string, limits: RequestLimits): void {
     const gt = text[lt + 1] === '!' || text[lt + 1] === '?' ? text.indexOf('>', lt) : tagEnd(text, lt + 1);
     if (gt === -1) return;
     if (gt - lt > limits.maxStringLength) {
-      throw new WireError('InvalidArgument', `${where()}: an element tag is longer than ${limits.maxStringLength} characters (MAX_STRING_LENGTH)`);
+      throw new WireError(
+        'InvalidArgument',
+        `${where()}: an element tag is longer than ${limits.maxStringLength} characters (MAX_STRING_LENGTH)`,
+      );
     }
     i = gt + 1;
     const next = text[lt + 1];
@@ -77,7 +84,10 @@ export function checkRequestLimits(text: string, limits: RequestLimits): void {
       throw new WireError('InvalidContent', `the request body has more than ${limits.maxElements} elements (MAX_XML_ELEMENTS)`);
     }
     if (name === 'ConcatFragment' && ++fragments > limits.maxFragments) {
-      throw new WireError('InvalidArgument', `${where()}.ConcatFragment: at most ${limits.maxFragments} ConcatFragment elements are allowed (MAX_FRAGMENTS)`);
+      throw new WireError(
+        'InvalidArgument',
+        `${where()}.ConcatFragment: at most ${limits.maxFragments} ConcatFragment elements are allowed (MAX_FRAGMENTS)`,
+      );
     }
     if (text[gt - 1] === '/') continue;
     stack.push(name);

@@ -33,7 +33,8 @@ interface NotifyText {
 }
 
 function checkedOneOf<T extends string>(value: string, path: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new ValidationError(path, `must be one of [${allowed.join(', ')}], got ${JSON.stringify(value)}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new ValidationError(path, `must be one of [${allowed.join(', ')}], got ${JSON.stringify(value)}`);
   return value as T;
 }
 
@@ -60,7 +61,8 @@ const NOTIFY_CONFIG: Element<NotifyText> = {
       if (n.type === undefined) throw new ValidationError(`${p}.Type`, 'is required when State is On (Url)');
       if (n.type === 'TDMQ') throw new ValidationError(`${p}.Type`, 'TDMQ delivery is not available in this engine; use Url');
       if (n.url === undefined) throw new ValidationError(`${p}.Url`, 'is required when State is On and Type is Url');
-      if (!/^https?:\/\/[^\s/]+/i.test(n.url)) throw new ValidationError(`${p}.Url`, `must be an http(s) URL, got ${JSON.stringify(n.url)}`);
+      if (!/^https?:\/\/[^\s/]+/i.test(n.url))
+        throw new ValidationError(`${p}.Url`, `must be an http(s) URL, got ${JSON.stringify(n.url)}`);
     }
   },
 };
@@ -102,7 +104,13 @@ const QUEUE_UPDATE: Element<Omit<QueueUpdate, 'notifyConfig'> & { notifyConfig: 
   rows: [
     { xml: 'Name', key: 'name', read: queueName(), required: true, echo: 'ifSet' },
     { xml: 'State', key: 'state', read: trimmedOneOf(QUEUE_STATES), required: `one of [${QUEUE_STATES.join(', ')}]`, echo: 'ifSet' },
-    { xml: 'NotifyConfig', key: 'notifyConfig', read: box(NOTIFY_CONFIG, 'must be one container element'), default: { state: 'Off' }, echo: 'ifSet' },
+    {
+      xml: 'NotifyConfig',
+      key: 'notifyConfig',
+      read: box(NOTIFY_CONFIG, 'must be one container element'),
+      default: { state: 'Off' },
+      echo: 'ifSet',
+    },
     { xml: 'MaxSize', key: 'maxSize', read: digits(1, 1_000_000), echo: 'ifSet' },
     { xml: 'MaxConcurrent', key: 'maxConcurrent', read: digits(1, 1000), echo: 'ifSet' },
   ],

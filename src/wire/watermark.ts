@@ -60,7 +60,10 @@ const WATERMARK_IMAGE: Element<WatermarkImage> = {
 
 /** Width and Height depend on Mode (and, in Proportion, on Background). */
 function checkImageSize(img: WatermarkImage, path: string): void {
-  for (const [name, size] of [['Width', img.width], ['Height', img.height]] as const) {
+  for (const [name, size] of [
+    ['Width', img.width],
+    ['Height', img.height],
+  ] as const) {
     if (size === undefined) continue;
     const field = `${path}.${name}`;
     if (img.mode === 'Original') throw new ValidationError(field, `must not be set when Mode is Original, got ${size}`);
@@ -91,7 +94,13 @@ const WATERMARK_TEXT_ELEMENT: Element<WatermarkText> = {
     { xml: 'Text', key: 'text', read: watermarkText(), required: TEXT_RULE, echo: 'ifSet' },
     { xml: 'FontSize', key: 'fontSize', read: int({ min: 5, max: 100 }), required: 'an integer in [5, 100]', echo: 'ifSet' },
     { xml: 'FontType', key: 'fontType', read: oneOf(FONT_TYPES), required: listText(FONT_TYPES), echo: 'ifSet' },
-    { xml: 'FontColor', key: 'fontColor', read: pattern(FONT_COLOR, 'a color 0xRRGGBB (6 hex digits)'), required: 'a color 0xRRGGBB', echo: 'ifSet' },
+    {
+      xml: 'FontColor',
+      key: 'fontColor',
+      read: pattern(FONT_COLOR, 'a color 0xRRGGBB (6 hex digits)'),
+      required: 'a color 0xRRGGBB',
+      echo: 'ifSet',
+    },
     { xml: 'Transparency', key: 'transparency', read: int({ min: 1, max: 100 }), required: 'an integer in [1, 100]', echo: 'ifSet' },
   ],
 };
@@ -117,16 +126,19 @@ export const WATERMARK: Element<Watermark> = {
  * a background Image moves the other way.
  */
 function checkWatermark(w: Watermark, path: string): void {
-  if (w.type === 'Image' && w.image === undefined) throw new ValidationError(`${path}.Image`, 'is required (an Image container, because Type is Image)');
-  if (w.type === 'Text' && w.text === undefined) throw new ValidationError(`${path}.Text`, 'is required (a Text container, because Type is Text)');
+  if (w.type === 'Image' && w.image === undefined)
+    throw new ValidationError(`${path}.Image`, 'is required (an Image container, because Type is Image)');
+  if (w.type === 'Text' && w.text === undefined)
+    throw new ValidationError(`${path}.Text`, 'is required (a Text container, because Type is Text)');
   const background = w.type === 'Image' && w.image?.background === true;
   const relative = w.locMode === 'Relativity';
-  const range: Range = background
-    ? { min: relative ? -300 : -4096, max: 0 }
-    : { min: 0, max: relative ? 100 : 4096 };
+  const range: Range = background ? { min: relative ? -300 : -4096, max: 0 } : { min: 0, max: relative ? 100 : 4096 };
   const kind = background ? 'background Image' : w.type === 'Text' ? 'Text' : 'foreground Image';
   const why = `(LocMode ${w.locMode}, ${kind})`;
-  for (const [name, n] of [['Dx', w.dx], ['Dy', w.dy]] as const) {
+  for (const [name, n] of [
+    ['Dx', w.dx],
+    ['Dy', w.dy],
+  ] as const) {
     if (!inRange(n, range)) throw new ValidationError(`${path}.${name}`, `must be a number${rangeText(range)} ${why}, got ${n}`);
   }
 }

@@ -2,7 +2,14 @@
 // as the workflow pages describe them: Name and State trimmed (an empty State is Paused), the Topology
 // kept as sent and checked by the topology rules of domain/workflow.ts.
 import { ValidationError } from '../domain/validation-error.js';
-import { parseWorkflowName, validateTopology, WORKFLOW_STATES, type Tree, type WorkflowBody, type WorkflowRecord } from '../domain/workflow.js';
+import {
+  parseWorkflowName,
+  validateTopology,
+  WORKFLOW_STATES,
+  type Tree,
+  type WorkflowBody,
+  type WorkflowRecord,
+} from '../domain/workflow.js';
 import { formatCiTime } from '../domain/time.js';
 import { box, readTree, type Element, type Reader } from './read.js';
 
@@ -25,7 +32,8 @@ function workflowName(): Reader<string> {
 function workflowState(): Reader<WorkflowBody['state']> {
   return (value, path) => {
     const state = scalarText(value) || 'Paused';
-    if (!(WORKFLOW_STATES as readonly string[]).includes(state)) throw new ValidationError(path, `must be Active or Paused, got ${JSON.stringify(state)}`);
+    if (!(WORKFLOW_STATES as readonly string[]).includes(state))
+      throw new ValidationError(path, `must be Active or Paused, got ${JSON.stringify(state)}`);
     return state as WorkflowBody['state'];
   };
 }
@@ -56,8 +64,11 @@ const WORKFLOW_REQUEST: Element<{ mediaWorkflow: WorkflowBody }> = {
   order: 'rows',
   rows: [
     {
-      xml: 'MediaWorkflow', key: 'mediaWorkflow', read: box(MEDIA_WORKFLOW, MEDIA_WORKFLOW_PROBLEM),
-      required: { problem: MEDIA_WORKFLOW_PROBLEM }, echo: 'always',
+      xml: 'MediaWorkflow',
+      key: 'mediaWorkflow',
+      read: box(MEDIA_WORKFLOW, MEDIA_WORKFLOW_PROBLEM),
+      required: { problem: MEDIA_WORKFLOW_PROBLEM },
+      echo: 'always',
     },
   ],
 };

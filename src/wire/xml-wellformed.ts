@@ -75,7 +75,8 @@ export function quickWellFormed(text: string): WellFormed {
     let end = selfClosing ? gt - 1 : gt;
     while (end > lt + 1 && isSpace(text[end - 1])) end--;
     const name = text.slice(lt + 1, end);
-    if (name === '' || !NAME_START.test(name[0] as string)) return { ok: false, problem: `an invalid element name ${JSON.stringify(name.slice(0, 40))}`, at: lt };
+    if (name === '' || !NAME_START.test(name[0] as string))
+      return { ok: false, problem: `an invalid element name ${JSON.stringify(name.slice(0, 40))}`, at: lt };
     for (let k = 1; k < name.length; k++) {
       const c = name[k] as string;
       if (isSpace(c) || c === '=' || c === '"' || c === "'") return { ok: 'unsure' };

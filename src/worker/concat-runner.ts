@@ -69,7 +69,13 @@ class PhaseTimer {
   }
 }
 
-async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: ConcatTemplate, dir: string, ctx: RunContext): Promise<JobResult> {
+async function runInDir(
+  deps: ConcatRunnerDeps,
+  job: JobRecord,
+  template: ConcatTemplate,
+  dir: string,
+  ctx: RunContext,
+): Promise<JobResult> {
   const { log, signal } = ctx;
   const limits = deps.limits ?? NO_LIMITS;
   const watermarks = watermarksOf(job);
@@ -93,7 +99,15 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
   const target = outputObjectOf(output.object, template.container.format, job.jobId);
   const outDir = path.join(dir, 'out');
   await mkdir(outDir, { recursive: true });
-  const plan = planConcat({ sources, template, bgm, outputPath: path.join(outDir, localNameOf(target.key)), workDir: dir, watermarks: marks, fontAvailable: existsSync });
+  const plan = planConcat({
+    sources,
+    template,
+    bgm,
+    outputPath: path.join(outDir, localNameOf(target.key)),
+    workDir: dir,
+    watermarks: marks,
+    fontAvailable: existsSync,
+  });
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
   timer.end('plan');
@@ -112,7 +126,10 @@ async function runInDir(deps: ConcatRunnerDeps, job: JobRecord, template: Concat
   const segments = await uploadOutput(deps, plan, outDir, output.bucket, target, job.jobId);
   const mediaInfo = toMediaInfo(await described);
   timer.end('upload');
-  log.info({ object: target.key, bucket: output.bucket, segments: segments.count, durationSec: mediaInfo.Format.Duration, ...timer.timings }, 'output uploaded');
+  log.info(
+    { object: target.key, bucket: output.bucket, segments: segments.count, durationSec: mediaInfo.Format.Duration, ...timer.timings },
+    'output uploaded',
+  );
 
   return {
     mediaInfo: mediaInfo as unknown as Record<string, unknown>,
@@ -139,7 +156,13 @@ function resolveSource(deps: ConcatRunnerDeps, jobBucket: string, field: string,
 }
 
 /** Fetches every input in parallel and probes each file as soon as it is in. */
-function fetchInputs(deps: ConcatRunnerDeps, inputs: readonly JobInput[], dir: string, signal: AbortSignal, budget: ByteBudget): Promise<FetchedInput[]> {
+function fetchInputs(
+  deps: ConcatRunnerDeps,
+  inputs: readonly JobInput[],
+  dir: string,
+  signal: AbortSignal,
+  budget: ByteBudget,
+): Promise<FetchedInput[]> {
   return Promise.all(
     inputs.map(async (input): Promise<FetchedInput> => {
       const file = localFileOf(input, dir);
@@ -153,7 +176,8 @@ async function probeInput(media: MediaPort, file: string, label: string): Promis
   try {
     return normalizeProbe(await media.probe(file));
   } catch (err) {
-    if (err instanceof MediaProcessError && err.code === 'ResourceNotSupported') throw new JobError('ResourceNotSupported', `${label} cannot be decoded as audio or video`);
+    if (err instanceof MediaProcessError && err.code === 'ResourceNotSupported')
+      throw new JobError('ResourceNotSupported', `${label} cannot be decoded as audio or video`);
     throw err;
   }
 }
@@ -175,7 +199,11 @@ async function uploadOutput(
   const segments = plan.container.format === 'hls' ? (await readdir(outDir)).filter((f) => f !== mainName).sort() : [];
   const meta = { [ENGINE_OUTPUT_META]: jobId };
   for (let k = 0; k < segments.length; k += SEGMENT_UPLOADS) {
-    await Promise.all(segments.slice(k, k + SEGMENT_UPLOADS).map((name) => deps.objects.upload(bucket, `${keyDir}${name}`, path.join(outDir, name), SEGMENT_CONTENT_TYPE, meta)));
+    await Promise.all(
+      segments
+        .slice(k, k + SEGMENT_UPLOADS)
+        .map((name) => deps.objects.upload(bucket, `${keyDir}${name}`, path.join(outDir, name), SEGMENT_CONTENT_TYPE, meta)),
+    );
   }
   const md5 = await deps.objects.upload(bucket, target.key, plan.outputPath, target.contentType, meta);
   return { count: segments.length, md5 };

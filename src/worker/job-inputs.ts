@@ -33,7 +33,10 @@ export interface FetchedInput extends JobInput {
  * The sources in playing order: fragments with Mode Start, then the Input, then Mode End (the template
  * way); otherwise the Input at Index (default 0) among the fragments (already ordered by FragmentIndex).
  */
-function orderSources(request: ConcatJobRequest, template: ConcatTemplate): Array<{ field: string; url: string; fragment?: ConcatFragment }> {
+function orderSources(
+  request: ConcatJobRequest,
+  template: ConcatTemplate,
+): Array<{ field: string; url: string; fragment?: ConcatFragment }> {
   const fragments = template.fragments.map((f, i) => ({ field: `ConcatFragment[${i}].Url`, url: f.url, fragment: f }));
   const input = request.input ? [{ field: 'Input.Object', url: request.input.object }] : [];
   if (template.fragments.some((f) => f.mode !== undefined)) {
@@ -62,7 +65,12 @@ export function jobInputsOf(
   }));
   const mixes = template.audio?.remove === true ? [] : template.audioMix ? [template.audioMix] : template.audioMixArray;
   // Refusals of a background-music URL name the AudioSource field alone, whichever container holds it.
-  const bgm = mixes.map((m, i): JobInput => ({ role: 'bgm', field: 'AudioSource', ref: resolve('AudioSource', m.audioSource), name: `bgm-${i}` }));
+  const bgm = mixes.map((m, i): JobInput => ({
+    role: 'bgm',
+    field: 'AudioSource',
+    ref: resolve('AudioSource', m.audioSource),
+    name: `bgm-${i}`,
+  }));
   const marks = watermarks.flatMap((w, i): JobInput[] => {
     if (w.type !== 'Image' || !w.image) return [];
     const field = `Watermark[${i}].Image.Url`;
@@ -74,7 +82,10 @@ export function jobInputsOf(
 /** The local file an input is fetched to: its name plus the source's extension, so probing and muxers see the real kind. */
 export function localFileOf(input: JobInput, dir: string): string {
   const source = input.ref.kind === 'object' ? (input.ref.ref.keys[0] ?? '') : new URL(input.ref.url).pathname;
-  const ext = path.posix.extname(source).replace(/[^A-Za-z0-9.]/g, '').slice(0, 8);
+  const ext = path.posix
+    .extname(source)
+    .replace(/[^A-Za-z0-9.]/g, '')
+    .slice(0, 8);
   return path.join(dir, `${input.name}${ext}`);
 }
 
@@ -85,7 +96,13 @@ export function planInputsOf(
 ): { sources: PlanSource[]; bgm: PlanBgmSource[]; marks: PlanWatermark[] } {
   const sources = fetched
     .filter((f) => f.role === 'fragment')
-    .map((f): PlanSource => ({ path: f.file, label: f.key, probe: f.probe, startTime: f.fragment?.startTime, endTime: f.fragment?.endTime }));
+    .map((f): PlanSource => ({
+      path: f.file,
+      label: f.key,
+      probe: f.probe,
+      startTime: f.fragment?.startTime,
+      endTime: f.fragment?.endTime,
+    }));
   const bgm = fetched.filter((f) => f.role === 'bgm').map((f): PlanBgmSource => ({ path: f.file, label: f.key, probe: f.probe }));
   const images = new Map(fetched.filter((f) => f.role === 'mark').map((f) => [f.watermark, f]));
   const marks = watermarks.map((watermark, i): PlanWatermark => {

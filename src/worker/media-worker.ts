@@ -118,7 +118,13 @@ export class MediaWorker {
 
     try {
       const result = await this.deps.runConcat({ ...rec, state: 'Running' }, ctx);
-      await this.deps.jobs.transition(jobId, ['Running'], 'Success', { endMs: Date.now(), progress: 100, code: 'Success', message: '', result });
+      await this.deps.jobs.transition(jobId, ['Running'], 'Success', {
+        endMs: Date.now(),
+        progress: 100,
+        code: 'Success',
+        message: '',
+        result,
+      });
       log.info('job succeeded');
     } catch (err) {
       if (this.closing) {

@@ -38,6 +38,9 @@ export function outputObjectOf(object: string, format: ContainerFormat, jobId: s
 
 /** The local name ffmpeg writes the output to: the key's base name, made safe for the file system. */
 export function localNameOf(key: string): string {
-  const base = path.posix.basename(key).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  const base = path.posix
+    .basename(key)
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '_');
   return base === '' ? 'output' : base;
 }

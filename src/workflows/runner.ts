@@ -9,7 +9,13 @@ import type { ConcatJobRequest } from '../domain/concat-types.js';
 import { newId } from '../domain/ids.js';
 import type { JobDoc, JobRecord } from '../domain/job.js';
 import type { TemplateRecord } from '../domain/template.js';
-import { expandWorkflowOutput, type ExecutionDoc, type ExecutionRecord, type ExecutionTask, type WorkflowNotify } from '../domain/workflow-execution.js';
+import {
+  expandWorkflowOutput,
+  type ExecutionDoc,
+  type ExecutionRecord,
+  type ExecutionTask,
+  type WorkflowNotify,
+} from '../domain/workflow-execution.js';
 import { nodeType, successorsOf, unrunnableTypes, type Tree, type WorkflowRecord } from '../domain/workflow.js';
 import { EnqueueFailed, submitJob } from '../queue/submit-job.js';
 import type { MediaQueues } from '../queue/media-queues.js';
@@ -65,7 +71,10 @@ function notifyOf(topology: Tree): WorkflowNotify | undefined {
   return {
     url: text(n.Url) as string,
     format: text(n.ResultFormat) === 'JSON' ? 'JSON' : 'XML',
-    events: (text(n.Event) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    events: (text(n.Event) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
   };
 }
 
@@ -79,26 +88,38 @@ export class WorkflowRunner {
       throw new RunRefused(`workflow ${w.workflowId} cannot run: this engine runs Start, Concat and End nodes, not ${missing.join(', ')}`);
     }
     const input = nodeOf(w.topology, 'Start').Input;
-    const queueId = isTree(input) ? text(input.QueueId) ?? '' : '';
+    const queueId = isTree(input) ? (text(input.QueueId) ?? '') : '';
     if (!(await this.deps.queues.get(queueId))) {
-      throw new RunRefused(`workflow ${w.workflowId} cannot run: Start.Input.QueueId ${queueId} is not a queue of this engine (GET /queue lists them)`);
+      throw new RunRefused(
+        `workflow ${w.workflowId} cannot run: Start.Input.QueueId ${queueId} is not a queue of this engine (GET /queue lists them)`,
+      );
     }
     const templates = new Map<string, TemplateRecord>();
     const nodes = isTree(w.topology.Nodes) ? w.topology.Nodes : {};
     for (const key of Object.keys(nodes)) {
       if (nodeType(w.topology, key) !== 'Concat') continue;
       const op = nodeOf(w.topology, key).Operation;
-      const id = isTree(op) ? text(op.TemplateId) ?? '' : '';
+      const id = isTree(op) ? (text(op.TemplateId) ?? '') : '';
       const t = await this.deps.templates.get(w.bucket, id);
-      if (!t) throw new RunRefused(`workflow ${w.workflowId} cannot run: node ${key} names template ${id}, which does not exist in bucket ${w.bucket}`);
-      if (t.tag !== 'Concat') throw new RunRefused(`workflow ${w.workflowId} cannot run: node ${key} names template ${id}, a ${t.tag} template, not a Concat template`);
+      if (!t)
+        throw new RunRefused(
+          `workflow ${w.workflowId} cannot run: node ${key} names template ${id}, which does not exist in bucket ${w.bucket}`,
+        );
+      if (t.tag !== 'Concat')
+        throw new RunRefused(
+          `workflow ${w.workflowId} cannot run: node ${key} names template ${id}, a ${t.tag} template, not a Concat template`,
+        );
       templates.set(key, t);
     }
     return templates;
   }
 
   /** Starts an execution of the workflow for an object of its bucket; returns its RunId (the InstanceId). */
-  async start(w: WorkflowRecord, object: string, opts: { name?: string; cosHeaders?: { key: string; value: string }[] } = {}): Promise<string> {
+  async start(
+    w: WorkflowRecord,
+    object: string,
+    opts: { name?: string; cosHeaders?: { key: string; value: string }[] } = {},
+  ): Promise<string> {
     const templates = await this.check(w);
     const input = nodeOf(w.topology, 'Start').Input as Tree;
     const now = Date.now();
@@ -123,7 +144,8 @@ export class WorkflowRunner {
       await this.finish(doc.runId);
       return doc.runId;
     }
-    for (const key of first) await this.submitNode(doc, key, { bucket: w.bucket, region: w.region, object, cosHeaders: doc.cosHeaders }, templates.get(key));
+    for (const key of first)
+      await this.submitNode(doc, key, { bucket: w.bucket, region: w.region, object, cosHeaders: doc.cosHeaders }, templates.get(key));
     return doc.runId;
   }
 
@@ -139,7 +161,11 @@ export class WorkflowRunner {
       const next = (successorsOf(exec.topology).get(key) ?? []).filter((n) => n !== 'End');
       if (next.length > 0 && out?.OutputFile?.ObjectName) {
         await this.deps.executions.addPending(exec.runId, next.length);
-        const input = { bucket: out.OutputFile.Bucket ?? job.bucket, region: out.OutputFile.Region ?? job.region, object: out.OutputFile.ObjectName };
+        const input = {
+          bucket: out.OutputFile.Bucket ?? job.bucket,
+          region: out.OutputFile.Region ?? job.region,
+          object: out.OutputFile.ObjectName,
+        };
         for (const n of next) await this.submitNode(exec, n, input, undefined);
       }
     }
@@ -156,7 +182,7 @@ export class WorkflowRunner {
       this.deps.logger.warn({ runId: exec.runId, node: key, code, msg: message }, 'workflow node not started');
       if ((await this.deps.executions.addPending(exec.runId, -1)) <= 0) await this.finish(exec.runId);
     };
-    const templateId = isTree(op) ? text(op.TemplateId) ?? '' : '';
+    const templateId = isTree(op) ? (text(op.TemplateId) ?? '') : '';
     const t = template ?? (await this.deps.templates.get(exec.bucket, templateId));
     if (type !== 'Concat' || !t || t.tag !== 'Concat' || !isTree(op) || !isTree(op.Output)) {
       await fail('InvalidArgument', `node ${key} cannot run: it needs a Concat template (${templateId || 'none'}) and an Output`);
@@ -195,13 +221,31 @@ export class WorkflowRunner {
       workflow: { name: key, runId: exec.runId, workflowId: exec.workflowId, workflowName: exec.workflowName },
       cosHeaders: input.cosHeaders,
     };
-    const task: ExecutionTask = { name: key, type, jobId, state: 'Submitted', createMs: now, code: 'Success', message: '', templateId: t.templateId, templateName: t.name };
+    const task: ExecutionTask = {
+      name: key,
+      type,
+      jobId,
+      state: 'Submitted',
+      createMs: now,
+      code: 'Success',
+      message: '',
+      templateId: t.templateId,
+      templateName: t.name,
+    };
     await this.deps.executions.putTask(exec.runId, task);
     try {
       const outcome = await submitJob(this.deps, doc);
       if (!outcome.ok) {
-        const why = outcome.reason === 'PAUSED' ? 'is paused' : outcome.reason === 'SATURATED' ? `holds its MaxSize of ${outcome.maxSize} jobs` : 'does not exist';
-        await fail(outcome.reason === 'NOQUEUE' ? 'InvalidArgument' : outcome.reason === 'PAUSED' ? 'QueuePaused' : 'QueueSaturated', `queue ${exec.queueId} ${why}`);
+        const why =
+          outcome.reason === 'PAUSED'
+            ? 'is paused'
+            : outcome.reason === 'SATURATED'
+              ? `holds its MaxSize of ${outcome.maxSize} jobs`
+              : 'does not exist';
+        await fail(
+          outcome.reason === 'NOQUEUE' ? 'InvalidArgument' : outcome.reason === 'PAUSED' ? 'QueuePaused' : 'QueueSaturated',
+          `queue ${exec.queueId} ${why}`,
+        );
       }
     } catch (err) {
       const cause = err instanceof EnqueueFailed ? err.queueError : err;
@@ -212,11 +256,17 @@ export class WorkflowRunner {
   private async finish(runId: string): Promise<void> {
     const exec = await this.deps.executions.get(runId);
     if (!exec || exec.state !== 'Running') return;
-    const state = exec.tasks.some((t) => t.state === 'Failed') ? 'Failed' : exec.tasks.some((t) => t.state === 'Cancel') ? 'Cancel' : 'Success';
+    const state = exec.tasks.some((t) => t.state === 'Failed')
+      ? 'Failed'
+      : exec.tasks.some((t) => t.state === 'Cancel')
+        ? 'Cancel'
+        : 'Success';
     const endMs = Date.now();
     await this.deps.executions.finish(runId, state, endMs);
     this.deps.logger.info({ runId, workflowId: exec.workflowId, state }, 'workflow execution finished');
-    await this.deps.onExecutionFinished?.({ ...exec, state, endMs }).catch((err) => this.deps.logger.error({ err, runId }, 'workflow finish hook failed'));
+    await this.deps
+      .onExecutionFinished?.({ ...exec, state, endMs })
+      .catch((err) => this.deps.logger.error({ err, runId }, 'workflow finish hook failed'));
   }
 }
 

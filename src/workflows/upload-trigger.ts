@@ -13,7 +13,30 @@ import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 
 // The docs do not list the built-in extension sets; these are the common ones.
 const EXTENSIONS: Record<'Video' | 'Audio' | 'Image', readonly string[]> = {
-  Video: ['mp4', 'mov', 'm4v', 'mkv', 'flv', 'ts', 'mts', 'm2ts', 'avi', 'wmv', 'webm', 'mpg', 'mpeg', '3gp', 'm3u8', 'vob', 'ogv', 'f4v', 'rmvb', 'rm', 'asf', 'mxf'],
+  Video: [
+    'mp4',
+    'mov',
+    'm4v',
+    'mkv',
+    'flv',
+    'ts',
+    'mts',
+    'm2ts',
+    'avi',
+    'wmv',
+    'webm',
+    'mpg',
+    'mpeg',
+    '3gp',
+    'm3u8',
+    'vob',
+    'ogv',
+    'f4v',
+    'rmvb',
+    'rm',
+    'asf',
+    'mxf',
+  ],
   Audio: ['mp3', 'aac', 'm4a', 'wav', 'flac', 'ogg', 'opus', 'wma', 'amr', 'ac3', 'aiff', 'ape'],
   Image: ['jpg', 'jpeg', 'png', 'gif', 'bmp', 'webp', 'tif', 'tiff', 'heic', 'heif', 'avif', 'svg'],
 };
@@ -77,13 +100,18 @@ export async function onS3Notification(deps: UploadTriggerDeps, body: unknown, o
 
 /** Starts the matching workflows for one created object; returns the RunIds started. */
 async function onObjectCreated(deps: UploadTriggerDeps, ev: ObjectCreated): Promise<string[]> {
-  const candidates = (await deps.workflows.all(ev.bucket)).filter((w) => w.state === 'Active' && workflowMatches(w, ev.key, ev.contentType));
+  const candidates = (await deps.workflows.all(ev.bucket)).filter(
+    (w) => w.state === 'Active' && workflowMatches(w, ev.key, ev.contentType),
+  );
   if (candidates.length === 0) return [];
   let head: ObjectHeaders;
   try {
     head = await objectHeaders(deps.s3, ev.bucket, ev.key);
   } catch (err) {
-    deps.logger.warn({ bucket: ev.bucket, key: ev.key, err: (err as Error).message }, 'created object is not readable; no workflow started');
+    deps.logger.warn(
+      { bucket: ev.bucket, key: ev.key, err: (err as Error).message },
+      'created object is not readable; no workflow started',
+    );
     return [];
   }
   if (head.metadata[ENGINE_OUTPUT_META] !== undefined) return [];
@@ -95,7 +123,10 @@ async function onObjectCreated(deps: UploadTriggerDeps, ev: ObjectCreated): Prom
   const runIds: string[] = [];
   for (const w of candidates) {
     if (unrunnableTypes(w.topology).length > 0) {
-      deps.logger.warn({ workflowId: w.workflowId, key: ev.key }, 'upload matches a workflow with node types this engine does not run; not started');
+      deps.logger.warn(
+        { workflowId: w.workflowId, key: ev.key },
+        'upload matches a workflow with node types this engine does not run; not started',
+      );
       continue;
     }
     try {

@@ -52,7 +52,10 @@ function raw(opts: { method: string; path: string; headers?: Record<string, stri
 }
 
 /** The SDK's own signer. */
-function sdkAuth(keys: { SecretId: string; SecretKey: string }, opts: { method: string; key: string; query?: Record<string, string>; headers?: Record<string, string>; keyTime?: string }): string {
+function sdkAuth(
+  keys: { SecretId: string; SecretKey: string },
+  opts: { method: string; key: string; query?: Record<string, string>; headers?: Record<string, string>; keyTime?: string },
+): string {
   return COS.getAuthorization({
     SecretId: keys.SecretId,
     SecretKey: keys.SecretKey,
@@ -73,10 +76,17 @@ beforeAll(async () => {
     file,
     JSON.stringify([
       { secretId: LIMITED.SecretId, secretKey: LIMITED.SecretKey, buckets: [BUCKET] },
-      { secretId: TEMP.SecretId, secretKey: TEMP.SecretKey, sessionToken: TEMP.token, expiresAt: new Date(Date.now() + 3600_000).toISOString() },
+      {
+        secretId: TEMP.SecretId,
+        secretKey: TEMP.SecretKey,
+        sessionToken: TEMP.token,
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      },
     ]),
   );
-  engine = await startTestEngine({ env: { CI_SECRET_ID: MAIN.SecretId, CI_SECRET_KEY: MAIN.SecretKey, CI_CREDENTIALS_FILE: file, CI_CLOCK_SKEW_SECONDS: '300' } });
+  engine = await startTestEngine({
+    env: { CI_SECRET_ID: MAIN.SecretId, CI_SECRET_KEY: MAIN.SecretKey, CI_CREDENTIALS_FILE: file, CI_CLOCK_SKEW_SECONDS: '300' },
+  });
 });
 
 afterAll(async () => {
@@ -98,23 +108,39 @@ describe('requests signed by the official SDK', () => {
   });
 
   it('refuses a wrong SecretKey: 401 AccessDenied', async () => {
-    const r = await ciRequest(cosClient(engine.api.url, { SecretId: MAIN.SecretId, SecretKey: 'not-the-key' }), { Method: 'GET', Key: 'jobs', Query: { tag: 'Concat' } });
+    const r = await ciRequest(cosClient(engine.api.url, { SecretId: MAIN.SecretId, SecretKey: 'not-the-key' }), {
+      Method: 'GET',
+      Key: 'jobs',
+      Query: { tag: 'Concat' },
+    });
     expect(errorOf(r)).toEqual({ status: 401, code: 'AccessDenied' });
   });
 
   it('refuses an unknown SecretId: 401 SecretidNotExist', async () => {
-    const r = await ciRequest(cosClient(engine.api.url, { SecretId: 'AKIDnobodyKnowsMe', SecretKey: MAIN.SecretKey }), { Method: 'POST', Key: 'jobs', Body: JOB });
+    const r = await ciRequest(cosClient(engine.api.url, { SecretId: 'AKIDnobodyKnowsMe', SecretKey: MAIN.SecretKey }), {
+      Method: 'POST',
+      Key: 'jobs',
+      Body: JOB,
+    });
     expect(errorOf(r)).toEqual({ status: 401, code: 'SecretidNotExist' });
   });
 
   it('refuses an expired window (client clock an hour behind): 401 SignatureExpired', async () => {
     const late = new COS({ ...MAIN, Ip: new URL(engine.api.url).host, Protocol: 'http:', SystemClockOffset: -3600_000 } as COS.COSOptions);
-    expect(errorOf(await ciRequest(late, { Method: 'GET', Key: 'jobs', Query: { tag: 'Concat' } }))).toEqual({ status: 401, code: 'SignatureExpired' });
+    expect(errorOf(await ciRequest(late, { Method: 'GET', Key: 'jobs', Query: { tag: 'Concat' } }))).toEqual({
+      status: 401,
+      code: 'SignatureExpired',
+    });
   });
 
   it('accepts a clock off by less than CI_CLOCK_SKEW_SECONDS', async () => {
     // The window [now-1-1000, now-1-1000+900] ended 101 s ago: inside the 300 s allowance.
-    const skewed = new COS({ ...MAIN, Ip: new URL(engine.api.url).host, Protocol: 'http:', SystemClockOffset: -1000_000 } as COS.COSOptions);
+    const skewed = new COS({
+      ...MAIN,
+      Ip: new URL(engine.api.url).host,
+      Protocol: 'http:',
+      SystemClockOffset: -1000_000,
+    } as COS.COSOptions);
     expect((await ciRequest(skewed, { Method: 'GET', Key: 'jobs', Query: { tag: 'Concat' } })).statusCode).toBe(200);
   });
 
@@ -126,10 +152,19 @@ describe('requests signed by the official SDK', () => {
   });
 
   it('accepts a temporary key with its session token (x-ci-security-token), refuses it without', async () => {
-    const withToken = new COS({ SecretId: TEMP.SecretId, SecretKey: TEMP.SecretKey, SecurityToken: TEMP.token, Ip: new URL(engine.api.url).host, Protocol: 'http:' } as COS.COSOptions);
+    const withToken = new COS({
+      SecretId: TEMP.SecretId,
+      SecretKey: TEMP.SecretKey,
+      SecurityToken: TEMP.token,
+      Ip: new URL(engine.api.url).host,
+      Protocol: 'http:',
+    } as COS.COSOptions);
     expect((await ciRequest(withToken, { Method: 'GET', Key: 'jobs', Query: { tag: 'Concat' } })).statusCode).toBe(200);
     const without = cosClient(engine.api.url, { SecretId: TEMP.SecretId, SecretKey: TEMP.SecretKey });
-    expect(errorOf(await ciRequest(without, { Method: 'GET', Key: 'jobs', Query: { tag: 'Concat' } }))).toEqual({ status: 401, code: 'AccessDenied' });
+    expect(errorOf(await ciRequest(without, { Method: 'GET', Key: 'jobs', Query: { tag: 'Concat' } }))).toEqual({
+      status: 401,
+      code: 'AccessDenied',
+    });
   });
 });
 
@@ -140,36 +175,79 @@ describe('raw requests', () => {
   });
 
   it('refuses a garbage Authorization: 401 InvalidAuthorization', async () => {
-    for (const authorization of ['garbage', 'q-sign-algorithm=md5&q-ak=x', `${sdkAuth(MAIN, { method: 'get', key: 'jobs' }).replace(/q-signature=\w+/, 'q-signature=zz')}`]) {
-      expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization } })).toMatchObject({ status: 401, code: 'InvalidAuthorization' });
+    for (const authorization of [
+      'garbage',
+      'q-sign-algorithm=md5&q-ak=x',
+      `${sdkAuth(MAIN, { method: 'get', key: 'jobs' }).replace(/q-signature=\w+/, 'q-signature=zz')}`,
+    ]) {
+      expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization } })).toMatchObject({
+        status: 401,
+        code: 'InvalidAuthorization',
+      });
     }
   });
 
   it('refuses a signed header changed in transit: 401 AccessDenied', async () => {
     const authorization = sdkAuth(MAIN, { method: 'get', key: 'jobs', query: { tag: 'Concat' }, headers: { 'x-ci-meta': 'a' } });
-    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization, 'x-ci-meta': 'a' } })).toMatchObject({ status: 200 });
-    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization, 'x-ci-meta': 'b' } })).toMatchObject({ status: 401, code: 'AccessDenied' });
+    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization, 'x-ci-meta': 'a' } })).toMatchObject({
+      status: 200,
+    });
+    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization, 'x-ci-meta': 'b' } })).toMatchObject({
+      status: 401,
+      code: 'AccessDenied',
+    });
     // A changed signed parameter, path or Host is refused the same way.
-    expect(await raw({ method: 'GET', path: '/jobs?tag=Animation', headers: { authorization, 'x-ci-meta': 'a' } })).toMatchObject({ status: 401, code: 'AccessDenied' });
-    expect(await raw({ method: 'GET', path: '/jobs/j1?tag=Concat', headers: { authorization, 'x-ci-meta': 'a' } })).toMatchObject({ status: 401, code: 'AccessDenied' });
-    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization, 'x-ci-meta': 'a', host: `${OTHER_BUCKET}.ci.${REGION}.myqcloud.com` } })).toMatchObject({ status: 401, code: 'AccessDenied' });
+    expect(await raw({ method: 'GET', path: '/jobs?tag=Animation', headers: { authorization, 'x-ci-meta': 'a' } })).toMatchObject({
+      status: 401,
+      code: 'AccessDenied',
+    });
+    expect(await raw({ method: 'GET', path: '/jobs/j1?tag=Concat', headers: { authorization, 'x-ci-meta': 'a' } })).toMatchObject({
+      status: 401,
+      code: 'AccessDenied',
+    });
+    expect(
+      await raw({
+        method: 'GET',
+        path: '/jobs?tag=Concat',
+        headers: { authorization, 'x-ci-meta': 'a', host: `${OTHER_BUCKET}.ci.${REGION}.myqcloud.com` },
+      }),
+    ).toMatchObject({ status: 401, code: 'AccessDenied' });
   });
 
   it('refuses a signature that does not cover the host: 401 AccessDenied', async () => {
-    const authorization = (COS.getAuthorization({ ...MAIN, Method: 'get', Key: 'jobs', Query: { tag: 'Concat' }, Headers: {} } as never) as string);
+    const authorization = COS.getAuthorization({
+      ...MAIN,
+      Method: 'get',
+      Key: 'jobs',
+      Query: { tag: 'Concat' },
+      Headers: {},
+    } as never) as string;
     expect(authorization).toContain('q-header-list=&');
-    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization } })).toMatchObject({ status: 401, code: 'AccessDenied', body: expect.stringContaining('host') });
+    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization } })).toMatchObject({
+      status: 401,
+      code: 'AccessDenied',
+      body: expect.stringContaining('host'),
+    });
   });
 
   it('refuses an expired KeyTime: 401 SignatureExpired', async () => {
     const now = Math.floor(Date.now() / 1000);
     const authorization = sdkAuth(MAIN, { method: 'get', key: 'jobs', query: { tag: 'Concat' }, keyTime: `${now - 7200};${now - 3600}` });
-    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization } })).toMatchObject({ status: 401, code: 'SignatureExpired' });
+    expect(await raw({ method: 'GET', path: '/jobs?tag=Concat', headers: { authorization } })).toMatchObject({
+      status: 401,
+      code: 'SignatureExpired',
+    });
   });
 
   it('accepts the signature in the query string', async () => {
     const auth = sdkAuth(MAIN, { method: 'get', key: 'jobs', query: { tag: 'Concat', size: '5' } });
-    const query = auth.split('&').map((pair) => { const [k, v = ''] = pair.split('='); return `${k}=${encodeURIComponent(v)}`; }).join('&');
+    const query = auth
+      .split('&')
+      .map((pair) => {
+        const [k, v = ''] = pair.split('=');
+        return `${k}=${encodeURIComponent(v)}`;
+      })
+      .join('&');
     expect(await raw({ method: 'GET', path: `/jobs?tag=Concat&size=5&${query}` })).toMatchObject({ status: 200 });
     // The SDK's getObjectUrl style: the Authorization pasted after `?` as it is.
     expect(await raw({ method: 'GET', path: `/jobs?tag=Concat&size=5&${auth}` })).toMatchObject({ status: 200 });
@@ -179,7 +257,14 @@ describe('raw requests', () => {
   it('refuses a body that does not match its signed Content-MD5: 400 InvalidContent', async () => {
     const md5 = 'XUFAKrxLKna5cZ2REBfFkg=='; // MD5 of "hello"
     const authorization = sdkAuth(MAIN, { method: 'post', key: 'jobs', headers: { 'content-md5': md5 } });
-    expect(await raw({ method: 'POST', path: '/jobs', headers: { authorization, 'content-md5': md5, 'content-type': 'application/xml' }, body: JOB })).toMatchObject({ status: 400, code: 'InvalidContent' });
+    expect(
+      await raw({
+        method: 'POST',
+        path: '/jobs',
+        headers: { authorization, 'content-md5': md5, 'content-type': 'application/xml' },
+        body: JOB,
+      }),
+    ).toMatchObject({ status: 400, code: 'InvalidContent' });
   });
 
   it('serves /healthz without a signature', async () => {

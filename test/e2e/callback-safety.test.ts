@@ -106,13 +106,23 @@ describe('callback receivers at submit', () => {
   });
 
   it('allows private and loopback receivers by default', async () => {
-    for (const url of [`http://127.0.0.1:${receiverPort}/ok`, 'http://10.0.0.7/cb', 'http://[::1]:9/cb', `http://localhost:${receiverPort}/ok`]) {
+    for (const url of [
+      `http://127.0.0.1:${receiverPort}/ok`,
+      'http://10.0.0.7/cb',
+      'http://[::1]:9/cb',
+      `http://localhost:${receiverPort}/ok`,
+    ]) {
       expect((await submit(openApi, url)).statusCode, url).toBe(200);
     }
   });
 
   it('refuses them with CALLBACK_BLOCK_PRIVATE=true, also through DNS', async () => {
-    for (const url of [`http://127.0.0.1:${receiverPort}/`, 'http://10.0.0.7/cb', 'http://192.168.1.1/', `http://localhost:${receiverPort}/`]) {
+    for (const url of [
+      `http://127.0.0.1:${receiverPort}/`,
+      'http://10.0.0.7/cb',
+      'http://192.168.1.1/',
+      `http://localhost:${receiverPort}/`,
+    ]) {
       const r = await submit(closed, url);
       expect(r.statusCode, url).toBe(400);
       expect(r.body.Error.Message).toMatch(/^Request\.CallBack: .*CALLBACK_BLOCK_PRIVATE/);
@@ -136,7 +146,11 @@ describe('callback delivery', () => {
     // An API that allows private receivers, and a worker (same Redis prefix) that refuses them: the
     // situation of a name that resolved to a public address at submit and to a private one later.
     await open.worker?.close();
-    strictWorker = await startWorker({ ...open.config, callbacks: { ...open.config.callbacks, blockPrivate: true } }, open.endpoints, createLogger('silent', 'test'));
+    strictWorker = await startWorker(
+      { ...open.config, callbacks: { ...open.config.callbacks, blockPrivate: true } },
+      open.endpoints,
+      createLogger('silent', 'test'),
+    );
     const r = await submit(open, `http://127.0.0.1:${receiverPort}/later`);
     const jobId = r.body.Response.JobsDetail.JobId as string;
     const d = await describeUntil(open, jobId, (x) => x.CallBackInfo?.State === 'Failed');
@@ -148,8 +162,12 @@ describe('callback delivery', () => {
   it('refuses metadata and DNS-resolved refused addresses in safePost itself, sending nothing', async () => {
     const before = hits.length;
     const opts = { contentType: 'text/plain', timeoutMs: 2000, userAgent: 't' };
-    await expect(safePost('http://169.254.169.254/', 'x', { ...opts, policy: { blockPrivate: false } })).rejects.toMatchObject({ name: 'AddressRefused' });
-    await expect(safePost(`http://localhost:${receiverPort}/dns`, 'x', { ...opts, policy: { blockPrivate: true } })).rejects.toMatchObject({ name: 'AddressRefused' });
+    await expect(safePost('http://169.254.169.254/', 'x', { ...opts, policy: { blockPrivate: false } })).rejects.toMatchObject({
+      name: 'AddressRefused',
+    });
+    await expect(safePost(`http://localhost:${receiverPort}/dns`, 'x', { ...opts, policy: { blockPrivate: true } })).rejects.toMatchObject({
+      name: 'AddressRefused',
+    });
     await expect(safePost(`http://localhost:${receiverPort}/dns`, 'x', { ...opts, policy: { blockPrivate: false } })).resolves.toBe(200);
     expect(hits.slice(before).map((h) => h.path)).toEqual(['/dns']);
   });

@@ -83,7 +83,8 @@ describe('TaskFinish callbacks', () => {
   });
 
   it('posts JSON when CallBackFormat is JSON, with string leaves and no empty elements', async () => {
-    const { JobId } = (await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job(`${receiverUrl}/json`, 'JSON') })).body.Response.JobsDetail;
+    const { JobId } = (await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job(`${receiverUrl}/json`, 'JSON') })).body.Response
+      .JobsDetail;
     await describeUntil(JobId, (x) => x.CallBackInfo?.State === 'Delivered');
     const post = received.find((r) => r.path === '/json') as Received;
     expect(post.contentType).toBe('application/json');

@@ -45,13 +45,20 @@ async function runJob(body: string, timeoutMs = 120_000): Promise<any> {
   }
 }
 
-const streams = (probe: Awaited<ReturnType<typeof ffprobeJson>>, type: string) => (probe.streams ?? []).filter((s) => s.codec_type === type);
+const streams = (probe: Awaited<ReturnType<typeof ffprobeJson>>, type: string) =>
+  (probe.streams ?? []).filter((s) => s.codec_type === type);
 
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'concat-e2e-'));
   engine = await startTestEngine({ worker: true, env: { WORKER_CONCURRENCY: '2' } });
   cos = cosClient(engine.api.url);
-  s3 = createS3({ endpoint: engine.endpoints.s3Endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  s3 = createS3({
+    endpoint: engine.endpoints.s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
   for (const b of [BUCKET, 'test-xxx']) await s3.send(new CreateBucketCommand({ Bucket: b })).catch(() => undefined);
   const clip = (name: string, spec: Parameters<typeof makeClip>[1]) => makeClip(path.join(work, name), spec);
   await Promise.all([
@@ -59,10 +66,16 @@ beforeAll(async () => {
     clip('start.mp4', { width: 320, height: 180, fps: 30, durationSec: 7, audio: true }).then((f) => put(BUCKET, 'start.mp4', f)),
     clip('middle.mp4', { width: 180, height: 320, fps: 25, durationSec: 2, audio: false }).then((f) => put(BUCKET, 'middle.mp4', f)),
     clip('end.mp4', { width: 320, height: 180, fps: 25, durationSec: 10, audio: true }).then((f) => put(BUCKET, 'end.mp4', f)),
-    clip('short-start.mp4', { width: 320, height: 180, fps: 30, durationSec: 2, audio: true }).then((f) => put(BUCKET, 'short/start.mp4', f)),
+    clip('short-start.mp4', { width: 320, height: 180, fps: 30, durationSec: 2, audio: true }).then((f) =>
+      put(BUCKET, 'short/start.mp4', f),
+    ),
     clip('short-end.mp4', { width: 180, height: 320, fps: 25, durationSec: 2, audio: true }).then((f) => put(BUCKET, 'short/end.mp4', f)),
-    clip('mix1.mp3', { video: false, durationSec: 3, audio: true, frequency: 880, sampleRate: 44100 }).then((f) => put('test-xxx', 'mix1.mp3', f)),
-    clip('mix2.mp3', { video: false, durationSec: 3, audio: true, frequency: 220, sampleRate: 44100 }).then((f) => put('test-xxx', 'mix2.mp3', f)),
+    clip('mix1.mp3', { video: false, durationSec: 3, audio: true, frequency: 880, sampleRate: 44100 }).then((f) =>
+      put('test-xxx', 'mix1.mp3', f),
+    ),
+    clip('mix2.mp3', { video: false, durationSec: 3, audio: true, frequency: 220, sampleRate: 44100 }).then((f) =>
+      put('test-xxx', 'mix2.mp3', f),
+    ),
   ]);
 }, 120_000);
 

@@ -30,8 +30,19 @@ const SEEDS = [
 ];
 
 const CI_CODES = new Set([
-  'InvalidArgument', 'MissingContent', 'InvalidContent', 'InvalidHost', 'InvalidUrl', 'QueuePaused', 'QueueSaturated',
-  'MissingAuthorization', 'InvalidAuthorization', 'AccessDenied', 'SecretidNotExist', 'SignatureExpired', 'MissingContentLength',
+  'InvalidArgument',
+  'MissingContent',
+  'InvalidContent',
+  'InvalidHost',
+  'InvalidUrl',
+  'QueuePaused',
+  'QueueSaturated',
+  'MissingAuthorization',
+  'InvalidAuthorization',
+  'AccessDenied',
+  'SecretidNotExist',
+  'SignatureExpired',
+  'MissingContentLength',
 ]);
 
 let engine: TestEngine;
@@ -56,13 +67,25 @@ function send(method: string, path: string, body: string | undefined, headers: R
         method,
         path,
         agent,
-        headers: { host: HOST, 'content-type': 'application/xml', ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}), ...headers },
+        headers: {
+          host: HOST,
+          'content-type': 'application/xml',
+          ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+          ...headers,
+        },
         timeout: 15_000,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString(), ms: performance.now() - started }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString(),
+            ms: performance.now() - started,
+          }),
+        );
         res.on('error', reject);
       },
     );
@@ -77,12 +100,34 @@ function fuzzCase(rand: Rand): { method: string; path: string; body?: string; la
   const { body, applied } = mutate(rand, pick(rand, SEEDS));
   const r = rand();
   if (r < 0.88) return { method: 'POST', path: '/jobs', body, label: applied.join('+') };
-  if (r < 0.92) return { method: 'PUT', path: `/jobs/${pick(rand, ['j1', 'j' + '0'.repeat(32), '%00', '..%2F..', 'a'.repeat(5000), '%E0%A4%A', '%'])}?cancel`, body: rand() < 0.5 ? body : undefined, label: 'put' };
+  if (r < 0.92)
+    return {
+      method: 'PUT',
+      path: `/jobs/${pick(rand, ['j1', 'j' + '0'.repeat(32), '%00', '..%2F..', 'a'.repeat(5000), '%E0%A4%A', '%'])}?cancel`,
+      body: rand() < 0.5 ? body : undefined,
+      label: 'put',
+    };
   if (r < 0.96) {
-    const q = pick(rand, ['tag=Concat', 'tag=Concat&size=0', 'tag=Concat&size=1e9', 'tag=%ZZ', 'tag=Concat&states=All,Nope', 'tag=Concat&nextToken=' + 'j'.repeat(3000), 'tag=Concat&startCreationTime=2022-13-45T99:99:99+0800', 'tag=Concat&tag=Concat&tag=x', '&&&==&', 'q-sign-algorithm=sha1']);
+    const q = pick(rand, [
+      'tag=Concat',
+      'tag=Concat&size=0',
+      'tag=Concat&size=1e9',
+      'tag=%ZZ',
+      'tag=Concat&states=All,Nope',
+      'tag=Concat&nextToken=' + 'j'.repeat(3000),
+      'tag=Concat&startCreationTime=2022-13-45T99:99:99+0800',
+      'tag=Concat&tag=Concat&tag=x',
+      '&&&==&',
+      'q-sign-algorithm=sha1',
+    ]);
     return { method: 'GET', path: `/jobs?${q}`, label: 'list' };
   }
-  return { method: pick(rand, ['DELETE', 'PATCH', 'OPTIONS', 'GET', 'POST']), path: pick(rand, ['/', '/jobs/', '/jobs/a,b,,c', '/template', '/../etc/passwd', '/jobs?cancel', `/jobs/${'x,'.repeat(300)}`]), body, label: 'other' };
+  return {
+    method: pick(rand, ['DELETE', 'PATCH', 'OPTIONS', 'GET', 'POST']),
+    path: pick(rand, ['/', '/jobs/', '/jobs/a,b,,c', '/template', '/../etc/passwd', '/jobs?cancel', `/jobs/${'x,'.repeat(300)}`]),
+    body,
+    label: 'other',
+  };
 }
 
 beforeAll(async () => {
@@ -111,7 +156,9 @@ describe('fuzzing the API', () => {
         try {
           a = await send(c.method, c.path, c.body);
         } catch (err) {
-          failures.push(`case ${i} (${c.label}) ${c.method} ${c.path.slice(0, 80)} (${(c.body ?? '').length} bytes): ${(err as Error).message}`);
+          failures.push(
+            `case ${i} (${c.label}) ${c.method} ${c.path.slice(0, 80)} (${(c.body ?? '').length} bytes): ${(err as Error).message}`,
+          );
           continue;
         }
         slowest = Math.max(slowest, a.ms);
@@ -120,8 +167,16 @@ describe('fuzzing the API', () => {
         stat.ms += a.ms;
         byLabel.set(`${a.status} ${c.label.split('+')[0]}`, stat);
         statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
-        const ok = a.status === 200 || (a.status >= 400 && a.status < 500 && a.contentType.startsWith('application/xml') && CI_CODES.has(String(xml.parse(a.body)?.Error?.Code)));
-        if (!ok && failures.length < 5) failures.push(`case ${i} (${c.label}) ${c.method} ${c.path.slice(0, 80)} -> ${a.status} ${a.body.slice(0, 300)} | body: ${JSON.stringify((c.body ?? '').slice(0, 400))}`);
+        const ok =
+          a.status === 200 ||
+          (a.status >= 400 &&
+            a.status < 500 &&
+            a.contentType.startsWith('application/xml') &&
+            CI_CODES.has(String(xml.parse(a.body)?.Error?.Code)));
+        if (!ok && failures.length < 5)
+          failures.push(
+            `case ${i} (${c.label}) ${c.method} ${c.path.slice(0, 80)} -> ${a.status} ${a.body.slice(0, 300)} | body: ${JSON.stringify((c.body ?? '').slice(0, 400))}`,
+          );
         if (i % 500 === 0) {
           const health = await send('GET', '/healthz', undefined).catch((err: Error) => ({ status: 0, body: err.message }));
           if (health.status !== 200) failures.push(`/healthz after case ${i}: ${health.status} ${health.body}`);
@@ -129,7 +184,8 @@ describe('fuzzing the API', () => {
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    if (process.env.FUZZ_STATS) console.log(Object.fromEntries(statuses), Object.fromEntries([...byLabel].map(([k, v]) => [k, `${v.n} / ${Math.round(v.ms)} ms`])));
+    if (process.env.FUZZ_STATS)
+      console.log(Object.fromEntries(statuses), Object.fromEntries([...byLabel].map(([k, v]) => [k, `${v.n} / ${Math.round(v.ms)} ms`])));
     expect(failures).toEqual([]);
     expect((await send('GET', '/healthz', undefined)).status).toBe(200);
     expect(slowest).toBeLessThan(5000);
@@ -145,8 +201,30 @@ describe('fuzzing the authenticator', () => {
     const creds = [{ secretId: 'AKIDfuzz', secretKey: 'fuzz-key' }];
     const byId = new Map(creds.map((c) => [c.secretId, c]));
     const now = 1_700_000_000;
-    const good = buildAuthorization('AKIDfuzz', 'fuzz-key', { method: 'get', path: '/jobs', params: [['tag', 'Concat']], headers: [['host', HOST]], keyTime: `${now};${now + 900}` });
-    const pieces = ['&', '=', ';', '%', '%zz', 'q-ak=', 'q-sign-time=1;2', 'q-header-list=host;date', 'q-url-param-list=tag;x', 'q-signature=' + 'a'.repeat(40), '\u0000', '腾', ' ', '+', 'q-sign-algorithm=SHA1'];
+    const good = buildAuthorization('AKIDfuzz', 'fuzz-key', {
+      method: 'get',
+      path: '/jobs',
+      params: [['tag', 'Concat']],
+      headers: [['host', HOST]],
+      keyTime: `${now};${now + 900}`,
+    });
+    const pieces = [
+      '&',
+      '=',
+      ';',
+      '%',
+      '%zz',
+      'q-ak=',
+      'q-sign-time=1;2',
+      'q-header-list=host;date',
+      'q-url-param-list=tag;x',
+      'q-signature=' + 'a'.repeat(40),
+      '\u0000',
+      '腾',
+      ' ',
+      '+',
+      'q-sign-algorithm=SHA1',
+    ];
     const codes = new Set<string>();
     for (let i = 0; i < 5000; i++) {
       const chars = [...good];
@@ -158,7 +236,12 @@ describe('fuzzing the authenticator', () => {
       const authorization = chars.join('');
       const url = pick(rand, ['/jobs?tag=Concat', `/jobs?${authorization}`, '/jobs?tag=Concat&q-ak=AKIDfuzz', '/jobs?tag=%E0%A4%A']);
       try {
-        authenticate({ method: 'GET', url, headers: { host: HOST, ...(rand() < 0.8 ? { authorization } : {}) }, bucket: BUCKET }, { credentials: creds, clockSkewSec: 300 }, now + int(rand, 2000) - 500, byId);
+        authenticate(
+          { method: 'GET', url, headers: { host: HOST, ...(rand() < 0.8 ? { authorization } : {}) }, bucket: BUCKET },
+          { credentials: creds, clockSkewSec: 300 },
+          now + int(rand, 2000) - 500,
+          byId,
+        );
         codes.add('passed');
       } catch (err) {
         expect(err, `${authorization} ${url}`).toBeInstanceOf(CiError);

@@ -47,7 +47,19 @@ describe('POST /jobs with the seed examples', () => {
     expect(d.EndTime).toBe('-');
     expect(d.QueueId).toMatch(/^p[0-9a-f]{32}$/);
     expect(d.Tag).toBe('Concat');
-    expect(Object.keys(d)).toEqual(['Code', 'Message', 'JobId', 'State', 'CreationTime', 'StartTime', 'EndTime', 'QueueId', 'Tag', 'Input', 'Operation']);
+    expect(Object.keys(d)).toEqual([
+      'Code',
+      'Message',
+      'JobId',
+      'State',
+      'CreationTime',
+      'StartTime',
+      'EndTime',
+      'QueueId',
+      'Tag',
+      'Input',
+      'Operation',
+    ]);
     // The documented example 2 echo shows <Index>1</Index> although its request sends no Index: no value is invented.
     const { Index: _index, ...docTemplate } = doc.Operation.ConcatTemplate;
     expect(d.Operation).toEqual({ ...doc.Operation, ConcatTemplate: docTemplate });
@@ -98,7 +110,8 @@ describe('GET /jobs (list)', () => {
   const ids: string[] = [];
 
   beforeAll(async () => {
-    for (let i = 0; i < 5; i++) ids.push((await submit(simpleJob({ input: i === 2 ? 'special.mp4' : undefined }), bucket)).body.Response.JobsDetail.JobId);
+    for (let i = 0; i < 5; i++)
+      ids.push((await submit(simpleJob({ input: i === 2 ? 'special.mp4' : undefined }), bucket)).body.Response.JobsDetail.JobId);
   });
 
   const list = (q: Record<string, string>) => ciRequest(cos, { Method: 'GET', Key: 'jobs', Query: { tag: 'Concat', ...q }, bucket });
@@ -180,13 +193,41 @@ describe('errors', () => {
     ['malformed XML', '<Request><Tag>Concat</Tag>', 'InvalidContent', /not well-formed/],
     ['an empty body', ' ', 'MissingContent', /empty/],
     ['a wrong Tag', base.replace('<Tag>Concat</Tag>', '<Tag>Transcode</Tag>'), 'InvalidArgument', /Request\.Tag/],
-    ['an out-of-range Video.Width', base.replace('<Container>', '<Video><Codec>H.264</Codec><Width>5000</Width></Video><Container>'), 'InvalidArgument', /Request\.Operation\.ConcatTemplate\.Video\.Width/],
-    ['a JobLevel of 3', base.replace('<JobLevel>0</JobLevel>', '<JobLevel>3</JobLevel>'), 'InvalidArgument', /Request\.Operation\.JobLevel/],
+    [
+      'an out-of-range Video.Width',
+      base.replace('<Container>', '<Video><Codec>H.264</Codec><Width>5000</Width></Video><Container>'),
+      'InvalidArgument',
+      /Request\.Operation\.ConcatTemplate\.Video\.Width/,
+    ],
+    [
+      'a JobLevel of 3',
+      base.replace('<JobLevel>0</JobLevel>', '<JobLevel>3</JobLevel>'),
+      'InvalidArgument',
+      /Request\.Operation\.JobLevel/,
+    ],
     ['a missing Output.Object', base.replace(/<Object>out\/[^<]*<\/Object>/, ''), 'InvalidArgument', /Request\.Operation\.Output\.Object/],
     ['a missing Output.Bucket', base.replace(/<Bucket>[^<]*<\/Bucket>/, ''), 'InvalidArgument', /Request\.Operation\.Output\.Bucket/],
-    ['a TDMQ callback', base.replace('</Operation>', '</Operation><CallBackType>TDMQ</CallBackType><CallBackMqConfig><MqRegion>sh</MqRegion><MqName>q</MqName></CallBackMqConfig>'), 'InvalidArgument', /Request\.CallBackType: TDMQ delivery is not available/],
-    ['an unknown WatermarkTemplateId', base.replace('<Output>', `<WatermarkTemplateId>t1${'0'.repeat(32)}</WatermarkTemplateId><Output>`), 'InvalidArgument', /Request\.Operation\.WatermarkTemplateId\[0\]: template t10+ does not exist/],
-    ['an unknown TemplateId', base.replace('<ConcatTemplate>', `<TemplateId>t1${'0'.repeat(32)}</TemplateId><ConcatTemplate>`), 'InvalidArgument', /TemplateId.*does not exist/],
+    [
+      'a TDMQ callback',
+      base.replace(
+        '</Operation>',
+        '</Operation><CallBackType>TDMQ</CallBackType><CallBackMqConfig><MqRegion>sh</MqRegion><MqName>q</MqName></CallBackMqConfig>',
+      ),
+      'InvalidArgument',
+      /Request\.CallBackType: TDMQ delivery is not available/,
+    ],
+    [
+      'an unknown WatermarkTemplateId',
+      base.replace('<Output>', `<WatermarkTemplateId>t1${'0'.repeat(32)}</WatermarkTemplateId><Output>`),
+      'InvalidArgument',
+      /Request\.Operation\.WatermarkTemplateId\[0\]: template t10+ does not exist/,
+    ],
+    [
+      'an unknown TemplateId',
+      base.replace('<ConcatTemplate>', `<TemplateId>t1${'0'.repeat(32)}</TemplateId><ConcatTemplate>`),
+      'InvalidArgument',
+      /TemplateId.*does not exist/,
+    ],
   ])('answers %s with a 4xx CI error naming the problem', async (_name, body, code, message) => {
     const res = await submit(body);
     expect(res.statusCode).toBe(400);

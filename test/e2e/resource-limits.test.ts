@@ -59,7 +59,13 @@ beforeAll(async () => {
     startTestEngine({ worker: true, env: { FETCH_ALLOWED_HOSTS: `127.0.0.1:${mediaPort},media.example.com`, JOB_TIMEOUT_SECONDS: '2' } }),
   ]);
   engines = { disk: disk!, bytes: bytes!, duration: duration!, fetch: fetch! };
-  const s3 = createS3({ endpoint: disk!.endpoints.s3Endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const s3 = createS3({
+    endpoint: disk!.endpoints.s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'limits/one.mp4', Body: clip }));
   s3.destroy();
@@ -87,7 +93,11 @@ describe('job resource limits', () => {
   it('MAX_OUTPUT_DURATION_SECONDS: ResourceLimitExceeded from the plan, before ffmpeg runs', async () => {
     expect(await run(engines.duration, ['limits/one.mp4'])).toMatchObject({ State: 'Success' });
     const d = await run(engines.duration, ['limits/one.mp4', 'limits/one.mp4']);
-    expect(d).toMatchObject({ State: 'Failed', Code: 'ResourceLimitExceeded', Message: expect.stringContaining('MAX_OUTPUT_DURATION_SECONDS') });
+    expect(d).toMatchObject({
+      State: 'Failed',
+      Code: 'ResourceLimitExceeded',
+      Message: expect.stringContaining('MAX_OUTPUT_DURATION_SECONDS'),
+    });
   });
 });
 

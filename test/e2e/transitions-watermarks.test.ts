@@ -46,7 +46,11 @@ async function runJob(body: string, timeoutMs = 60_000): Promise<any> {
   }
 }
 
-const job = (template: string, extra: string, object: string): string => `<Request><Tag>Concat</Tag><Operation><ConcatTemplate>${template}</ConcatTemplate>${extra}
+const job = (
+  template: string,
+  extra: string,
+  object: string,
+): string => `<Request><Tag>Concat</Tag><Operation><ConcatTemplate>${template}</ConcatTemplate>${extra}
 <Output><Region>${REGION}</Region><Bucket>${BUCKET}</Bucket><Object>${object}</Object></Output></Operation></Request>`;
 
 function rgb(frame: Buffer, x: number, y: number): [number, number, number] {
@@ -60,7 +64,13 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'tw-e2e-'));
   engine = await startTestEngine({ worker: true, env: { WORKER_CONCURRENCY: '2' } });
   cos = cosClient(engine.api.url);
-  s3 = createS3({ endpoint: engine.endpoints.s3Endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  s3 = createS3({
+    endpoint: engine.endpoints.s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
   const lavfi = async (name: string, graph: string, extra: string[]) => {
     const f = path.join(work, name);
@@ -68,7 +78,9 @@ beforeAll(async () => {
     return f;
   };
   await Promise.all([
-    lavfi('black.mp4', `color=c=black:s=${W}x${H}:r=25:d=2`, ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']).then((f) => put('tw/black.mp4', f)),
+    lavfi('black.mp4', `color=c=black:s=${W}x${H}:r=25:d=2`, ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p']).then((f) =>
+      put('tw/black.mp4', f),
+    ),
     lavfi('red.png', 'color=c=red:s=16x16', ['-frames:v', '1', '-update', '1']).then((f) => put('tw/marks/red.png', f)),
     makeClip(path.join(work, 'one.mp4'), { width: W, height: H, fps: 25, durationSec: 1.5, audio: true }).then((f) => put('tw/one.mp4', f)),
     makeClip(path.join(work, 'two.mp4'), { width: W, height: H, fps: 25, durationSec: 1.5, audio: true }).then((f) => put('tw/two.mp4', f)),
@@ -88,7 +100,13 @@ describe('transitions and watermarks through the API', () => {
 <Image><Url>http://${BUCKET}.cos.${REGION}.myqcloud.com/tw/marks/red.png</Url><Mode>Fixed</Mode><Width>40</Width><Height>20</Height><Transparency>100</Transparency></Image></Watermark>
 <Watermark><Type>Text</Type><Pos>BottomLeft</Pos><LocMode>Relativity</LocMode><Dx>5</Dx><Dy>5</Dy>
 <Text><Text>CI-水印</Text><FontSize>24</FontSize><FontType>simhei.ttf</FontType><FontColor>0xFFFFFF</FontColor><Transparency>100</Transparency></Text></Watermark>`;
-    const d = await runJob(job('<ConcatFragment><Url>tw/black.mp4</Url></ConcatFragment><Container><Format>mp4</Format></Container>', marks, 'tw/out/marked.${ext}'));
+    const d = await runJob(
+      job(
+        '<ConcatFragment><Url>tw/black.mp4</Url></ConcatFragment><Container><Format>mp4</Format></Container>',
+        marks,
+        'tw/out/marked.${ext}',
+      ),
+    );
     expect(d.State, d.Message).toBe('Success');
     // The request's watermarks are echoed back.
     expect(d.Operation.Watermark).toHaveLength(2);
@@ -99,8 +117,19 @@ describe('transitions and watermarks through the API', () => {
     expect(f).toHaveLength(50);
     // Image box: x 270..309, y 10..29.
     for (const t of [15, 25, 36]) {
-      for (const [x, y] of [[272, 12], [290, 20], [307, 27]] as const) expect(isRed(rgb(f[t]!, x, y)), `frame ${t}`).toBe(true);
-      for (const [x, y] of [[265, 20], [314, 20], [290, 34], [290, 5]] as const) expect(isBlack(rgb(f[t]!, x, y)), `frame ${t}`).toBe(true);
+      for (const [x, y] of [
+        [272, 12],
+        [290, 20],
+        [307, 27],
+      ] as const)
+        expect(isRed(rgb(f[t]!, x, y)), `frame ${t}`).toBe(true);
+      for (const [x, y] of [
+        [265, 20],
+        [314, 20],
+        [290, 34],
+        [290, 5],
+      ] as const)
+        expect(isBlack(rgb(f[t]!, x, y)), `frame ${t}`).toBe(true);
     }
     for (const t of [0, 11, 39, 49]) expect(isBlack(rgb(f[t]!, 290, 20)), `frame ${t}`).toBe(true);
     // Text: lit pixels only in the bottom-left corner (16 px in, 9 px up), in every frame.
@@ -136,7 +165,13 @@ describe('transitions and watermarks through the API', () => {
   it('fails a DirectConcat job with a watermark as InvalidArgument: a stream copy cannot draw', async () => {
     const mark = `<Watermark><Type>Text</Type><Pos>TopLeft</Pos><LocMode>Absolute</LocMode><Dx>0</Dx><Dy>0</Dy>
 <Text><Text>x</Text><FontSize>20</FontSize><FontType>arial.ttf</FontType><FontColor>0xFFFFFF</FontColor><Transparency>100</Transparency></Text></Watermark>`;
-    const d = await runJob(job('<ConcatFragment><Url>tw/one.mp4</Url></ConcatFragment><Container><Format>mp4</Format></Container><DirectConcat>true</DirectConcat>', mark, 'tw/out/copy.${ext}'));
+    const d = await runJob(
+      job(
+        '<ConcatFragment><Url>tw/one.mp4</Url></ConcatFragment><Container><Format>mp4</Format></Container><DirectConcat>true</DirectConcat>',
+        mark,
+        'tw/out/copy.${ext}',
+      ),
+    );
     expect(d).toMatchObject({ State: 'Failed', Code: 'InvalidArgument' });
     expect(d.Message).toMatch(/cannot stream-copy: a Watermark needs the picture re-encoded/);
   });

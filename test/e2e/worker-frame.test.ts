@@ -44,7 +44,14 @@ describe('worker frame', () => {
     running.push(api);
     const cos = cosClient(api.url);
     const submitted: Record<string, string> = {};
-    for (const [level, name] of [[0, 'a0'], [2, 'b2'], [1, 'c1'], [2, 'd2'], [0, 'e0'], [1, 'cancelled']] as const) {
+    for (const [level, name] of [
+      [0, 'a0'],
+      [2, 'b2'],
+      [1, 'c1'],
+      [2, 'd2'],
+      [0, 'e0'],
+      [1, 'cancelled'],
+    ] as const) {
       const res = await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job(level, name) });
       expect(res.statusCode).toBe(200);
       submitted[name] = res.body.Response.JobsDetail.JobId;
@@ -84,7 +91,8 @@ describe('worker frame', () => {
     const api = await startApi(config, ep, logger);
     const cos = cosClient(api.url);
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job(0, `r${i}`) })).body.Response.JobsDetail.JobId);
+    for (let i = 0; i < 3; i++)
+      ids.push((await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job(0, `r${i}`) })).body.Response.JobsDetail.JobId);
     await api.close();
 
     // A record written by an API that stopped before it could enqueue the job.
@@ -93,10 +101,26 @@ describe('worker frame', () => {
     const queueId = await new QueueStore(redis, config.redis.keyPrefix).defaultQueueId();
     const orphan = newId('job');
     const request = (await store.get(ids[0] as string))!.request;
-    await seedJob(redis, config.redis.keyPrefix, { jobId: orphan, tag: 'Concat', bucket: BUCKET, region: REGION, queueId, creationMs: Date.now(), request });
+    await seedJob(redis, config.redis.keyPrefix, {
+      jobId: orphan,
+      tag: 'Concat',
+      bucket: BUCKET,
+      region: REGION,
+      queueId,
+      creationMs: Date.now(),
+      request,
+    });
 
     // A new API process and a worker come up later (the same config, as after a restart).
-    const again = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', REDIS_KEY_PREFIX: config.redis.keyPrefix, S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER' });
+    const again = loadConfig({
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      REDIS_KEY_PREFIX: config.redis.keyPrefix,
+      S3_ACCESS_KEY_ID: 'S3RVER',
+      S3_SECRET_ACCESS_KEY: 'S3RVER',
+    });
     running.push(await startApi(again, ep, logger));
     running.push(await startWorker(again, ep, logger));
     const recs = await waitForTerminal(store, [...ids, orphan]);

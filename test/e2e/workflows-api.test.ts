@@ -40,7 +40,15 @@ function expectSameWorkflow(got: any, doc: any, id: string): void {
 describe('workflow query API with the seed examples', () => {
   it('answers create with the documented MediaWorkflow', async () => {
     const res = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[0] as string } });
-    expect(Object.keys(res.body.Response.MediaWorkflowList)).toEqual(['Name', 'State', 'WorkflowId', 'BucketId', 'CreateTime', 'UpdateTime', 'Topology']);
+    expect(Object.keys(res.body.Response.MediaWorkflowList)).toEqual([
+      'Name',
+      'State',
+      'WorkflowId',
+      'BucketId',
+      'CreateTime',
+      'UpdateTime',
+      'Topology',
+    ]);
   });
 
   it('reads both back by ids, listing unknown ids in NonExistIDs (request 1 of the page)', async () => {
@@ -101,16 +109,56 @@ describe('workflow validation', () => {
     `<${key}><Type>Concat</Type><Operation><TemplateId>t1</TemplateId><Output><Region>r</Region><Bucket>b</Bucket><Object>o.\${Ext}</Object></Output></Operation></${key}>`;
 
   it.each([
-    ['a name with a space', concat('<Start>Concat_1</Start><Concat_1>End</Concat_1>', start + concatNode(), 'my flow'), /MediaWorkflow\.Name/],
+    [
+      'a name with a space',
+      concat('<Start>Concat_1</Start><Concat_1>End</Concat_1>', start + concatNode(), 'my flow'),
+      /MediaWorkflow\.Name/,
+    ],
     ['no Start node', concat('<Concat_1>End</Concat_1>', concatNode()), /exactly one Start/],
-    ['a key not of the form <Type>_<suffix>', concat('<Start>Concat1</Start><Concat1>End</Concat1>', start + concatNode('Concat1')), /Nodes\.Concat1: node keys are <Type>_<suffix>/],
-    ['a key naming another type', concat('<Start>Snapshot_1</Start><Snapshot_1>End</Snapshot_1>', start + concatNode('Snapshot_1').replace(/<(\/?)Snapshot_1>/g, '<$1Snapshot_1>')), /Snapshot_1: the key says Snapshot but Type is Concat/],
-    ['a node missing from Dependencies', concat('<Start>End</Start>', start + concatNode()), /Dependencies: has no entry for node Concat_1/],
+    [
+      'a key not of the form <Type>_<suffix>',
+      concat('<Start>Concat1</Start><Concat1>End</Concat1>', start + concatNode('Concat1')),
+      /Nodes\.Concat1: node keys are <Type>_<suffix>/,
+    ],
+    [
+      'a key naming another type',
+      concat(
+        '<Start>Snapshot_1</Start><Snapshot_1>End</Snapshot_1>',
+        start + concatNode('Snapshot_1').replace(/<(\/?)Snapshot_1>/g, '<$1Snapshot_1>'),
+      ),
+      /Snapshot_1: the key says Snapshot but Type is Concat/,
+    ],
+    [
+      'a node missing from Dependencies',
+      concat('<Start>End</Start>', start + concatNode()),
+      /Dependencies: has no entry for node Concat_1/,
+    ],
     ['a successor not in Nodes', concat('<Start>Concat_2</Start>', start), /successor Concat_2 is not in Nodes/],
-    ['a successor the table forbids', concat('<Start>Concat_1</Start><Concat_1>Concat_2</Concat_1><Concat_2>End</Concat_2>', start + concatNode() + concatNode('Concat_2')), /Concat node cannot be followed by Concat \(Concat_2\)/],
-    ['a cycle', concat('<Start>Transcode_1</Start><Transcode_1>Concat_1</Transcode_1><Concat_1>Transcode_1</Concat_1>', start + concatNode() + '<Transcode_1><Type>Transcode</Type><Operation><Output><Region>r</Region><Bucket>b</Bucket><Object>o</Object></Output></Operation></Transcode_1>'), /cycle: Start -> Transcode_1 -> Concat_1 -> Transcode_1/],
-    ['a Concat node without TemplateId', concat('<Start>Concat_1</Start><Concat_1>End</Concat_1>', start + concatNode().replace('<TemplateId>t1</TemplateId>', '')), /Nodes\.Concat_1: Operation\.TemplateId is required/],
-    ['a Start node without ObjectPrefix', concat('<Start>Concat_1</Start><Concat_1>End</Concat_1>', start.replace('<ObjectPrefix>in/</ObjectPrefix>', '') + concatNode()), /Nodes\.Start: Input\.ObjectPrefix is required/],
+    [
+      'a successor the table forbids',
+      concat('<Start>Concat_1</Start><Concat_1>Concat_2</Concat_1><Concat_2>End</Concat_2>', start + concatNode() + concatNode('Concat_2')),
+      /Concat node cannot be followed by Concat \(Concat_2\)/,
+    ],
+    [
+      'a cycle',
+      concat(
+        '<Start>Transcode_1</Start><Transcode_1>Concat_1</Transcode_1><Concat_1>Transcode_1</Concat_1>',
+        start +
+          concatNode() +
+          '<Transcode_1><Type>Transcode</Type><Operation><Output><Region>r</Region><Bucket>b</Bucket><Object>o</Object></Output></Operation></Transcode_1>',
+      ),
+      /cycle: Start -> Transcode_1 -> Concat_1 -> Transcode_1/,
+    ],
+    [
+      'a Concat node without TemplateId',
+      concat('<Start>Concat_1</Start><Concat_1>End</Concat_1>', start + concatNode().replace('<TemplateId>t1</TemplateId>', '')),
+      /Nodes\.Concat_1: Operation\.TemplateId is required/,
+    ],
+    [
+      'a Start node without ObjectPrefix',
+      concat('<Start>Concat_1</Start><Concat_1>End</Concat_1>', start.replace('<ObjectPrefix>in/</ObjectPrefix>', '') + concatNode()),
+      /Nodes\.Start: Input\.ObjectPrefix is required/,
+    ],
     ['no Topology', '<Request><MediaWorkflow><Name>wf</Name></MediaWorkflow></Request>', /MediaWorkflow\.Topology/],
   ])('refuses %s with InvalidArgument naming the node', async (_name, body, message) => {
     const res = await req({ Method: 'POST', Key: 'workflow', Body: body });
@@ -120,7 +168,11 @@ describe('workflow validation', () => {
   });
 
   it('accepts a template id it cannot resolve yet: templates are checked when the workflow runs', async () => {
-    const res = await req({ Method: 'POST', Key: 'workflow', Body: concat('<Start>Concat_1</Start><Concat_1>End</Concat_1>', start + concatNode()) });
+    const res = await req({
+      Method: 'POST',
+      Key: 'workflow',
+      Body: concat('<Start>Concat_1</Start><Concat_1>End</Concat_1>', start + concatNode()),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.body.Response.MediaWorkflow.State).toBe('Paused');
   });

@@ -50,23 +50,30 @@ afterAll(() => {
 
 async function setupBucket(s3: S3Client): Promise<void> {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
-  for (const [key, file] of [['brand/intro.mp4', 'intro.mp4'], ['brand/outro.mp4', 'intro.mp4']]) {
+  for (const [key, file] of [
+    ['brand/intro.mp4', 'intro.mp4'],
+    ['brand/outro.mp4', 'intro.mp4'],
+  ]) {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(path.join(work, file as string)) }));
   }
 }
 
 async function upload(s3: S3Client, key: string): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(path.join(work, 'clip.mp4')), ContentType: 'video/mp4' }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(path.join(work, 'clip.mp4')), ContentType: 'video/mp4' }),
+  );
 }
 
 /** Creates the template and the Start -> Concat -> End workflow; returns the workflow id. */
 async function createWorkflow(cos: ReturnType<typeof cosClient>, notifyPath: string): Promise<string> {
   const req = (o: Parameters<typeof ciRequest>[1]) => ciRequest(cos, { bucket: BUCKET, region: REGION, ...o });
-  const template = (await req({
-    Method: 'POST',
-    Key: 'template',
-    Body: '<Request><Tag>Concat</Tag><Name>brand</Name><ConcatTemplate><ConcatFragment><Url>brand/intro.mp4</Url><Mode>Start</Mode></ConcatFragment><ConcatFragment><Url>brand/outro.mp4</Url><Mode>End</Mode></ConcatFragment><Container><Format>mp4</Format></Container></ConcatTemplate></Request>',
-  })).body.Response.Template.TemplateId;
+  const template = (
+    await req({
+      Method: 'POST',
+      Key: 'template',
+      Body: '<Request><Tag>Concat</Tag><Name>brand</Name><ConcatTemplate><ConcatFragment><Url>brand/intro.mp4</Url><Mode>Start</Mode></ConcatFragment><ConcatFragment><Url>brand/outro.mp4</Url><Mode>End</Mode></ConcatFragment><Container><Format>mp4</Format></Container></ConcatTemplate></Request>',
+    })
+  ).body.Response.Template.TemplateId;
   const queueId = (await req({ Method: 'GET', Key: 'queue' })).body.Response.QueueList.QueueId;
   const body = `<Request><MediaWorkflow><Name>brand-wrap</Name><State>Paused</State><Topology>
 <Dependencies><Start>Concat_1581665960536</Start><Concat_1581665960536>End</Concat_1581665960536></Dependencies>
@@ -84,7 +91,8 @@ async function createWorkflow(cos: ReturnType<typeof cosClient>, notifyPath: str
 async function waitExecution(cos: ReturnType<typeof cosClient>, runId: string): Promise<any> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const e = (await ciRequest(cos, { bucket: BUCKET, region: REGION, Method: 'GET', Key: `workflowexecution/${runId}` })).body.Response.WorkflowExecution;
+    const e = (await ciRequest(cos, { bucket: BUCKET, region: REGION, Method: 'GET', Key: `workflowexecution/${runId}` })).body.Response
+      .WorkflowExecution;
     if (e.State !== 'Running') return e;
     if (Date.now() > deadline) throw new Error(`execution ${runId} still Running`);
     await new Promise((r) => setTimeout(r, 50));
@@ -111,7 +119,13 @@ describe('a Start -> Concat -> End workflow on the shared store', () => {
   beforeAll(async () => {
     engine = await startTestEngine({ worker: true });
     cos = cosClient(engine.api.url);
-    s3 = createS3({ endpoint: testEndpoints().s3Endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    s3 = createS3({
+      endpoint: testEndpoints().s3Endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+    });
     await setupBucket(s3);
     await upload(s3, 'in/clip.mp4');
     workflowId = await createWorkflow(cos, '/api');
@@ -136,7 +150,14 @@ describe('a Start -> Concat -> End workflow on the shared store', () => {
     expect(runId).toMatch(/^i[0-9a-f]{32}$/);
 
     const e = await waitExecution(cos, runId);
-    expect(e).toMatchObject({ WorkflowId: workflowId, Name: 'brand-wrap', WorkflowName: 'brand-wrap', RunId: runId, Object: 'in/clip.mp4', State: 'Success' });
+    expect(e).toMatchObject({
+      WorkflowId: workflowId,
+      Name: 'brand-wrap',
+      WorkflowName: 'brand-wrap',
+      RunId: runId,
+      Object: 'in/clip.mp4',
+      State: 'Success',
+    });
     expect(e.CreateTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/);
     expect(e.Topology.Dependencies).toEqual({ Start: 'Concat_1581665960536', Concat_1581665960536: 'End' });
     const task = e.Tasks;
@@ -157,22 +178,41 @@ describe('a Start -> Concat -> End workflow on the shared store', () => {
     expect(byWorkflow.body.Response.JobsDetail.JobId).toBe(task.JobId);
 
     // Notifications: the node's TaskFinish and the WorkflowFinish, in the Start node's JSON format.
-    const taskFinish = await waitReceived((r) => r.path === '/api' && r.body.EventName === 'TaskFinish' && r.body.JobsDetail.JobId === task.JobId);
+    const taskFinish = await waitReceived(
+      (r) => r.path === '/api' && r.body.EventName === 'TaskFinish' && r.body.JobsDetail.JobId === task.JobId,
+    );
     expect(taskFinish.JobsDetail.Workflow.RunId).toBe(runId);
-    const finish = await waitReceived((r) => r.path === '/api' && r.body.EventName === 'WorkflowFinish' && r.body.WorkflowExecution.RunId === runId);
-    expect(finish.WorkflowExecution).toMatchObject({ WorkflowId: workflowId, WorkflowName: 'brand-wrap', State: 'Success', BucketId: BUCKET, Object: 'in/clip.mp4' });
+    const finish = await waitReceived(
+      (r) => r.path === '/api' && r.body.EventName === 'WorkflowFinish' && r.body.WorkflowExecution.RunId === runId,
+    );
+    expect(finish.WorkflowExecution).toMatchObject({
+      WorkflowId: workflowId,
+      WorkflowName: 'brand-wrap',
+      State: 'Success',
+      BucketId: BUCKET,
+      Object: 'in/clip.mp4',
+    });
     expect(finish.WorkflowExecution.CreateTime).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{4}$/);
     // In JSON, Tasks and CosHeaders are arrays whatever their length (docs/ci-api.md 7.3).
-    expect(finish.WorkflowExecution.Tasks).toEqual([expect.objectContaining({ Type: 'Concat', JobId: task.JobId, State: 'Success', Name: 'Concat_1581665960536' })]);
+    expect(finish.WorkflowExecution.Tasks).toEqual([
+      expect.objectContaining({ Type: 'Concat', JobId: task.JobId, State: 'Success', Name: 'Concat_1581665960536' }),
+    ]);
   });
 
   it('runs for an upload announced by an S3 event (MinIO webhook format), honouring prefix, ExtFilter and its own outputs', async () => {
     await upload(s3, 'in/second clip.mp4');
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'in/notes.txt', Body: 'not media' }));
     await upload(s3, 'elsewhere/clip.mp4');
-    const record = (key: string) => ({ eventName: 's3:ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), size: 1 } } });
+    const record = (key: string) => ({
+      eventName: 's3:ObjectCreated:Put',
+      s3: { bucket: { name: BUCKET }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), size: 1 } },
+    });
     const post = async (keys: string[]) => {
-      const res = await fetch(`${engine.api.url}/s3-events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ EventName: 's3:ObjectCreated:Put', Records: keys.map(record) }) });
+      const res = await fetch(`${engine.api.url}/s3-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ EventName: 's3:ObjectCreated:Put', Records: keys.map(record) }),
+      });
       expect(res.status).toBe(200);
       return ((await res.json()) as { started: string[] }).started;
     };
@@ -190,7 +230,11 @@ describe('a Start -> Concat -> End workflow on the shared store', () => {
     // Both executions are listed, newest first, page by page.
     const page1 = await req({ Method: 'GET', Key: 'workflowexecution', Query: { workflowId, size: '1' } });
     expect(page1.body.Response.WorkflowExecutionList).toMatchObject({ RunId: started[0], State: 'Success', Object: 'in/second clip.mp4' });
-    const page2 = await req({ Method: 'GET', Key: 'workflowexecution', Query: { workflowId, size: '1', nextToken: page1.body.Response.NextToken } });
+    const page2 = await req({
+      Method: 'GET',
+      Key: 'workflowexecution',
+      Query: { workflowId, size: '1', nextToken: page1.body.Response.NextToken },
+    });
     expect(page2.body.Response.WorkflowExecutionList.Object).toBe('in/clip.mp4');
     expect(page2.body.Response.NextToken).toBeUndefined();
     const failed = await req({ Method: 'GET', Key: 'workflowexecution', Query: { workflowId, states: 'Failed' } });
@@ -217,7 +261,13 @@ describe('uploads to the embedded store', () => {
     engine = await startTestEngine({ worker: true, endpoints: { redisUrl: testEndpoints().redisUrl, s3Endpoint: store.endpoint } });
     // As npm start wires it.
     store.onEvent((event) => void engine.api.onS3Event(event, { keysEncoded: false }));
-    s3 = createS3({ endpoint: store.endpoint, region: 'us-east-1', forcePathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    s3 = createS3({
+      endpoint: store.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+    });
     await setupBucket(s3);
   });
   afterAll(async () => {
@@ -234,7 +284,12 @@ describe('uploads to the embedded store', () => {
     const finish = await waitReceived((r) => r.path === '/embedded' && r.body.EventName === 'WorkflowFinish');
     expect(finish.WorkflowExecution).toMatchObject({ WorkflowId: workflowId, State: 'Success', Object: 'in/uploaded.mp4' });
     const headers = finish.WorkflowExecution.CosHeaders;
-    expect(headers).toEqual(expect.arrayContaining([{ Key: 'Content-Type', Value: 'video/mp4' }, { Key: 'EventName', Value: 'cos:ObjectCreated:Put' }]));
+    expect(headers).toEqual(
+      expect.arrayContaining([
+        { Key: 'Content-Type', Value: 'video/mp4' },
+        { Key: 'EventName', Value: 'cos:ObjectCreated:Put' },
+      ]),
+    );
     // Exactly one execution: the output, under the same prefix, started none.
     await new Promise((r) => setTimeout(r, 500));
     const list = await ciRequest(cos, { bucket: BUCKET, region: REGION, Method: 'GET', Key: 'workflowexecution', Query: { workflowId } });

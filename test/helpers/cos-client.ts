@@ -22,7 +22,15 @@ export function cosClient(apiUrl: string, keys = { SecretId: 'AKIDexampleexample
 
 export function ciRequest(
   cos: COS,
-  opts: { Method: string; Key: string; Query?: Record<string, string>; Body?: string; bucket?: string; region?: string; Headers?: Record<string, string> },
+  opts: {
+    Method: string;
+    Key: string;
+    Query?: Record<string, string>;
+    Body?: string;
+    bucket?: string;
+    region?: string;
+    Headers?: Record<string, string>;
+  },
 ): Promise<CiResponse> {
   const host = `${opts.bucket ?? BUCKET}.ci.${opts.region ?? REGION}.myqcloud.com`;
   return new Promise((resolve, reject) => {
@@ -44,7 +52,12 @@ export function ciRequest(
           return;
         }
         const raw = data.Body ? Buffer.from(data.Body).toString() : '';
-        resolve({ statusCode: data.statusCode, headers: data.headers ?? {}, body: raw ? (parser.parse(raw) as Record<string, any>) : {}, raw });
+        resolve({
+          statusCode: data.statusCode,
+          headers: data.headers ?? {},
+          body: raw ? (parser.parse(raw) as Record<string, any>) : {},
+          raw,
+        });
       },
     );
   });

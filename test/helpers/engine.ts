@@ -33,7 +33,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-export async function startTestEngine(opts: { worker?: boolean; env?: Record<string, string>; endpoints?: Endpoints } = {}): Promise<TestEngine> {
+export async function startTestEngine(
+  opts: { worker?: boolean; env?: Record<string, string>; endpoints?: Endpoints } = {},
+): Promise<TestEngine> {
   const config = testConfig(opts.env);
   const endpoints = opts.endpoints ?? testEndpoints();
   const logger = createLogger(config.log.level, 'test');

@@ -19,20 +19,124 @@ export const int = (rand: Rand, max: number): number => Math.floor(rand() * max)
 export const pick = <T>(rand: Rand, items: readonly T[]): T => items[int(rand, items.length)] as T;
 
 const NAMES = [
-  'Request', 'Tag', 'Operation', 'ConcatTemplate', 'ConcatFragment', 'Url', 'Input', 'Object', 'Output', 'Bucket', 'Region',
-  'Audio', 'Video', 'Container', 'Format', 'AudioMix', 'AudioMixArray', 'AudioSource', 'MixMode', 'Replace', 'EffectConfig',
-  'Watermark', 'WatermarkTemplateId', 'Text', 'Image', 'SlideConfig', 'SceneChangeInfo', 'Mode', 'Time', 'Index', 'JobLevel',
-  'UserData', 'CallBack', 'CallBackFormat', 'CallBackType', 'CallBackMqConfig', 'QueueId', 'TemplateId', 'StartTime', 'EndTime',
-  'FragmentIndex', 'DirectConcat', 'Codec', 'Width', 'Height', 'Fps', 'Bitrate', 'Crf', 'Remove',
-  '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf', 'a:b', 'x-y', '_', 'ÄÖ', '腾讯',
+  'Request',
+  'Tag',
+  'Operation',
+  'ConcatTemplate',
+  'ConcatFragment',
+  'Url',
+  'Input',
+  'Object',
+  'Output',
+  'Bucket',
+  'Region',
+  'Audio',
+  'Video',
+  'Container',
+  'Format',
+  'AudioMix',
+  'AudioMixArray',
+  'AudioSource',
+  'MixMode',
+  'Replace',
+  'EffectConfig',
+  'Watermark',
+  'WatermarkTemplateId',
+  'Text',
+  'Image',
+  'SlideConfig',
+  'SceneChangeInfo',
+  'Mode',
+  'Time',
+  'Index',
+  'JobLevel',
+  'UserData',
+  'CallBack',
+  'CallBackFormat',
+  'CallBackType',
+  'CallBackMqConfig',
+  'QueueId',
+  'TemplateId',
+  'StartTime',
+  'EndTime',
+  'FragmentIndex',
+  'DirectConcat',
+  'Codec',
+  'Width',
+  'Height',
+  'Fps',
+  'Bitrate',
+  'Crf',
+  'Remove',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+  'a:b',
+  'x-y',
+  '_',
+  'ÄÖ',
+  '腾讯',
 ];
 
 const VALUES = [
-  '', ' ', '0', '-1', '1', '2', '3', '1e309', '-0', 'NaN', 'Infinity', '9'.repeat(400), '0x10', '1.5', '.5', '5.', 'true', 'FALSE',
-  'no', 'mp4', 'hls', 'aac', 'mp3', 'H.264', 'Concat', 'Start', 'End', 'FADE', 'GRADIENT', 'JSON', 'XML', 'TDMQ', 'Url',
-  'http://169.254.169.254/latest', 'http://[fe80::1]/', 'http://0xA9FEA9FE/', 'http://metadata.google.internal/', 'file:///etc/passwd',
-  '../../etc/passwd', '/abs/key', 'a\u0001b', 'gopher://x', 'http://', 'http://a b', '${ext}', '${jobid}', '\u202e', '\ud800',
-  'p0123456789abcdef0123456789abcdef', 't1460606b9752148c4ab182f55163ba7cd', '<', '&amp;', '&#0;', '&#x110000;', '&unknown;',
+  '',
+  ' ',
+  '0',
+  '-1',
+  '1',
+  '2',
+  '3',
+  '1e309',
+  '-0',
+  'NaN',
+  'Infinity',
+  '9'.repeat(400),
+  '0x10',
+  '1.5',
+  '.5',
+  '5.',
+  'true',
+  'FALSE',
+  'no',
+  'mp4',
+  'hls',
+  'aac',
+  'mp3',
+  'H.264',
+  'Concat',
+  'Start',
+  'End',
+  'FADE',
+  'GRADIENT',
+  'JSON',
+  'XML',
+  'TDMQ',
+  'Url',
+  'http://169.254.169.254/latest',
+  'http://[fe80::1]/',
+  'http://0xA9FEA9FE/',
+  'http://metadata.google.internal/',
+  'file:///etc/passwd',
+  '../../etc/passwd',
+  '/abs/key',
+  'a\u0001b',
+  'gopher://x',
+  'http://',
+  'http://a b',
+  '${ext}',
+  '${jobid}',
+  '\u202e',
+  '\ud800',
+  'p0123456789abcdef0123456789abcdef',
+  't1460606b9752148c4ab182f55163ba7cd',
+  '<',
+  '&amp;',
+  '&#0;',
+  '&#x110000;',
+  '&unknown;',
 ];
 
 const JUNK = ['<', '>', '&', '/', '"', "'", '\0', '\uffff', '\ud83d\ude00', ']]>', '<!--', '<?', '<![CDATA[', '=', ' ', '\n', '\t'];
@@ -61,7 +165,8 @@ type Mutator = (rand: Rand, text: string) => string;
 export const MUTATORS: Record<string, Mutator> = {
   flip(rand, text) {
     const chars = [...text];
-    for (let k = 1 + int(rand, 8); k > 0 && chars.length > 0; k--) chars[int(rand, chars.length)] = rand() < 0.5 ? pick(rand, JUNK) : String.fromCharCode(int(rand, 0x3000));
+    for (let k = 1 + int(rand, 8); k > 0 && chars.length > 0; k--)
+      chars[int(rand, chars.length)] = rand() < 0.5 ? pick(rand, JUNK) : String.fromCharCode(int(rand, 0x3000));
     return chars.join('');
   },
   truncate(rand, text) {
@@ -85,7 +190,13 @@ export const MUTATORS: Record<string, Mutator> = {
     if (!el) return text;
     const depth = rand() < 0.3 ? 20 + int(rand, 5000) : 1 + int(rand, 10);
     const name = pick(rand, NAMES);
-    return text.slice(0, el.from) + `<${name}>`.repeat(depth) + text.slice(el.from, el.to) + `</${name}>`.repeat(rand() < 0.9 ? depth : int(rand, depth)) + text.slice(el.to);
+    return (
+      text.slice(0, el.from) +
+      `<${name}>`.repeat(depth) +
+      text.slice(el.from, el.to) +
+      `</${name}>`.repeat(rand() < 0.9 ? depth : int(rand, depth)) +
+      text.slice(el.to)
+    );
   },
   hugeString(rand, text) {
     const at = text.indexOf('>', int(rand, text.length)) + 1;
@@ -95,7 +206,22 @@ export const MUTATORS: Record<string, Mutator> = {
   entity(rand, text) {
     if (rand() < 0.25) return BILLION_LAUGHS + text.replace(/<UserData>[^<]*/, '<UserData>&lol9;');
     const at = text.indexOf('>', int(rand, text.length)) + 1;
-    return text.slice(0, at) + pick(rand, ['&amp;', '&lt;', '&#x0;', '&unknown;', '&#99999999;', '&', '&#', '&lol9;', '<!ENTITY x "y">', '<!DOCTYPE r SYSTEM "file:///etc/passwd">']) + text.slice(at);
+    return (
+      text.slice(0, at) +
+      pick(rand, [
+        '&amp;',
+        '&lt;',
+        '&#x0;',
+        '&unknown;',
+        '&#99999999;',
+        '&',
+        '&#',
+        '&lol9;',
+        '<!ENTITY x "y">',
+        '<!DOCTYPE r SYSTEM "file:///etc/passwd">',
+      ]) +
+      text.slice(at)
+    );
   },
   rename(rand, text) {
     const tags = startTags(text);
@@ -118,7 +244,15 @@ export const MUTATORS: Record<string, Mutator> = {
   insert(rand, text) {
     const at = text.indexOf('>', int(rand, text.length)) + 1;
     const name = pick(rand, NAMES);
-    const piece = pick(rand, [`<${name}>${pick(rand, VALUES)}</${name}>`, `<${name}/>`, `<${name}><${pick(rand, NAMES)}/></${name}>`, '<![CDATA[x]]>', '<!-- c -->', '<?pi x?>', `<${name} a="1" b='>'>v</${name}>`]);
+    const piece = pick(rand, [
+      `<${name}>${pick(rand, VALUES)}</${name}>`,
+      `<${name}/>`,
+      `<${name}><${pick(rand, NAMES)}/></${name}>`,
+      '<![CDATA[x]]>',
+      '<!-- c -->',
+      '<?pi x?>',
+      `<${name} a="1" b='>'>v</${name}>`,
+    ]);
     return text.slice(0, at) + piece + text.slice(at);
   },
 };

@@ -37,9 +37,10 @@ export async function makeClip(file: string, spec: ClipSpec): Promise<string> {
   }
   if (spec.audio) {
     const rate = spec.sampleRate ?? 48000;
-    const source = spec.frequency === 0
-      ? `anullsrc=r=${rate}:cl=${(spec.channels ?? 1) === 1 ? 'mono' : 'stereo'}:d=${d}`
-      : `sine=frequency=${spec.frequency ?? 440}:sample_rate=${rate}:duration=${d}`;
+    const source =
+      spec.frequency === 0
+        ? `anullsrc=r=${rate}:cl=${(spec.channels ?? 1) === 1 ? 'mono' : 'stereo'}:d=${d}`
+        : `sine=frequency=${spec.frequency ?? 440}:sample_rate=${rate}:duration=${d}`;
     args.push('-f', 'lavfi', '-i', source);
   }
   if (withVideo) args.push('-c:v', spec.videoCodec ?? 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
@@ -60,7 +61,19 @@ export async function ffprobeJson(file: string): Promise<FfprobeJson> {
 
 /** Peak level of a file's audio in dBFS (-91 for digital silence). */
 export async function maxVolumeDb(file: string): Promise<number> {
-  const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-i', file, '-map', '0:a:0', '-af', 'volumedetect', '-f', 'null', '-']);
+  const { stderr } = await run('ffmpeg', [
+    '-hide_banner',
+    '-nostdin',
+    '-i',
+    file,
+    '-map',
+    '0:a:0',
+    '-af',
+    'volumedetect',
+    '-f',
+    'null',
+    '-',
+  ]);
   const m = /max_volume: (-?[\d.]+|-inf) dB/.exec(stderr);
   if (!m) throw new Error(`no volumedetect result for ${file}`);
   return m[1] === '-inf' ? -Infinity : Number(m[1]);
@@ -71,10 +84,14 @@ export async function maxVolumeDb(file: string): Promise<number> {
  * pixel, row by row) or yuv420p (the Y plane first: byte i < width*height is the luma of pixel i).
  */
 export async function decodeFrames(file: string, pixFmt: 'rgb24' | 'yuv420p', width: number, height: number): Promise<Buffer[]> {
-  const { stdout } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'], {
-    encoding: 'buffer',
-    maxBuffer: 256 << 20,
-  });
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', file, '-map', '0:v:0', '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 256 << 20,
+    },
+  );
   const size = pixFmt === 'rgb24' ? width * height * 3 : (width * height * 3) / 2;
   const frames: Buffer[] = [];
   for (let o = 0; o + size <= stdout.length; o += size) frames.push(stdout.subarray(o, o + size));

@@ -41,7 +41,9 @@ function doc(ms: number, opts: { bucket?: string; queueId?: string; input?: stri
     queueId: opts.queueId ?? 'p' + '0'.repeat(32),
     creationMs: ms,
     request: request(opts.input),
-    workflow: opts.workflowId ? { name: 'Concat_1', runId: 'i' + '1'.repeat(32), workflowId: opts.workflowId, workflowName: 'wf' } : undefined,
+    workflow: opts.workflowId
+      ? { name: 'Concat_1', runId: 'i' + '1'.repeat(32), workflowId: opts.workflowId, workflowName: 'wf' }
+      : undefined,
   };
 }
 
@@ -92,7 +94,11 @@ describe('JobStore list queries', () => {
   beforeAll(async () => {
     // 25 jobs one second apart; every 5th has an input object; jobs 0..9 end Success.
     for (let i = 0; i < 25; i++) {
-      const d = doc(base + i * 1000, { bucket, input: i % 5 === 0 ? 'in/x.mp4' : undefined, queueId: i < 20 ? 'p' + 'a'.repeat(32) : 'p' + 'b'.repeat(32) });
+      const d = doc(base + i * 1000, {
+        bucket,
+        input: i % 5 === 0 ? 'in/x.mp4' : undefined,
+        queueId: i < 20 ? 'p' + 'a'.repeat(32) : 'p' + 'b'.repeat(32),
+      });
       ids.push(d.jobId);
       await seedJob(redis, prefix, d);
       if (i < 10) await store.transition(d.jobId, ['Submitted'], 'Success');

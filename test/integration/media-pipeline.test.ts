@@ -44,7 +44,12 @@ describe('media pipeline (real ffmpeg)', () => {
   it('joins landscape, portrait and a clip without audio into one output of the requested size', async () => {
     const sources = [await source(clip('land.mp4')), await source(clip('port.mp4')), await source(clip('mute.mp4'))];
     const out = clip('mixed.mp4');
-    const plan = planConcat({ sources, template: template({ video: { codec: 'H.264', width: 160, height: 90, remove: false } }), bgm: [], outputPath: out });
+    const plan = planConcat({
+      sources,
+      template: template({ video: { codec: 'H.264', width: 160, height: 90, remove: false } }),
+      bgm: [],
+      outputPath: out,
+    });
     const progress: number[] = [];
     await concat(plan, { onProgress: (p) => progress.push(p) });
 
@@ -75,7 +80,12 @@ describe('media pipeline (real ffmpeg)', () => {
   it('stream-copies identical clips and refuses a mismatched pair with the difference', async () => {
     const same = await source(clip('same.mp4'));
     const out = clip('copy.mp4');
-    const plan = planConcat({ sources: [same, { ...same, label: 'again.mp4' }], template: template({ directConcat: true }), bgm: [], outputPath: out });
+    const plan = planConcat({
+      sources: [same, { ...same, label: 'again.mp4' }],
+      template: template({ directConcat: true }),
+      bgm: [],
+      outputPath: out,
+    });
     expect(plan.kind).toBe('copy');
     await concat(plan);
 
@@ -86,12 +96,17 @@ describe('media pipeline (real ffmpeg)', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.concat.txt'))).toEqual([]);
 
     const land = await source(clip('land.mp4'));
-    expect(() => planConcat({ sources: [same, land], template: template({ directConcat: true }), bgm: [], outputPath: clip('x.mp4') })).toThrow(
-      new MediaPlanError('InvalidArgument', 'cannot stream-copy: "land.mp4" has video 192x108 but "same.mp4" has 160x90; set DirectConcat to false to re-encode'),
+    expect(() =>
+      planConcat({ sources: [same, land], template: template({ directConcat: true }), bgm: [], outputPath: clip('x.mp4') }),
+    ).toThrow(
+      new MediaPlanError(
+        'InvalidArgument',
+        'cannot stream-copy: "land.mp4" has video 192x108 but "same.mp4" has 160x90; set DirectConcat to false to re-encode',
+      ),
     );
   });
 
-  it('replaces the fragments\' audio with background audio, padded to the video length', async () => {
+  it("replaces the fragments' audio with background audio, padded to the video length", async () => {
     const sources = [await source(clip('same.mp4'))];
     const bgm = [{ path: clip('silent-bgm.mp3'), label: 'silent-bgm.mp3', probe: normalizeProbe(await probeFile(clip('silent-bgm.mp3'))) }];
     const out = clip('bgm.mp4');
@@ -106,9 +121,26 @@ describe('media pipeline (real ffmpeg)', () => {
   });
 
   it('stops ffmpeg at the time limit (JobTimeout) and on abort (Canceled)', async () => {
-    const endless = ['-hide_banner', '-nostdin', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25', '-f', 'null', '-progress', 'pipe:1', '-nostats', '-'];
+    const endless = [
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x90:rate=25',
+      '-f',
+      'null',
+      '-progress',
+      'pipe:1',
+      '-nostats',
+      '-',
+    ];
     const started = Date.now();
-    await expect(runFfmpeg(endless, { expectedDurationSec: 10, timeoutMs: 300 })).rejects.toMatchObject({ name: 'MediaProcessError', code: 'JobTimeout' });
+    await expect(runFfmpeg(endless, { expectedDurationSec: 10, timeoutMs: 300 })).rejects.toMatchObject({
+      name: 'MediaProcessError',
+      code: 'JobTimeout',
+    });
     expect(Date.now() - started).toBeLessThan(5_000);
 
     // Through the verb too: a real plan with a limit far below what ffmpeg needs.
@@ -117,7 +149,9 @@ describe('media pipeline (real ffmpeg)', () => {
 
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
-    await expect(runFfmpeg(endless, { expectedDurationSec: 10, timeoutMs: 60_000, signal: controller.signal })).rejects.toMatchObject({ code: 'Canceled' });
+    await expect(runFfmpeg(endless, { expectedDurationSec: 10, timeoutMs: 60_000, signal: controller.signal })).rejects.toMatchObject({
+      code: 'Canceled',
+    });
   });
 
   it('refuses a file that is not media with ResourceNotSupported', async () => {

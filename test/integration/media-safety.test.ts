@@ -23,7 +23,7 @@ const PORT = normalizeProbe(loadProbeFixture('portrait-720x1280-25fps-aac'));
 const MUSIC = normalizeProbe(loadProbeFixture('music-44100-stereo-mp3'));
 
 const HOSTILE = [
-  "/in/a.mp4[0:v];movie=/etc/passwd[x];[x]",
+  '/in/a.mp4[0:v];movie=/etc/passwd[x];[x]',
   '-f lavfi -i sine',
   "/in/x';file '/etc/passwd",
   '/in/a:b\\c,d[e]f;g\'h"i',
@@ -32,8 +32,7 @@ const HOSTILE = [
   '/in/ -y -i /dev/zero',
 ];
 
-
-const ALPHABET = "[];,:='\"\\-% $`{}()|&<>!?*#@^~\t/.abcXYZ019腾";
+const ALPHABET = '[];,:=\'"\\-% $`{}()|&<>!?*#@^~\t/.abcXYZ019腾';
 function randomHostile(rand: () => number): string {
   const len = 1 + Math.floor(rand() * 40);
   let s = rand() < 0.3 ? '-' : '/in/';

@@ -59,7 +59,19 @@ async function durations(f: string): Promise<{ format: number; video: number; au
 
 /** Peak level (dBFS) of the audio between two output times. */
 async function peakDb(f: string, fromSec: number, toSec: number): Promise<number> {
-  const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-i', f, '-map', '0:a:0', '-af', `atrim=${fromSec}:${toSec},volumedetect`, '-f', 'null', '-']);
+  const { stderr } = await run('ffmpeg', [
+    '-hide_banner',
+    '-nostdin',
+    '-i',
+    f,
+    '-map',
+    '0:a:0',
+    '-af',
+    `atrim=${fromSec}:${toSec},volumedetect`,
+    '-f',
+    'null',
+    '-',
+  ]);
   const m = /max_volume: (-?[\d.]+|-inf) dB/.exec(stderr);
   return m?.[1] === undefined || m[1] === '-inf' ? -Infinity : Number(m[1]);
 }
@@ -81,7 +93,12 @@ describe('transitions (real ffmpeg)', () => {
   it('FADE keeps the total duration and goes through black at the join, sound faded with it', async () => {
     const sources = [await source(file('a.mp4')), await source(file('b.mp4'))];
     const out = file('fade.mp4');
-    const plan = planConcat({ sources, template: template({ sceneChangeInfo: { mode: 'FADE', time: 0.8 } }), bgm: [], outputPath: out }) as EncodePlan;
+    const plan = planConcat({
+      sources,
+      template: template({ sceneChangeInfo: { mode: 'FADE', time: 0.8 } }),
+      bgm: [],
+      outputPath: out,
+    }) as EncodePlan;
     expect(plan.durationSec).toBe(2);
     await concat(plan);
 
@@ -109,9 +126,17 @@ describe('transitions (real ffmpeg)', () => {
   it('GRADIENT shortens the output by Time at each join: 3 x 1 s with Time 0.5 -> 2 s, a portrait 30 fps fragment without audio in the middle', async () => {
     const sources = [await source(file('a.mp4')), await source(file('c.mp4')), await source(file('b.mp4'))];
     const out = file('gradient.mp4');
-    const plan = planConcat({ sources, template: template({ sceneChangeInfo: { mode: 'GRADIENT', time: 0.5 } }), bgm: [], outputPath: out }) as EncodePlan;
+    const plan = planConcat({
+      sources,
+      template: template({ sceneChangeInfo: { mode: 'GRADIENT', time: 0.5 } }),
+      bgm: [],
+      outputPath: out,
+    }) as EncodePlan;
     expect(plan.durationSec).toBe(2);
-    expect(plan.transition?.joins).toEqual([{ startSec: 0.5, endSec: 1 }, { startSec: 1, endSec: 1.5 }]);
+    expect(plan.transition?.joins).toEqual([
+      { startSec: 0.5, endSec: 1 },
+      { startSec: 1, endSec: 1.5 },
+    ]);
     await concat(plan);
 
     const d = await durations(out);
@@ -130,18 +155,40 @@ describe('watermarks (real ffmpeg)', () => {
     const watermarks: PlanWatermark[] = [
       {
         label: 'Watermark[0]',
-        watermark: mark({ startTime: 0.5, endTime: 1.2, image: { url: 'red.png', mode: 'Original', transparency: 100, background: false } }),
+        watermark: mark({
+          startTime: 0.5,
+          endTime: 1.2,
+          image: { url: 'red.png', mode: 'Original', transparency: 100, background: false },
+        }),
         image: { path: red.path, label: 'red.png', probe: red.probe },
       },
     ];
     const out = file('image-mark.mp4');
-    await concat(planConcat({ sources: [await source(file('black.mp4'))], template: template({ audio: { codec: 'aac', remove: true } }), bgm: [], outputPath: out, watermarks }));
+    await concat(
+      planConcat({
+        sources: [await source(file('black.mp4'))],
+        template: template({ audio: { codec: 'aac', remove: true } }),
+        bgm: [],
+        outputPath: out,
+        watermarks,
+      }),
+    );
 
     const f = await frames(out, 'rgb24');
     expect(f).toHaveLength(2 * FPS);
     // Box: x 118..149, y 6..23 (TopRight, 10 px in from the right, 6 px down).
-    const inside = [[120, 8], [133, 14], [147, 21]] as const;
-    const outside = [[112, 14], [154, 14], [133, 28], [20, 70], [133, 2]] as const;
+    const inside = [
+      [120, 8],
+      [133, 14],
+      [147, 21],
+    ] as const;
+    const outside = [
+      [112, 14],
+      [154, 14],
+      [133, 28],
+      [20, 70],
+      [133, 2],
+    ] as const;
     for (const t of [15, 20, 29]) {
       for (const [x, y] of inside) expect(isRed(rgb(f[t]!, x, y)), `frame ${t} (${x},${y})`).toBe(true);
       for (const [x, y] of outside) expect(isBlack(rgb(f[t]!, x, y)), `frame ${t} (${x},${y})`).toBe(true);
@@ -168,7 +215,14 @@ describe('watermarks (real ffmpeg)', () => {
       },
     ];
     const out = file('text-mark.mp4');
-    const plan = planConcat({ sources: [await source(file('black.mp4'))], template: template(), bgm: [], outputPath: out, workDir, watermarks }) as EncodePlan;
+    const plan = planConcat({
+      sources: [await source(file('black.mp4'))],
+      template: template(),
+      bgm: [],
+      outputPath: out,
+      workDir,
+      watermarks,
+    }) as EncodePlan;
     await concat(plan);
 
     const f = await frames(out, 'rgb24');
@@ -201,7 +255,14 @@ describe('watermarks (real ffmpeg)', () => {
     const watermarks: PlanWatermark[] = [
       {
         label: 'Watermark[0]',
-        watermark: { type: 'Text', pos: 'TopLeft', locMode: 'Absolute', dx: 0, dy: 0, text: { text: hostile, fontSize: 5, fontType: 'arial.ttf', fontColor: '0xFFFFFF', transparency: 100 } },
+        watermark: {
+          type: 'Text',
+          pos: 'TopLeft',
+          locMode: 'Absolute',
+          dx: 0,
+          dy: 0,
+          text: { text: hostile, fontSize: 5, fontType: 'arial.ttf', fontColor: '0xFFFFFF', transparency: 100 },
+        },
       },
     ];
     const out = file('hostile-mark.mp4');

@@ -1,7 +1,15 @@
 // Callback (and allowed-fetch) address classification in every spelling, the DNS step, and the socket
 // lookup that checks the address actually connected to.
 import { describe, expect, it } from 'vitest';
-import { addressesProblem, checkHost, classifyIp, guardedLookup, hostProblem, parseIPv4Loose, parseIPv6 } from '../../src/net/address-policy.js';
+import {
+  addressesProblem,
+  checkHost,
+  classifyIp,
+  guardedLookup,
+  hostProblem,
+  parseIPv4Loose,
+  parseIPv6,
+} from '../../src/net/address-policy.js';
 import { CallbackTargetChecker } from '../../src/api/callback-target.js';
 
 const OPEN = { blockPrivate: false };
@@ -84,7 +92,17 @@ describe('classifyIp', () => {
 
 describe('hostProblem', () => {
   it('always refuses link-local, metadata and unspecified hosts, whatever the policy', () => {
-    for (const h of ['169.254.169.254', '[fe80::1]', 'fe80::1', '0xA9FEA9FE', 'metadata.google.internal', 'METADATA.google.internal.', 'metadata', '0.0.0.0', '[::]']) {
+    for (const h of [
+      '169.254.169.254',
+      '[fe80::1]',
+      'fe80::1',
+      '0xA9FEA9FE',
+      'metadata.google.internal',
+      'METADATA.google.internal.',
+      'metadata',
+      '0.0.0.0',
+      '[::]',
+    ]) {
       expect(hostProblem(h, OPEN).problem).toBeDefined();
     }
   });
@@ -110,7 +128,10 @@ describe('checkHost (DNS step)', () => {
   const dns = fakeDns({ 'rebind.example': ['8.8.8.8', '169.254.169.254'], 'lan.example': ['10.0.0.5'], 'ok.example': ['93.184.216.34'] });
 
   it('refuses a name when any of its addresses is refused', async () => {
-    expect(await checkHost('rebind.example', OPEN, dns)).toMatchObject({ ok: false, problem: expect.stringMatching(/169\.254\.169\.254.*metadata/) });
+    expect(await checkHost('rebind.example', OPEN, dns)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/169\.254\.169\.254.*metadata/),
+    });
     expect(await checkHost('lan.example', OPEN, dns)).toEqual({ ok: true });
     expect(await checkHost('lan.example', CLOSED, dns)).toMatchObject({ ok: false });
     expect(await checkHost('ok.example', CLOSED, dns)).toEqual({ ok: true });
@@ -123,7 +144,11 @@ describe('checkHost (DNS step)', () => {
 
   it('at submit: refuses with 400 InvalidArgument naming Request.CallBack, accepts an unresolved name', async () => {
     const checker = new CallbackTargetChecker(OPEN, dns);
-    await expect(checker.check('http://rebind.example/cb')).rejects.toMatchObject({ code: 'InvalidArgument', status: 400, message: expect.stringMatching(/^Request\.CallBack: /) });
+    await expect(checker.check('http://rebind.example/cb')).rejects.toMatchObject({
+      code: 'InvalidArgument',
+      status: 400,
+      message: expect.stringMatching(/^Request\.CallBack: /),
+    });
     await expect(checker.check('http://nowhere.example/cb')).resolves.toBeUndefined();
     await expect(checker.check('no')).resolves.toBeUndefined();
     await expect(checker.check(undefined)).resolves.toBeUndefined();
@@ -156,7 +181,9 @@ describe('guardedLookup', () => {
 
   it('answers like dns.lookup for an allowed name, in both forms', async () => {
     expect(await lookup(OPEN, 'localhost', false)).toMatch(/^(127\.0\.0\.1|::1)$/);
-    expect(await lookup(OPEN, 'localhost', true)).toEqual(expect.arrayContaining([expect.objectContaining({ address: expect.any(String) })]));
+    expect(await lookup(OPEN, 'localhost', true)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ address: expect.any(String) })]),
+    );
   });
 
   it('fails with AddressRefused for a refused one', async () => {

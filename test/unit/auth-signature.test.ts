@@ -21,7 +21,7 @@ const A_KEY = 'BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz';
 
 describe('ciUrlEncode', () => {
   it('encodes everything but the RFC 3986 unreserved set, with uppercase hex', () => {
-    expect(ciUrlEncode("a-_.~Z9 !\"#$%&'()*+,/:;<=>?@[\\]^`{|}")).toBe(
+    expect(ciUrlEncode('a-_.~Z9 !"#$%&\'()*+,/:;<=>?@[\\]^`{|}')).toBe(
       'a-_.~Z9%20%21%22%23%24%25%26%27%28%29%2A%2B%2C%2F%3A%3B%3C%3D%3E%3F%40%5B%5C%5D%5E%60%7B%7C%7D',
     );
     expect(ciUrlEncode('腾讯云')).toBe('%E8%85%BE%E8%AE%AF%E4%BA%91');
@@ -39,7 +39,13 @@ describe('the 9.4 test vectors', () => {
       ['x-cos-acl', 'private'],
       ['x-cos-grant-read', 'uin="100000000011"'],
     ];
-    const p = computeSignature(A_KEY, { method: 'PUT', path: '/exampleobject(腾讯云)', params: [], headers, keyTime: '1557989151;1557996351' });
+    const p = computeSignature(A_KEY, {
+      method: 'PUT',
+      path: '/exampleobject(腾讯云)',
+      params: [],
+      headers,
+      keyTime: '1557989151;1557996351',
+    });
     const httpHeaders =
       'content-length=13&content-md5=mQ%2FfVh815F3k6TAUm8m0eg%3D%3D&content-type=text%2Fplain&date=Thu%2C%2016%20May%202019%2006%3A45%3A51%20GMT&host=examplebucket-1250000000.cos.ap-beijing.myqcloud.com&x-cos-acl=private&x-cos-grant-read=uin%3D%22100000000011%22';
     expect(p).toEqual({
@@ -59,7 +65,10 @@ describe('the 9.4 test vectors', () => {
       method: 'GET',
       path: '/exampleobject(腾讯云)',
       params,
-      headers: [['Date', 'Thu, 16 May 2019 06:55:53 GMT'], ['Host', 'examplebucket-1250000000.cos.ap-beijing.myqcloud.com']],
+      headers: [
+        ['Date', 'Thu, 16 May 2019 06:55:53 GMT'],
+        ['Host', 'examplebucket-1250000000.cos.ap-beijing.myqcloud.com'],
+      ],
       keyTime: '1557989753;1557996953',
     });
     expect(p.signKey).toBe('937914bf490e9e8c189836aad2052e4feeb35eaf');
@@ -99,7 +108,9 @@ describe('the 9.4 test vectors', () => {
       keyTime: '1557989753;1557996953',
     });
     expect(p.urlParamList).toBe('size;states;tag');
-    expect(p.httpString).toBe('get\n/jobs\nsize=10&states=Success%2CFailed&tag=Concat\nhost=examplebucket-1250000000.ci.ap-beijing.myqcloud.com\n');
+    expect(p.httpString).toBe(
+      'get\n/jobs\nsize=10&states=Success%2CFailed&tag=Concat\nhost=examplebucket-1250000000.ci.ap-beijing.myqcloud.com\n',
+    );
     expect(sha1Hex(p.httpString)).toBe('916d4fb49f5f1453b91d9eb141480393a5a5f410');
     expect(p.signature).toBe('d63e0c0b48e98898103f7ce910e6c4743d554c0a');
   });
@@ -108,7 +119,11 @@ describe('the 9.4 test vectors', () => {
     const auth = parseAuthorization(
       `q-sign-algorithm=sha1&q-ak=${A_ID}&q-sign-time=1557989753;1557996953&q-key-time=1557989753;1557996953&q-header-list=date;host&q-url-param-list=response-cache-control;response-content-type&q-signature=01681b8c9d798a678e43b685a9f1bba0f6c0e012`,
     );
-    const headers: Record<string, string> = { date: 'Thu, 16 May 2019 06:55:53 GMT', host: 'examplebucket-1250000000.cos.ap-beijing.myqcloud.com', 'user-agent': 'x' };
+    const headers: Record<string, string> = {
+      date: 'Thu, 16 May 2019 06:55:53 GMT',
+      host: 'examplebucket-1250000000.cos.ap-beijing.myqcloud.com',
+      'user-agent': 'x',
+    };
     const req: SignedRequest = {
       method: 'GET',
       path: '/exampleobject(腾讯云)',
@@ -117,8 +132,14 @@ describe('the 9.4 test vectors', () => {
     };
     expect(verifySignature(auth, A_KEY, req, 1557990000, 0)).toEqual({ ok: true });
     expect(verifySignature(auth, 'wrong', req, 1557990000, 0)).toMatchObject({ ok: false, reason: 'mismatch' });
-    expect(verifySignature(auth, A_KEY, { ...req, path: '/exampleobject' }, 1557990000, 0)).toMatchObject({ ok: false, reason: 'mismatch' });
-    expect(verifySignature(auth, A_KEY, { ...req, header: (n) => (n === 'date' ? 'Fri' : headers[n]) }, 1557990000, 0)).toMatchObject({ ok: false, reason: 'mismatch' });
+    expect(verifySignature(auth, A_KEY, { ...req, path: '/exampleobject' }, 1557990000, 0)).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    });
+    expect(verifySignature(auth, A_KEY, { ...req, header: (n) => (n === 'date' ? 'Fri' : headers[n]) }, 1557990000, 0)).toMatchObject({
+      ok: false,
+      reason: 'mismatch',
+    });
     expect(verifySignature(auth, A_KEY, req, 1557996953 + 301, 300)).toMatchObject({ ok: false, reason: 'expired' });
     expect(verifySignature(auth, A_KEY, req, 1557996953 + 299, 300)).toEqual({ ok: true });
     expect(verifySignature(auth, A_KEY, req, 1557989753 - 301, 300)).toMatchObject({ ok: false, reason: 'expired' });
@@ -127,7 +148,14 @@ describe('the 9.4 test vectors', () => {
 
 describe('canonicalPairs', () => {
   it('sorts duplicate keys by value and keeps one list entry (Go)', () => {
-    expect(canonicalPairs([['b', '2'], ['a', 'y'], ['a', 'x'], ['A b', '']])).toEqual({ list: 'a;a%20b;b', string: 'a=x&a=y&a%20b=&b=2' });
+    expect(
+      canonicalPairs([
+        ['b', '2'],
+        ['a', 'y'],
+        ['a', 'x'],
+        ['A b', ''],
+      ]),
+    ).toEqual({ list: 'a;a%20b;b', string: 'a=x&a=y&a%20b=&b=2' });
   });
 });
 
@@ -135,7 +163,12 @@ describe('parseAuthorization', () => {
   const good = buildAuthorization('AKIDx', 'k', { method: 'get', path: '/', params: [], headers: [['host', 'h']], keyTime: '10;20' });
 
   it('round-trips what buildAuthorization writes', () => {
-    expect(parseAuthorization(good)).toMatchObject({ secretId: 'AKIDx', headerList: ['host'], urlParamList: [], signTime: { start: 10, end: 20 } });
+    expect(parseAuthorization(good)).toMatchObject({
+      secretId: 'AKIDx',
+      headerList: ['host'],
+      urlParamList: [],
+      signTime: { start: 10, end: 20 },
+    });
   });
 
   it.each([
@@ -161,7 +194,11 @@ describe('authenticate', () => {
   const byId = new Map(creds.map((c) => [c.secretId, c]));
   const host = 'one-1250000000.ci.ap-guangzhou.myqcloud.com';
   const now = 1_700_000;
-  const sign = (id: string, key: string, opts: { path?: string; query?: string; keyTime?: string; extraHeaders?: Record<string, string> } = {}) => {
+  const sign = (
+    id: string,
+    key: string,
+    opts: { path?: string; query?: string; keyTime?: string; extraHeaders?: Record<string, string> } = {},
+  ) => {
     const headers: Record<string, string> = { host, ...opts.extraHeaders };
     return buildAuthorization(id, key, {
       method: 'put',
@@ -173,7 +210,12 @@ describe('authenticate', () => {
   };
   const run = (authorization: string | undefined, opts: { url?: string; bucket?: string; headers?: Record<string, string> } = {}) =>
     authenticate(
-      { method: 'PUT', url: opts.url ?? '/jobs/j1?cancel', headers: { host, ...(authorization ? { authorization } : {}), ...opts.headers }, bucket: opts.bucket ?? 'one-1250000000' },
+      {
+        method: 'PUT',
+        url: opts.url ?? '/jobs/j1?cancel',
+        headers: { host, ...(authorization ? { authorization } : {}), ...opts.headers },
+        bucket: opts.bucket ?? 'one-1250000000',
+      },
       { credentials: creds, clockSkewSec: 300 },
       now,
       byId,
@@ -194,12 +236,17 @@ describe('authenticate', () => {
   });
 
   it('accepts the signature in the query (its own pairs unsigned)', () => {
-    const q = sign('AKIDall', 'key-all').split('&').map((p) => p.split('=').map(encodeURIComponent).join('=')).join('&');
+    const q = sign('AKIDall', 'key-all')
+      .split('&')
+      .map((p) => p.split('=').map(encodeURIComponent).join('='))
+      .join('&');
     expect(run(undefined, { url: `/jobs/j1?cancel&${q}` })).toBe('AKIDall');
   });
 
   it('signs the decoded path', () => {
-    expect(run(sign('AKIDall', 'key-all', { path: '/jobs/a b(腾讯云)' }), { url: '/jobs/a%20b(%E8%85%BE%E8%AE%AF%E4%BA%91)?cancel' })).toBe('AKIDall');
+    expect(run(sign('AKIDall', 'key-all', { path: '/jobs/a b(腾讯云)' }), { url: '/jobs/a%20b(%E8%85%BE%E8%AE%AF%E4%BA%91)?cancel' })).toBe(
+      'AKIDall',
+    );
   });
 
   it.each<[string, () => unknown, string, number]>([
@@ -209,13 +256,42 @@ describe('authenticate', () => {
     ['a wrong key', () => run(sign('AKIDall', 'nope')), 'AccessDenied', 401],
     ['an expired window', () => run(sign('AKIDall', 'key-all', { keyTime: `${now - 3600};${now - 600}` })), 'SignatureExpired', 401],
     ['a window not yet open', () => run(sign('AKIDall', 'key-all', { keyTime: `${now + 600};${now + 900}` })), 'SignatureExpired', 401],
-    ['a tampered signed header', () => run(sign('AKIDall', 'key-all', { extraHeaders: { 'x-ci-x': 'a' } }), { headers: { 'x-ci-x': 'b' } }), 'AccessDenied', 401],
-    ['a tampered signed parameter', () => run(sign('AKIDall', 'key-all', { query: 'cancel=' }), { url: '/jobs/j1?cancel=1' }), 'AccessDenied', 401],
+    [
+      'a tampered signed header',
+      () => run(sign('AKIDall', 'key-all', { extraHeaders: { 'x-ci-x': 'a' } }), { headers: { 'x-ci-x': 'b' } }),
+      'AccessDenied',
+      401,
+    ],
+    [
+      'a tampered signed parameter',
+      () => run(sign('AKIDall', 'key-all', { query: 'cancel=' }), { url: '/jobs/j1?cancel=1' }),
+      'AccessDenied',
+      401,
+    ],
     ['another path', () => run(sign('AKIDall', 'key-all'), { url: '/jobs/j2?cancel' }), 'AccessDenied', 401],
-    ['host not signed', () => run(buildAuthorization('AKIDall', 'key-all', { method: 'put', path: '/jobs/j1', params: [['cancel', '']], headers: [], keyTime: `${now};${now + 9}` })), 'AccessDenied', 401],
+    [
+      'host not signed',
+      () =>
+        run(
+          buildAuthorization('AKIDall', 'key-all', {
+            method: 'put',
+            path: '/jobs/j1',
+            params: [['cancel', '']],
+            headers: [],
+            keyTime: `${now};${now + 9}`,
+          }),
+        ),
+      'AccessDenied',
+      401,
+    ],
     ['a bucket the key may not use', () => run(sign('AKIDone', 'key-one'), { bucket: 'two-1250000000' }), 'AccessDenied', 403],
     ['a temporary key without its token', () => run(sign('AKIDtmp', 'key-tmp')), 'AccessDenied', 401],
-    ['a temporary key with a wrong token', () => run(sign('AKIDtmp', 'key-tmp'), { headers: { 'x-ci-security-token': 'nope' } }), 'AccessDenied', 401],
+    [
+      'a temporary key with a wrong token',
+      () => run(sign('AKIDtmp', 'key-tmp'), { headers: { 'x-ci-security-token': 'nope' } }),
+      'AccessDenied',
+      401,
+    ],
   ])('refuses %s', (_what, fn, code, status) => {
     expect(refusal(fn)).toEqual({ code, status });
   });
@@ -227,19 +303,33 @@ describe('authenticate', () => {
 
   it('refuses a temporary key after its expiry', () => {
     const late = () =>
-      authenticate({ method: 'PUT', url: '/jobs/j1?cancel', headers: { host, authorization: sign('AKIDtmp', 'key-tmp', { keyTime: '2000001;2000900' }), 'x-ci-security-token': 'token-123' }, bucket: 'one-1250000000' }, { credentials: creds, clockSkewSec: 300 }, 2_000_100, byId);
+      authenticate(
+        {
+          method: 'PUT',
+          url: '/jobs/j1?cancel',
+          headers: { host, authorization: sign('AKIDtmp', 'key-tmp', { keyTime: '2000001;2000900' }), 'x-ci-security-token': 'token-123' },
+          bucket: 'one-1250000000',
+        },
+        { credentials: creds, clockSkewSec: 300 },
+        2_000_100,
+        byId,
+      );
     expect(refusal(late)).toEqual({ code: 'SignatureExpired', status: 401 });
   });
 
   it('passes everything when no key is configured', () => {
-    expect(authenticate({ method: 'GET', url: '/jobs', headers: {}, bucket: 'b' }, { credentials: [], clockSkewSec: 0 }, now, new Map())).toBeUndefined();
+    expect(
+      authenticate({ method: 'GET', url: '/jobs', headers: {}, bucket: 'b' }, { credentials: [], clockSkewSec: 0 }, now, new Map()),
+    ).toBeUndefined();
   });
 });
 
 describe('checkContentMd5', () => {
   it('accepts the right MD5 and refuses another as InvalidContent', () => {
     expect(() => checkContentMd5('XUFAKrxLKna5cZ2REBfFkg==', 'hello')).not.toThrow();
-    expect(() => checkContentMd5('XUFAKrxLKna5cZ2REBfFkg==', 'hellO')).toThrowError(expect.objectContaining({ code: 'InvalidContent', status: 400 }));
+    expect(() => checkContentMd5('XUFAKrxLKna5cZ2REBfFkg==', 'hellO')).toThrowError(
+      expect.objectContaining({ code: 'InvalidContent', status: 400 }),
+    );
   });
 });
 
@@ -253,16 +343,29 @@ describe('parseCredentials', () => {
       problems: [],
       credentials: [
         { secretId: 'AKIDa', secretKey: 'ka' },
-        { secretId: 'AKIDb', secretKey: 'kb', buckets: ['media-1250000000'], sessionToken: 't', expiresAtMs: Date.parse('2030-01-01T00:00:00Z') },
+        {
+          secretId: 'AKIDb',
+          secretKey: 'kb',
+          buckets: ['media-1250000000'],
+          sessionToken: 't',
+          expiresAtMs: Date.parse('2030-01-01T00:00:00Z'),
+        },
       ],
     });
   });
 
   it('lists every problem', () => {
-    const text = JSON.stringify([{ secretId: 'a b', secretKey: '' }, { secretId: 'ok', secretKey: 'k', bucket: ['x'] }, 7, { secretId: 'x', secretKey: 'y', expiresAt: 'soon', buckets: [] }]);
+    const text = JSON.stringify([
+      { secretId: 'a b', secretKey: '' },
+      { secretId: 'ok', secretKey: 'k', bucket: ['x'] },
+      7,
+      { secretId: 'x', secretKey: 'y', expiresAt: 'soon', buckets: [] },
+    ]);
     const { problems, credentials } = parseCredentials(text, 'f');
     expect(credentials).toEqual([]);
-    expect(problems.join('\n')).toMatch(/f\[0\]\.secretId[\s\S]*f\[0\]\.secretKey[\s\S]*f\[1\]\.bucket: unknown[\s\S]*f\[2\]: must be an object[\s\S]*f\[3\]\.buckets[\s\S]*f\[3\]\.expiresAt/);
+    expect(problems.join('\n')).toMatch(
+      /f\[0\]\.secretId[\s\S]*f\[0\]\.secretKey[\s\S]*f\[1\]\.bucket: unknown[\s\S]*f\[2\]: must be an object[\s\S]*f\[3\]\.buckets[\s\S]*f\[3\]\.expiresAt/,
+    );
     expect(parseCredentials('{', 'f').problems[0]).toMatch(/not valid JSON/);
     expect(parseCredentials('{}', 'f').problems[0]).toMatch(/JSON array/);
   });
@@ -272,7 +375,9 @@ describe('verification cost', () => {
   it('stays linear with thousands of query parameters and listed names', () => {
     const query = parseQueryPairs(Array.from({ length: 5000 }, (_, i) => `p${i}=`).join('&'));
     const list = Array.from({ length: 8000 }, (_, i) => `p${i}`).join(';');
-    const auth = parseAuthorization(`q-sign-algorithm=sha1&q-ak=AKIDx&q-sign-time=10;20&q-key-time=10;20&q-header-list=host&q-url-param-list=${list}&q-signature=${'0'.repeat(40)}`);
+    const auth = parseAuthorization(
+      `q-sign-algorithm=sha1&q-ak=AKIDx&q-sign-time=10;20&q-key-time=10;20&q-header-list=host&q-url-param-list=${list}&q-signature=${'0'.repeat(40)}`,
+    );
     const t = performance.now();
     const verdict = verifySignature(auth, 'k', { method: 'GET', path: '/jobs', query, header: () => 'h' }, 15, 0);
     expect(verdict).toMatchObject({ ok: false, reason: 'mismatch' });

@@ -6,7 +6,14 @@ import { concatTemplateToXml, operationToXml, parseConcatJobRequest } from '../.
 import { watermarkToXml } from '../../src/wire/watermark.js';
 import type { ConcatJobRequest, ConcatOperation, ConcatTemplate } from '../../src/domain/concat-types.js';
 import { ValidationError } from '../../src/domain/validation-error.js';
-import { SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3, SEED_RESPONSE_1, SEED_RESPONSE_2, SEED_RESPONSE_3 } from '../fixtures/seed-examples.js';
+import {
+  SEED_REQUEST_1,
+  SEED_REQUEST_2,
+  SEED_REQUEST_3,
+  SEED_RESPONSE_1,
+  SEED_RESPONSE_2,
+  SEED_RESPONSE_3,
+} from '../fixtures/seed-examples.js';
 
 // ---- The seed's example requests and the Operation of their documented responses, verbatim ----------
 
@@ -67,16 +74,28 @@ function base(): Tree {
         ],
         Audio: { Codec: 'aac', Samplerate: '44100', Bitrate: '128', Channels: '2', Remove: 'false' },
         Video: {
-          Codec: 'H.264', Bitrate: '1000', Width: '1280', Height: '720', Fps: '30',
-          Crf: '25', Remove: 'false', Profile: 'high', Rotate: '90',
+          Codec: 'H.264',
+          Bitrate: '1000',
+          Width: '1280',
+          Height: '720',
+          Fps: '30',
+          Crf: '25',
+          Remove: 'false',
+          Profile: 'high',
+          Rotate: '90',
         },
         Container: { Format: 'mp4' },
         AudioMix: {
-          AudioSource: 'bgm.mp3', MixMode: 'Once', Replace: 'true',
+          AudioSource: 'bgm.mp3',
+          MixMode: 'Once',
+          Replace: 'true',
           EffectConfig: {
-            EnableStartFadein: 'true', StartFadeinTime: '3',
-            EnableEndFadeout: 'true', EndFadeoutTime: '2',
-            EnableBgmFade: 'true', BgmFadeTime: '1.7',
+            EnableStartFadein: 'true',
+            StartFadeinTime: '3',
+            EnableEndFadeout: 'true',
+            EndFadeoutTime: '2',
+            EnableBgmFade: 'true',
+            BgmFadeTime: '1.7',
           },
         },
         AudioMixArray: [{ AudioSource: 'mix1.mp3' }, { AudioSource: 'mix2.mp3', MixMode: 'Repeat' }],
@@ -87,11 +106,21 @@ function base(): Tree {
       WatermarkTemplateId: [TEMPLATE_ID],
       Watermark: [
         {
-          Type: 'Text', Pos: 'TopLeft', LocMode: 'Absolute', Dx: '10', Dy: '20', StartTime: '0', EndTime: '5',
+          Type: 'Text',
+          Pos: 'TopLeft',
+          LocMode: 'Absolute',
+          Dx: '10',
+          Dy: '20',
+          StartTime: '0',
+          EndTime: '5',
           Text: { Text: '水印_Ab-1*', FontSize: '20', FontType: 'simfang.ttf', FontColor: '0xFF00aa', Transparency: '80' },
         },
         {
-          Type: 'Image', Pos: 'BottomRight', LocMode: 'Relativity', Dx: '5', Dy: '5',
+          Type: 'Image',
+          Pos: 'BottomRight',
+          LocMode: 'Relativity',
+          Dx: '5',
+          Dy: '5',
           SlideConfig: { SlideMode: 'ScrollFromLeft', XSlideSpeed: '3', YSlideSpeed: '0' },
           Image: { Url: 'logo.png', Mode: 'Proportion', Width: '10', Transparency: '100', Background: 'false' },
         },
@@ -187,9 +216,12 @@ describe('the seed examples', () => {
       mixMode: 'Once',
       replace: true,
       effectConfig: {
-        enableStartFadein: true, startFadeinTime: 3,
-        enableEndFadeout: false, endFadeoutTime: 0,
-        enableBgmFade: true, bgmFadeTime: 1.7,
+        enableStartFadein: true,
+        startFadeinTime: 3,
+        enableEndFadeout: false,
+        endFadeoutTime: 0,
+        enableBgmFade: true,
+        bgmFadeTime: 1.7,
       },
     });
   });
@@ -368,13 +400,21 @@ describe('validation', () => {
     [`${WM0}.Text.Text`, 'a b', 'only Chinese characters, ASCII letters, digits, _, - and *, got "a b"'],
     [`${WM0}.Text.Text`, '水印!', 'only Chinese characters, ASCII letters, digits, _, - and *'],
     [`${WM0}.Text.Text`, 'ｘ', 'only Chinese characters, ASCII letters, digits, _, - and *'],
-    [`${WM0}.Text.Text`, 'a'.repeat(65), 'must be 1 to 64 characters, only Chinese characters, ASCII letters, digits, _, - and *, got 65 characters'],
+    [
+      `${WM0}.Text.Text`,
+      'a'.repeat(65),
+      'must be 1 to 64 characters, only Chinese characters, ASCII letters, digits, _, - and *, got 65 characters',
+    ],
     [`${WM0}.Text.Text`, '字'.repeat(65), 'got 65 characters'],
     [`${WM0}.Text.FontSize`, undefined, 'is required (an integer in [5, 100])'],
     [`${WM0}.Text.FontSize`, '4', 'must be an integer in [5, 100], got "4"'],
     [`${WM0}.Text.FontSize`, '101', 'must be an integer in [5, 100], got "101"'],
     [`${WM0}.Text.FontType`, undefined, 'is required (one of [simfang.ttf'],
-    [`${WM0}.Text.FontType`, 'Arial.ttf', 'must be one of [simfang.ttf, simhei.ttf, simkai.ttf, simsun.ttc, STHeiti-Light.ttc, STHeiti-Medium.ttc, youyuan.TTF, ariblk.ttf, arial.ttf, ahronbd.ttf, Helvetica.dfont, HelveticaNeue.dfont], got "Arial.ttf"'],
+    [
+      `${WM0}.Text.FontType`,
+      'Arial.ttf',
+      'must be one of [simfang.ttf, simhei.ttf, simkai.ttf, simsun.ttc, STHeiti-Light.ttc, STHeiti-Medium.ttc, youyuan.TTF, ariblk.ttf, arial.ttf, ahronbd.ttf, Helvetica.dfont, HelveticaNeue.dfont], got "Arial.ttf"',
+    ],
     [`${WM0}.Text.FontColor`, undefined, 'is required (a color 0xRRGGBB)'],
     [`${WM0}.Text.FontColor`, '#FF0000', 'must be a color 0xRRGGBB (6 hex digits), got "#FF0000"'],
     [`${WM0}.Text.FontColor`, '0xFFF', 'must be a color 0xRRGGBB (6 hex digits)'],
@@ -413,30 +453,100 @@ describe('validation', () => {
   it.each<[Record<string, unknown>, string, string]>([
     [{ CallBackType: 'TDMQ' }, 'CallBackMqConfig', 'is required (MqRegion, MqMode and MqName, because CallBackType is TDMQ)'],
     [{ CallBackType: 'TDMQ', CallBackMqConfig: { MqName: 'q' } }, 'CallBackMqConfig.MqRegion', 'is required (one of [sh, bj, gz, cd, hk])'],
-    [{ CallBackType: 'TDMQ', CallBackMqConfig: { MqRegion: 'gz' } }, 'CallBackMqConfig.MqName', 'is required (the TDMQ queue or topic name)'],
+    [
+      { CallBackType: 'TDMQ', CallBackMqConfig: { MqRegion: 'gz' } },
+      'CallBackMqConfig.MqName',
+      'is required (the TDMQ queue or topic name)',
+    ],
     [{ Input: '' }, 'Input.Object', 'is required (a non-empty object key)'],
     [{ [CT]: undefined }, 'Operation.TemplateId', 'is required (a Concat template id, unless an inline ConcatTemplate is given)'],
     [{ 'Operation.TemplateId': TEMPLATE_ID, [`${CT}.Video.Width`]: '100' }, `${CT}.Video.Width`, 'must be an even integer in [128, 4096]'],
-    [{ 'Operation.WatermarkTemplateId': [TEMPLATE_ID, TEMPLATE_ID, TEMPLATE_ID, TEMPLATE_ID] }, 'Operation.WatermarkTemplateId', 'at most 3 WatermarkTemplateId elements are allowed, got 4'],
-    [{ 'Operation.Watermark[2]': {}, 'Operation.Watermark[3]': {} }, 'Operation.Watermark', 'at most 3 Watermark elements are allowed, got 4'],
-    [{ [`${CT}.AudioMixArray[2]`]: { AudioSource: 'mix3.mp3' } }, `${CT}.AudioMixArray`, 'at most 2 AudioMixArray elements are allowed, got 3'],
-    [{ [`${CT}.Audio.Codec`]: 'mp3', [`${CT}.Audio.Samplerate`]: '96000' }, `${CT}.Audio.Samplerate`, 'must be one of [11025, 22050, 32000, 44100, 48000] when Codec is mp3, got 96000'],
-    [{ [`${CT}.Audio.Codec`]: 'mp3', [`${CT}.Audio.Channels`]: '4' }, `${CT}.Audio.Channels`, 'must be one of [1, 2] when Codec is mp3, got 4'],
-    [{ [`${CT}.AudioMix.EffectConfig.EnableStartFadein`]: 'false', [`${CT}.AudioMix.EffectConfig.StartFadeinTime`]: '-0.5' }, `${CT}.AudioMix.EffectConfig.StartFadeinTime`, 'must be a number >= 0'],
+    [
+      { 'Operation.WatermarkTemplateId': [TEMPLATE_ID, TEMPLATE_ID, TEMPLATE_ID, TEMPLATE_ID] },
+      'Operation.WatermarkTemplateId',
+      'at most 3 WatermarkTemplateId elements are allowed, got 4',
+    ],
+    [
+      { 'Operation.Watermark[2]': {}, 'Operation.Watermark[3]': {} },
+      'Operation.Watermark',
+      'at most 3 Watermark elements are allowed, got 4',
+    ],
+    [
+      { [`${CT}.AudioMixArray[2]`]: { AudioSource: 'mix3.mp3' } },
+      `${CT}.AudioMixArray`,
+      'at most 2 AudioMixArray elements are allowed, got 3',
+    ],
+    [
+      { [`${CT}.Audio.Codec`]: 'mp3', [`${CT}.Audio.Samplerate`]: '96000' },
+      `${CT}.Audio.Samplerate`,
+      'must be one of [11025, 22050, 32000, 44100, 48000] when Codec is mp3, got 96000',
+    ],
+    [
+      { [`${CT}.Audio.Codec`]: 'mp3', [`${CT}.Audio.Channels`]: '4' },
+      `${CT}.Audio.Channels`,
+      'must be one of [1, 2] when Codec is mp3, got 4',
+    ],
+    [
+      { [`${CT}.AudioMix.EffectConfig.EnableStartFadein`]: 'false', [`${CT}.AudioMix.EffectConfig.StartFadeinTime`]: '-0.5' },
+      `${CT}.AudioMix.EffectConfig.StartFadeinTime`,
+      'must be a number >= 0',
+    ],
     [{ [`${CT}.ConcatFragment[0].StartTime`]: '6.5' }, `${CT}.ConcatFragment[0].EndTime`, 'must be greater than StartTime (6.5), got 6'],
     [{ [`${CT}.Index`]: '2', [`${CT}.ConcatFragment`]: [{ Url: 'a.mp4' }] }, `${CT}.Index`, 'must be an integer in [0, 1]'],
     [{ [`${WM0}.Type`]: 'Image' }, `${WM0}.Image`, 'is required (an Image container, because Type is Image)'],
     [{ [`${WM1}.Type`]: 'Text' }, `${WM1}.Text`, 'is required (a Text container, because Type is Text)'],
-    [{ [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '200', [`${WM1}.Dy`]: '0', [`${WM1}.Dx`]: '1' }, `${WM1}.Dx`, 'must be a number in [-300, 0] (LocMode Relativity, background Image), got 1'],
-    [{ [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '200', [`${WM1}.Dx`]: '-300.5' }, `${WM1}.Dx`, 'must be a number in [-300, 0]'],
-    [{ [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '200', [`${WM1}.Dx`]: '0', [`${WM1}.LocMode`]: 'Absolute', [`${WM1}.Dy`]: '-4097' }, `${WM1}.Dy`, 'must be a number in [-4096, 0] (LocMode Absolute, background Image), got -4097'],
-    [{ [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '99' }, `${WM1}.Image.Width`, 'must be a percentage in [100, 300] when Mode is Proportion and Background is true, got 99'],
-    [{ [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '301' }, `${WM1}.Image.Width`, 'must be a percentage in [100, 300] when Mode is Proportion and Background is true, got 301'],
+    [
+      { [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '200', [`${WM1}.Dy`]: '0', [`${WM1}.Dx`]: '1' },
+      `${WM1}.Dx`,
+      'must be a number in [-300, 0] (LocMode Relativity, background Image), got 1',
+    ],
+    [
+      { [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '200', [`${WM1}.Dx`]: '-300.5' },
+      `${WM1}.Dx`,
+      'must be a number in [-300, 0]',
+    ],
+    [
+      {
+        [`${WM1}.Image.Background`]: 'true',
+        [`${WM1}.Image.Width`]: '200',
+        [`${WM1}.Dx`]: '0',
+        [`${WM1}.LocMode`]: 'Absolute',
+        [`${WM1}.Dy`]: '-4097',
+      },
+      `${WM1}.Dy`,
+      'must be a number in [-4096, 0] (LocMode Absolute, background Image), got -4097',
+    ],
+    [
+      { [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '99' },
+      `${WM1}.Image.Width`,
+      'must be a percentage in [100, 300] when Mode is Proportion and Background is true, got 99',
+    ],
+    [
+      { [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '301' },
+      `${WM1}.Image.Width`,
+      'must be a percentage in [100, 300] when Mode is Proportion and Background is true, got 301',
+    ],
     [{ [`${WM1}.Image.Mode`]: 'Original' }, `${WM1}.Image.Width`, 'must not be set when Mode is Original, got 10'],
-    [{ [`${WM1}.Image.Mode`]: 'Original', [`${WM1}.Image.Width`]: undefined, [`${WM1}.Image.Height`]: '50' }, `${WM1}.Image.Height`, 'must not be set when Mode is Original'],
-    [{ [`${WM1}.Image.Mode`]: 'Fixed', [`${WM1}.Image.Width`]: '7' }, `${WM1}.Image.Width`, 'must be an integer in [8, 4096] (pixels) when Mode is Fixed, got 7'],
-    [{ [`${WM1}.Image.Mode`]: 'Fixed', [`${WM1}.Image.Width`]: '4097' }, `${WM1}.Image.Width`, 'must be an integer in [8, 4096] (pixels) when Mode is Fixed, got 4097'],
-    [{ [`${WM1}.Image.Mode`]: 'Fixed', [`${WM1}.Image.Height`]: '100.5' }, `${WM1}.Image.Height`, 'must be an integer in [8, 4096] (pixels) when Mode is Fixed, got 100.5'],
+    [
+      { [`${WM1}.Image.Mode`]: 'Original', [`${WM1}.Image.Width`]: undefined, [`${WM1}.Image.Height`]: '50' },
+      `${WM1}.Image.Height`,
+      'must not be set when Mode is Original',
+    ],
+    [
+      { [`${WM1}.Image.Mode`]: 'Fixed', [`${WM1}.Image.Width`]: '7' },
+      `${WM1}.Image.Width`,
+      'must be an integer in [8, 4096] (pixels) when Mode is Fixed, got 7',
+    ],
+    [
+      { [`${WM1}.Image.Mode`]: 'Fixed', [`${WM1}.Image.Width`]: '4097' },
+      `${WM1}.Image.Width`,
+      'must be an integer in [8, 4096] (pixels) when Mode is Fixed, got 4097',
+    ],
+    [
+      { [`${WM1}.Image.Mode`]: 'Fixed', [`${WM1}.Image.Height`]: '100.5' },
+      `${WM1}.Image.Height`,
+      'must be an integer in [8, 4096] (pixels) when Mode is Fixed, got 100.5',
+    ],
   ])('%j is rejected at %s', (values, field, message) => {
     const err = rejection(withValues(values));
     expect(err.field).toBe(`Request.${field}`);
@@ -479,7 +589,15 @@ describe('validation', () => {
     [{ [`${WM1}.Dx`]: '100', [`${WM1}.Dy`]: '0' }],
     [{ [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '100', [`${WM1}.Dx`]: '-300', [`${WM1}.Dy`]: '0' }],
     [{ [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '300', [`${WM1}.Dx`]: '0', [`${WM1}.Dy`]: '-300' }],
-    [{ [`${WM1}.Image.Background`]: 'true', [`${WM1}.Image.Width`]: '150', [`${WM1}.LocMode`]: 'Absolute', [`${WM1}.Dx`]: '-4096', [`${WM1}.Dy`]: '0' }],
+    [
+      {
+        [`${WM1}.Image.Background`]: 'true',
+        [`${WM1}.Image.Width`]: '150',
+        [`${WM1}.LocMode`]: 'Absolute',
+        [`${WM1}.Dx`]: '-4096',
+        [`${WM1}.Dy`]: '0',
+      },
+    ],
     [{ [`${WM1}.Image.Width`]: '1', [`${WM1}.Image.Height`]: '100' }],
     [{ [`${WM1}.Image.Mode`]: 'Fixed', [`${WM1}.Image.Width`]: '8', [`${WM1}.Image.Height`]: '4096' }],
     [{ [`${WM1}.Image.Mode`]: 'Original', [`${WM1}.Image.Width`]: undefined }],
@@ -489,7 +607,18 @@ describe('validation', () => {
     [{ [`${WM0}.Text.Text`]: '字'.repeat(64) }],
     [{ [`${WM0}.Text.FontSize`]: '5', [`${WM0}.Text.Transparency`]: '1' }],
     [{ [`${WM0}.Text.FontSize`]: '100', [`${WM0}.Text.Transparency`]: '100', [`${WM0}.Text.FontColor`]: '0xabcdef' }],
-    [{ 'Operation.Watermark[2]': { Type: 'Text', Pos: 'Center', LocMode: 'Relativity', Dx: '0', Dy: '0', Text: { Text: 'x', FontSize: '5', FontType: 'arial.ttf', FontColor: '0x000000', Transparency: '50' } } }],
+    [
+      {
+        'Operation.Watermark[2]': {
+          Type: 'Text',
+          Pos: 'Center',
+          LocMode: 'Relativity',
+          Dx: '0',
+          Dy: '0',
+          Text: { Text: 'x', FontSize: '5', FontType: 'arial.ttf', FontColor: '0x000000', Transparency: '50' },
+        },
+      },
+    ],
     [{ 'Operation.WatermarkTemplateId': [TEMPLATE_ID, TEMPLATE_ID, TEMPLATE_ID] }],
     [{ 'Operation.UserData': '~'.repeat(1024) }],
     [{ 'Operation.UserData': '' }],
@@ -615,9 +744,7 @@ describe('value spellings', () => {
   });
 
   it('reports a number sent as a number without quotes', () => {
-    expect(rejection(withValues({ [`${CT}.Video.Width`]: 1281 })).message).toContain(
-      'must be an even integer in [128, 4096], got 1281',
-    );
+    expect(rejection(withValues({ [`${CT}.Video.Width`]: 1281 })).message).toContain('must be an even integer in [128, 4096], got 1281');
     expect(rejection(withValues({ 'Operation.JobLevel': 3 })).message).toContain('must be one of [0, 1, 2], got 3');
   });
 
@@ -659,9 +786,8 @@ describe('value spellings', () => {
   });
 
   it('accepts decimal spellings: leading dot, leading zeros and surrounding spaces', () => {
-    const v = parseConcatJobRequest(
-      withValues({ [`${CT}.Video.Fps`]: '.5', [`${CT}.Video.Width`]: '0640', [`${CT}.Video.Crf`]: ' 23.5 ' }),
-    ).operation.concatTemplate?.video;
+    const v = parseConcatJobRequest(withValues({ [`${CT}.Video.Fps`]: '.5', [`${CT}.Video.Width`]: '0640', [`${CT}.Video.Crf`]: ' 23.5 ' }))
+      .operation.concatTemplate?.video;
     expect(v).toMatchObject({ fps: 0.5, width: 640, crf: 23.5 });
   });
 
@@ -684,9 +810,7 @@ describe('value spellings', () => {
     expect(rejection(withValues({ [`${CT}.ConcatFragment`]: { Url: '' } })).field).toBe(
       'Request.Operation.ConcatTemplate.ConcatFragment[0].Url',
     );
-    expect(rejection(withValues({ 'Operation.WatermarkTemplateId': 'nope' })).field).toBe(
-      'Request.Operation.WatermarkTemplateId[0]',
-    );
+    expect(rejection(withValues({ 'Operation.WatermarkTemplateId': 'nope' })).field).toBe('Request.Operation.WatermarkTemplateId[0]');
     expect(rejection(withValues({ 'Operation.Watermark': { Type: 'Text' } })).field).toBe('Request.Operation.Watermark[0].Pos');
     expect(rejection(withValues({ [`${CT}.AudioMixArray`]: { MixMode: 'Once' } })).field).toBe(
       'Request.Operation.ConcatTemplate.AudioMixArray[0].AudioSource',
@@ -719,9 +843,8 @@ describe('fragment order', () => {
   });
 
   it('keeps document order when no FragmentIndex is given', () => {
-    const t = parseConcatJobRequest(
-      withValues({ [`${CT}.ConcatFragment`]: [{ Url: 'z.mp4' }, { Url: 'a.mp4' }, { Url: 'm.mp4' }] }),
-    ).operation.concatTemplate as ConcatTemplate;
+    const t = parseConcatJobRequest(withValues({ [`${CT}.ConcatFragment`]: [{ Url: 'z.mp4' }, { Url: 'a.mp4' }, { Url: 'm.mp4' }] }))
+      .operation.concatTemplate as ConcatTemplate;
     expect(t.fragments.map((f) => f.url)).toEqual(['z.mp4', 'a.mp4', 'm.mp4']);
   });
 });
@@ -733,7 +856,15 @@ describe('echo', () => {
     const echo = operationToXml(parseConcatJobRequest(base()).operation);
     expect(Object.keys(echo)).toEqual(['ConcatTemplate', 'WatermarkTemplateId', 'Watermark', 'Output', 'UserData', 'JobLevel']);
     expect(Object.keys(echo.ConcatTemplate as Tree)).toEqual([
-      'ConcatFragment', 'Audio', 'Video', 'Container', 'AudioMix', 'AudioMixArray', 'Index', 'SceneChangeInfo', 'DirectConcat',
+      'ConcatFragment',
+      'Audio',
+      'Video',
+      'Container',
+      'AudioMix',
+      'AudioMixArray',
+      'Index',
+      'SceneChangeInfo',
+      'DirectConcat',
     ]);
     expect(echo.WatermarkTemplateId).toEqual([TEMPLATE_ID]);
     expect(echo.UserData).toBe('This is my data.');
@@ -742,19 +873,30 @@ describe('echo', () => {
 
   it('echoes everything that was sent, with numbers as String(n) and without FragmentIndex', () => {
     const t = operationToXml(parseConcatJobRequest(base()).operation).ConcatTemplate as Tree;
-    expect(t.ConcatFragment).toEqual([
-      { Url: 'start.mp4', Mode: 'Start', StartTime: '0', EndTime: '6' },
-      { Url: 'end.mp4' },
-    ]);
+    expect(t.ConcatFragment).toEqual([{ Url: 'start.mp4', Mode: 'Start', StartTime: '0', EndTime: '6' }, { Url: 'end.mp4' }]);
     expect(t.Audio).toEqual({ Codec: 'aac', Samplerate: '44100', Bitrate: '128', Channels: '2', Remove: 'false' });
     expect(t.Video).toEqual({
-      Codec: 'H.264', Bitrate: '1000', Width: '1280', Height: '720', Fps: '30', Crf: '25', Remove: 'false', Profile: 'high', Rotate: '90',
+      Codec: 'H.264',
+      Bitrate: '1000',
+      Width: '1280',
+      Height: '720',
+      Fps: '30',
+      Crf: '25',
+      Remove: 'false',
+      Profile: 'high',
+      Rotate: '90',
     });
     expect(t.AudioMix).toEqual({
-      AudioSource: 'bgm.mp3', MixMode: 'Once', Replace: 'true',
+      AudioSource: 'bgm.mp3',
+      MixMode: 'Once',
+      Replace: 'true',
       EffectConfig: {
-        EnableStartFadein: 'true', StartFadeinTime: '3', EnableEndFadeout: 'true', EndFadeoutTime: '2',
-        EnableBgmFade: 'true', BgmFadeTime: '1.7',
+        EnableStartFadein: 'true',
+        StartFadeinTime: '3',
+        EnableEndFadeout: 'true',
+        EndFadeoutTime: '2',
+        EnableBgmFade: 'true',
+        BgmFadeTime: '1.7',
       },
     });
     expect(t.AudioMixArray).toEqual([{ AudioSource: 'mix1.mp3' }, { AudioSource: 'mix2.mp3', MixMode: 'Repeat' }]);
@@ -814,16 +956,23 @@ describe('echo', () => {
   it('echoes watermarks in the documented element order', () => {
     const [text, image] = parseConcatJobRequest(base()).operation.watermarks;
     expect(watermarkToXml(text!)).toEqual({
-      Type: 'Text', Pos: 'TopLeft', LocMode: 'Absolute', Dx: '10', Dy: '20', StartTime: '0', EndTime: '5',
+      Type: 'Text',
+      Pos: 'TopLeft',
+      LocMode: 'Absolute',
+      Dx: '10',
+      Dy: '20',
+      StartTime: '0',
+      EndTime: '5',
       Text: { Text: '水印_Ab-1*', FontSize: '20', FontType: 'simfang.ttf', FontColor: '0xFF00aa', Transparency: '80' },
     });
     const echo = watermarkToXml(image!);
     expect(Object.keys(echo)).toEqual(['Type', 'Pos', 'LocMode', 'Dx', 'Dy', 'SlideConfig', 'Image']);
     expect(echo.SlideConfig).toEqual({ SlideMode: 'ScrollFromLeft', XSlideSpeed: '3', YSlideSpeed: '0' });
     expect(echo.Image).toEqual({ Url: 'logo.png', Mode: 'Proportion', Width: '10', Transparency: '100', Background: 'false' });
-    expect(watermarkToXml({ ...image!, slideConfig: undefined, image: { url: 'l.png', mode: 'Original', transparency: 50, background: false } }).Image).toEqual(
-      { Url: 'l.png', Mode: 'Original', Transparency: '50' },
-    );
+    expect(
+      watermarkToXml({ ...image!, slideConfig: undefined, image: { url: 'l.png', mode: 'Original', transparency: 50, background: false } })
+        .Image,
+    ).toEqual({ Url: 'l.png', Mode: 'Original', Transparency: '50' });
   });
 
   it('round-trips: the echo, sent again as a request, parses to the same operation', () => {

@@ -62,7 +62,8 @@ class Fakes {
     probe: async (file) => {
       if (file.includes(`${path.sep}out${path.sep}`)) return loadProbeFixture('landscape-1280x720-30fps-aac');
       const key = this.keyOf.get(file) ?? '';
-      if (key === this.notMedia) throw new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no audio or video stream`);
+      if (key === this.notMedia)
+        throw new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no audio or video stream`);
       return loadProbeFixture(FIXTURES[key] ?? 'landscape-1280x720-30fps-aac') as FfprobeJson;
     },
     run: async (plan, opts) => {
@@ -159,7 +160,12 @@ const FRAGMENT = (url: string, extra: Tree = {}): Tree => ({ Url: url, ...extra 
 describe('createConcatRunner with fake ports', () => {
   it('plain encode of two fragments: trims, labels, progress, log lines, upload and result', async () => {
     const result = await run(
-      jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4', { StartTime: '1', EndTime: '3' }), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }),
+      jobOf({
+        ConcatTemplate: {
+          ConcatFragment: [FRAGMENT('clips/a.mp4', { StartTime: '1', EndTime: '3' }), FRAGMENT('clips/b.mp4')],
+          Container: { Format: 'mp4' },
+        },
+      }),
     );
     expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'in-1.mp4']);
     const { plan, args } = planAndArgs();
@@ -208,17 +214,61 @@ describe('createConcatRunner with fake ports', () => {
       audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
     });
     expect(args).toEqual([
-      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-ss', '1', '-t', '2', '-protocol_whitelist', 'file', '-i',
-      '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4', '-filter_complex',
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'level+warning',
+      '-ss',
+      '1',
+      '-t',
+      '2',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-0.mp4',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-1.mp4',
+      '-filter_complex',
       '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[1:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v1];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a1];[v0][a0][v1][a1]concat=n=2:v=1:a=1[vout][aout]',
-      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000',
-      '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats',
+      '-map',
+      '[vout]',
+      '-map',
+      '[aout]',
+      '-c:v',
+      'libx264',
+      '-profile:v',
+      'high',
+      '-crf',
+      '25',
+      '-c:a',
+      'aac',
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+      '-b:a',
+      '128k',
+      '-f',
+      'mp4',
+      '-movflags',
+      '+faststart',
+      '-progress',
+      'pipe:1',
+      '-nostats',
       '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
     ]);
     expect(fakes.progress).toEqual([5, 50, 95]);
     expect(fakes.logLines).toEqual(['inputs fetched and probed', 'plan', 'output uploaded']);
     expect(fakes.uploads.map(({ file: _file, ...u }) => u)).toEqual([
-      { bucket: BUCKET, key: 'out/j0123456789abcdef0123456789abcdef.mp4', contentType: 'video/mp4', metadata: { 'ci-engine-job': 'j0123456789abcdef0123456789abcdef' } },
+      {
+        bucket: BUCKET,
+        key: 'out/j0123456789abcdef0123456789abcdef.mp4',
+        contentType: 'video/mp4',
+        metadata: { 'ci-engine-job': 'j0123456789abcdef0123456789abcdef' },
+      },
     ]);
     expect(result.mediaResult).toEqual({
       OutputFile: {
@@ -235,7 +285,14 @@ describe('createConcatRunner with fake ports', () => {
   it('the job Input placed at Index among the fragments', async () => {
     await run(
       jobOf(
-        { ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Index: '1', Container: { Format: 'mp4' }, DirectConcat: 'false' } },
+        {
+          ConcatTemplate: {
+            ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')],
+            Index: '1',
+            Container: { Format: 'mp4' },
+            DirectConcat: 'false',
+          },
+        },
         { Input: { Object: 'input/main.mp4' } },
       ),
     );
@@ -300,12 +357,50 @@ describe('createConcatRunner with fake ports', () => {
       audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
     });
     expect(args).toEqual([
-      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4',
-      '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-2.mp4',
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'level+warning',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-0.mp4',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-1.mp4',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-2.mp4',
       '-filter_complex',
       '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[1:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v1];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a1];[2:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v2];[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a2];[v0][a0][v1][a1][v2][a2]concat=n=3:v=1:a=1[vout][aout]',
-      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000',
-      '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats',
+      '-map',
+      '[vout]',
+      '-map',
+      '[aout]',
+      '-c:v',
+      'libx264',
+      '-profile:v',
+      'high',
+      '-crf',
+      '25',
+      '-c:a',
+      'aac',
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+      '-b:a',
+      '128k',
+      '-f',
+      'mp4',
+      '-movflags',
+      '+faststart',
+      '-progress',
+      'pipe:1',
+      '-nostats',
       '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
     ]);
   });
@@ -356,11 +451,48 @@ describe('createConcatRunner with fake ports', () => {
       bgm: { tracks: [{ path: '$DIR/bgm-0.mp3', label: 'music/bgm.mp3', durationSec: 6.034286, loop: true }], replace: false },
     });
     expect(args).toEqual([
-      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4',
-      '-stream_loop', '-1', '-protocol_whitelist', 'file', '-i', '$DIR/bgm-0.mp3', '-filter_complex',
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'level+warning',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-0.mp4',
+      '-stream_loop',
+      '-1',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/bgm-0.mp3',
+      '-filter_complex',
       '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[v0][a0]concat=n=1:v=1:a=1[vout][acat];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=duration=10[bgm];[acat][bgm]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0,atrim=duration=10[aout]',
-      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000',
-      '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats',
+      '-map',
+      '[vout]',
+      '-map',
+      '[aout]',
+      '-c:v',
+      'libx264',
+      '-profile:v',
+      'high',
+      '-crf',
+      '25',
+      '-c:a',
+      'aac',
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+      '-b:a',
+      '128k',
+      '-f',
+      'mp4',
+      '-movflags',
+      '+faststart',
+      '-progress',
+      'pipe:1',
+      '-nostats',
       '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
     ]);
   });
@@ -374,7 +506,12 @@ describe('createConcatRunner with fake ports', () => {
       Dy: '10',
       Image: { Url: 'art/logo.png', Mode: 'Original', Transparency: '80' },
     });
-    await run(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4')], Container: { Format: 'mp4' } }, Watermark: [mark('10'), mark('40')] }));
+    await run(
+      jobOf({
+        ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4')], Container: { Format: 'mp4' } },
+        Watermark: [mark('10'), mark('40')],
+      }),
+    );
     expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'wm-0.png', 'wm-1.png']);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
@@ -434,19 +571,65 @@ describe('createConcatRunner with fake ports', () => {
       ],
     });
     expect(args).toEqual([
-      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4',
-      '-protocol_whitelist', 'file', '-i', '$DIR/wm-0.png', '-protocol_whitelist', 'file', '-i', '$DIR/wm-1.png',
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'level+warning',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-0.mp4',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/wm-0.png',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/wm-1.png',
       '-filter_complex',
       '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[v0][a0]concat=n=1:v=1:a=1[vjoin][aout];[1:v:0]format=rgba,colorchannelmixer=aa=0.8[wmimg0];[vjoin][wmimg0]overlay=x=W-w-10:y=10[wm0];[2:v:0]format=rgba,colorchannelmixer=aa=0.8[wmimg1];[wm0][wmimg1]overlay=x=W-w-40:y=10[vout]',
-      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000',
-      '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats',
+      '-map',
+      '[vout]',
+      '-map',
+      '[aout]',
+      '-c:v',
+      'libx264',
+      '-profile:v',
+      'high',
+      '-crf',
+      '25',
+      '-c:a',
+      'aac',
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+      '-b:a',
+      '128k',
+      '-f',
+      'mp4',
+      '-movflags',
+      '+faststart',
+      '-progress',
+      'pipe:1',
+      '-nostats',
       '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
     ]);
   });
 
   it('HLS output: the segments go up first, four at a time, then the playlist', async () => {
-    fakes.segments = ['j0123456789abcdef0123456789abcdef-00000.ts', 'j0123456789abcdef0123456789abcdef-00001.ts', 'j0123456789abcdef0123456789abcdef-00002.ts', 'j0123456789abcdef0123456789abcdef-00003.ts', 'j0123456789abcdef0123456789abcdef-00004.ts'];
-    const result = await run(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'hls' } } }));
+    fakes.segments = [
+      'j0123456789abcdef0123456789abcdef-00000.ts',
+      'j0123456789abcdef0123456789abcdef-00001.ts',
+      'j0123456789abcdef0123456789abcdef-00002.ts',
+      'j0123456789abcdef0123456789abcdef-00003.ts',
+      'j0123456789abcdef0123456789abcdef-00004.ts',
+    ];
+    const result = await run(
+      jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'hls' } } }),
+    );
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
       kind: 'encode',
@@ -498,13 +681,53 @@ describe('createConcatRunner with fake ports', () => {
       audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
     });
     expect(args).toEqual([
-      '-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning', '-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4',
-      '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4', '-filter_complex',
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'level+warning',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-0.mp4',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-1.mp4',
+      '-filter_complex',
       '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0];[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0];[1:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v1];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a1];[v0][a0][v1][a1]concat=n=2:v=1:a=1[vout][aout]',
-      '-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-force_key_frames',
-      'expr:gte(t,n_forced*10)', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '128k', '-f', 'hls', '-hls_time', '10',
-      '-hls_playlist_type', 'vod', '-hls_segment_filename', '$DIR/out/j0123456789abcdef0123456789abcdef-%05d.ts', '-progress',
-      'pipe:1', '-nostats', '$DIR/out/j0123456789abcdef0123456789abcdef.m3u8',
+      '-map',
+      '[vout]',
+      '-map',
+      '[aout]',
+      '-c:v',
+      'libx264',
+      '-profile:v',
+      'high',
+      '-crf',
+      '25',
+      '-force_key_frames',
+      'expr:gte(t,n_forced*10)',
+      '-c:a',
+      'aac',
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+      '-b:a',
+      '128k',
+      '-f',
+      'hls',
+      '-hls_time',
+      '10',
+      '-hls_playlist_type',
+      'vod',
+      '-hls_segment_filename',
+      '$DIR/out/j0123456789abcdef0123456789abcdef-%05d.ts',
+      '-progress',
+      'pipe:1',
+      '-nostats',
+      '$DIR/out/j0123456789abcdef0123456789abcdef.m3u8',
     ]);
     expect(fakes.uploads.map((u) => [u.key, u.contentType])).toEqual([
       ['out/j0123456789abcdef0123456789abcdef-00000.ts', 'video/mp2t'],
@@ -514,13 +737,20 @@ describe('createConcatRunner with fake ports', () => {
       ['out/j0123456789abcdef0123456789abcdef-00004.ts', 'video/mp2t'],
       ['out/j0123456789abcdef0123456789abcdef.m3u8', 'application/vnd.apple.mpegurl'],
     ]);
-    expect(result.mediaResult).toMatchObject({ OutputFile: { ObjectName: 'out/j0123456789abcdef0123456789abcdef.m3u8', Md5Info: { Md5: 'md5-of-out/j0123456789abcdef0123456789abcdef.m3u8' } } });
+    expect(result.mediaResult).toMatchObject({
+      OutputFile: {
+        ObjectName: 'out/j0123456789abcdef0123456789abcdef.m3u8',
+        Md5Info: { Md5: 'md5-of-out/j0123456789abcdef0123456789abcdef.m3u8' },
+      },
+    });
   });
 
   it('a missing output bucket is reported before an input that failed to fetch', async () => {
     fakes.bucketMissing = true;
     fakes.failFetch = 'clips/b.mp4';
-    const failure = await runFailure(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }));
+    const failure = await runFailure(
+      jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }),
+    );
     expect(failure).toEqual({ code: 'ResourceNotFound', message: `Output.Bucket: bucket ${BUCKET} does not exist in the storage` });
     expect(fakes.plans).toEqual([]);
     expect(fakes.uploads).toEqual([]);
@@ -528,19 +758,28 @@ describe('createConcatRunner with fake ports', () => {
 
   it('an input that failed to fetch ends the job with the storage failure', async () => {
     fakes.failFetch = 'clips/b.mp4';
-    const failure = await runFailure(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }));
+    const failure = await runFailure(
+      jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } } }),
+    );
     expect(failure).toEqual({ code: 'ResourceNotFound', message: `object clips/b.mp4 does not exist in bucket ${BUCKET}` });
   });
 
   it('a file ffprobe cannot read is ResourceNotSupported naming its key', async () => {
     fakes.notMedia = 'clips/doc.txt';
-    const failure = await runFailure(jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/doc.txt')], Container: { Format: 'mp4' } } }));
+    const failure = await runFailure(
+      jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/doc.txt')], Container: { Format: 'mp4' } } }),
+    );
     expect(failure).toEqual({ code: 'ResourceNotSupported', message: 'clips/doc.txt cannot be decoded as audio or video' });
   });
 
   it('a refused source URL fails InvalidArgument naming the field, before anything is fetched', async () => {
     const failure = await runFailure(
-      jobOf({ ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('https://elsewhere.example.com/b.mp4')], Container: { Format: 'mp4' } } }),
+      jobOf({
+        ConcatTemplate: {
+          ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('https://elsewhere.example.com/b.mp4')],
+          Container: { Format: 'mp4' },
+        },
+      }),
     );
     expect(failure).toEqual({
       code: 'InvalidArgument',

@@ -16,21 +16,40 @@ describe('loadConfig', () => {
 
   it('reads every documented variable', () => {
     const c = loadConfig({
-      PORT: '9000', DATA_DIR: '/srv/engine', REDIS_URL: 'redis://r:6379', S3_ENDPOINT: 'http://minio:9000', S3_REGION: 'ap-guangzhou',
-      S3_FORCE_PATH_STYLE: 'false', S3_ACCESS_KEY_ID: 'ak', S3_SECRET_ACCESS_KEY: 'sk', CI_SECRET_ID: 'id', CI_SECRET_KEY: 'key',
-      WORKER_CONCURRENCY: '4', LOG_LEVEL: 'debug',
+      PORT: '9000',
+      DATA_DIR: '/srv/engine',
+      REDIS_URL: 'redis://r:6379',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_REGION: 'ap-guangzhou',
+      S3_FORCE_PATH_STYLE: 'false',
+      S3_ACCESS_KEY_ID: 'ak',
+      S3_SECRET_ACCESS_KEY: 'sk',
+      CI_SECRET_ID: 'id',
+      CI_SECRET_KEY: 'key',
+      WORKER_CONCURRENCY: '4',
+      LOG_LEVEL: 'debug',
     });
     expect(c).toMatchObject({
-      api: { port: 9000, security: { ciSecretId: 'id', ciSecretKey: 'key' } }, dataDir: '/srv/engine', redis: { url: 'redis://r:6379' },
+      api: { port: 9000, security: { ciSecretId: 'id', ciSecretKey: 'key' } },
+      dataDir: '/srv/engine',
+      redis: { url: 'redis://r:6379' },
       s3: { endpoint: 'http://minio:9000', region: 'ap-guangzhou', forcePathStyle: false, accessKeyId: 'ak', secretAccessKey: 'sk' },
-      worker: { concurrency: 4 }, log: { level: 'debug' },
+      worker: { concurrency: 4 },
+      log: { level: 'debug' },
     });
   });
 
   it('lists every bad variable at once', () => {
     let err: unknown;
     try {
-      loadConfig({ PORT: 'eighty', WORKER_CONCURRENCY: '0', LOG_LEVEL: 'loud', REDIS_URL: 'http://x', S3_FORCE_PATH_STYLE: 'maybe', CI_SECRET_ID: 'only-id' });
+      loadConfig({
+        PORT: 'eighty',
+        WORKER_CONCURRENCY: '0',
+        LOG_LEVEL: 'loud',
+        REDIS_URL: 'http://x',
+        S3_FORCE_PATH_STYLE: 'maybe',
+        CI_SECRET_ID: 'only-id',
+      });
     } catch (e) {
       err = e;
     }

@@ -101,7 +101,9 @@ function publishedPorts(s: Service): [string | undefined, string][] {
   return (s.ports ?? []).map((p) => {
     if (typeof p === 'number') return [undefined, String(p)];
     if (typeof p === 'object') return [p.published === undefined ? undefined : String(p.published), String(p.target)];
-    const parts = interpolate(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const parts = interpolate(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     const container = parts[parts.length - 1] as string;
     return [parts.length > 1 ? parts[parts.length - 2] : undefined, container];
   });
@@ -226,7 +228,10 @@ function copyParts(args: string): { flags: Record<string, string>; sources: stri
 }
 
 function globToRegExp(glob: string): RegExp {
-  const esc = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const esc = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${esc}$`);
 }
 
@@ -445,7 +450,11 @@ describe('docker-compose.yml', () => {
   it('declares every named volume it uses, and uses every one it declares', () => {
     const declared = Object.keys(compose.volumes ?? {});
     const used = new Set(
-      Object.values(services).flatMap((s) => mounts(s).filter((m) => m.named).map((m) => m.source as string)),
+      Object.values(services).flatMap((s) =>
+        mounts(s)
+          .filter((m) => m.named)
+          .map((m) => m.source as string),
+      ),
     );
     expect(declared.sort()).toEqual([...used].sort());
   });
@@ -553,7 +562,10 @@ describe('Dockerfile', () => {
     // Everything `npm run build` compiles is in the context.
     const buildTsconfig = JSON.parse(read('tsconfig.build.json')) as { include: string[] };
     for (const dir of buildTsconfig.include) {
-      expect(sources.map((s) => s.replace(/^\.\//, '').replace(/\/$/, '')), `${dir} is compiled but not copied`).toContain(dir);
+      expect(
+        sources.map((s) => s.replace(/^\.\//, '').replace(/\/$/, '')),
+        `${dir} is compiled but not copied`,
+      ).toContain(dir);
     }
     for (const f of ['tsconfig.json', 'tsconfig.build.json']) {
       expect(sources.flatMap(expandSource)).toContain(f);
@@ -613,7 +625,9 @@ describe('docker-compose.yml upload notifications (workflow triggers)', () => {
     expect(read('src/api/routes/workflow-runs.ts')).toContain(`S3_EVENTS_PATH = '${u.pathname}'`);
     expect(minio.MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_ENGINE).toBeTruthy();
     expect(minio.MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_ENGINE).toBe(api.S3_EVENTS_TOKEN);
-    expect(resolvedEnv(service('minio'), { S3_EVENTS_TOKEN: 'x1' }).MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_ENGINE).toBe(resolvedEnv(service('api'), { S3_EVENTS_TOKEN: 'x1' }).S3_EVENTS_TOKEN);
+    expect(resolvedEnv(service('minio'), { S3_EVENTS_TOKEN: 'x1' }).MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_ENGINE).toBe(
+      resolvedEnv(service('api'), { S3_EVENTS_TOKEN: 'x1' }).S3_EVENTS_TOKEN,
+    );
     expect(minio.MINIO_NOTIFY_WEBHOOK_QUEUE_DIR_ENGINE).toMatch(/^\/data\//);
   });
 

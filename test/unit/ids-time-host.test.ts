@@ -44,7 +44,10 @@ describe('CI time format', () => {
 describe('parseCiHost', () => {
   it('takes bucket and region from <BucketName-APPID>.ci.<Region>.<domain>, any domain, any port', () => {
     expect(parseCiHost('test-123456789.ci.ap-chongqing.myqcloud.com')).toEqual({ bucket: 'test-123456789', region: 'ap-chongqing' });
-    expect(parseCiHost('Media-1250000000.ci.ap-guangzhou.media.example.org:8080')).toEqual({ bucket: 'media-1250000000', region: 'ap-guangzhou' });
+    expect(parseCiHost('Media-1250000000.ci.ap-guangzhou.media.example.org:8080')).toEqual({
+      bucket: 'media-1250000000',
+      region: 'ap-guangzhou',
+    });
   });
 
   it('finds no bucket in a bare host', () => {

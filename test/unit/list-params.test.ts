@@ -58,8 +58,9 @@ describe('listParams', () => {
     expect(p.startMs).toBe(Date.UTC(2022, 5, 27, 7, 23, 10));
     expect(p.endMs).toBe(Date.UTC(2022, 5, 27, 7, 23, 10) + 999);
     expect(
-      refusal(() => listParams({ startCreationTime: '2022-06-27T15:23:11+0800', endCreationTime: '2022-06-27T15:23:10+0800' }, STATES, 'job'))
-        .message,
+      refusal(() =>
+        listParams({ startCreationTime: '2022-06-27T15:23:11+0800', endCreationTime: '2022-06-27T15:23:10+0800' }, STATES, 'job'),
+      ).message,
     ).toBe('startCreationTime: must not be after endCreationTime');
     expect(refusal(() => listParams({ startCreationTime: 'yesterday' }, STATES, 'job')).message).toBe(
       'startCreationTime: must look like 2022-06-27T15:23:10+0800, got "yesterday"',

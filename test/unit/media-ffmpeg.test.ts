@@ -14,10 +14,14 @@ describe('ffmpegErrorLine (stderr written with -loglevel level+warning)', () => 
   });
 
   it('filtergraph and input errors', () => {
-    expect(ffmpegErrorLine("[AVFilterGraph @ 0x560207d54100] [error] No such filter: 'nosuchfilter'\n[fatal] Error initializing complex filters.\n[fatal] Invalid argument\n")).toBe(
-      "AVFilterGraph: No such filter: 'nosuchfilter'",
+    expect(
+      ffmpegErrorLine(
+        "[AVFilterGraph @ 0x560207d54100] [error] No such filter: 'nosuchfilter'\n[fatal] Error initializing complex filters.\n[fatal] Invalid argument\n",
+      ),
+    ).toBe("AVFilterGraph: No such filter: 'nosuchfilter'");
+    expect(ffmpegErrorLine('[error] /tmp/in.mp4: Invalid data found when processing input\n')).toBe(
+      '/tmp/in.mp4: Invalid data found when processing input',
     );
-    expect(ffmpegErrorLine('[error] /tmp/in.mp4: Invalid data found when processing input\n')).toBe('/tmp/in.mp4: Invalid data found when processing input');
   });
 
   it('falls back to the last generic error, then to the last plain line', () => {
@@ -29,7 +33,13 @@ describe('ffmpegErrorLine (stderr written with -loglevel level+warning)', () => 
 
 describe('outTimeOf (-progress pipe:1 lines)', () => {
   it('reads out_time_us, out_time_ms (also microseconds) and out_time', () => {
-    expect([outTimeOf('out_time_us=1500000'), outTimeOf('out_time_ms=2500000'), outTimeOf('out_time=00:01:02.500000')]).toEqual([1.5, 2.5, 62.5]);
-    expect([outTimeOf('out_time_us=N/A'), outTimeOf('frame=12'), outTimeOf('progress=continue')]).toEqual([undefined, undefined, undefined]);
+    expect([outTimeOf('out_time_us=1500000'), outTimeOf('out_time_ms=2500000'), outTimeOf('out_time=00:01:02.500000')]).toEqual([
+      1.5, 2.5, 62.5,
+    ]);
+    expect([outTimeOf('out_time_us=N/A'), outTimeOf('frame=12'), outTimeOf('progress=continue')]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

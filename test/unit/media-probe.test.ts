@@ -91,7 +91,9 @@ describe('toMediaInfo', () => {
       Size: '97010',
     });
     expect(info.Stream.Video).toEqual([]);
-    expect(info.Stream.Audio.map((a) => [a.CodecName, a.SampleRate, a.Channel, a.Bitrate, a.Language])).toEqual([['mp3', '44100', '2', '128.000000', 'und']]);
+    expect(info.Stream.Audio.map((a) => [a.CodecName, a.SampleRate, a.Channel, a.Bitrate, a.Language])).toEqual([
+      ['mp3', '44100', '2', '128.000000', 'und'],
+    ]);
   });
 });
 
@@ -100,7 +102,17 @@ describe('normalizeProbe', () => {
     expect(normalizeProbe(loadProbeFixture('landscape-1280x720-30fps-aac'))).toEqual({
       durationSec: 10,
       formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
-      video: { codec: 'h264', width: 1280, height: 720, fps: 30, pixFmt: 'yuv420p', profile: 'High', level: 31, bitrateKbps: 1048.881, rotation: 0 },
+      video: {
+        codec: 'h264',
+        width: 1280,
+        height: 720,
+        fps: 30,
+        pixFmt: 'yuv420p',
+        profile: 'High',
+        level: 31,
+        bitrateKbps: 1048.881,
+        rotation: 0,
+      },
       audio: { codec: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128.046, profile: 'LC' },
     });
   });
@@ -109,7 +121,17 @@ describe('normalizeProbe', () => {
     expect(normalizeProbe(loadProbeFixture('portrait-720x1280-25fps-aac'))).toEqual({
       durationSec: 8,
       formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
-      video: { codec: 'h264', width: 720, height: 1280, fps: 25, pixFmt: 'yuv420p', profile: 'Main', level: 31, bitrateKbps: 977.246, rotation: 0 },
+      video: {
+        codec: 'h264',
+        width: 720,
+        height: 1280,
+        fps: 25,
+        pixFmt: 'yuv420p',
+        profile: 'Main',
+        level: 31,
+        bitrateKbps: 977.246,
+        rotation: 0,
+      },
       audio: { codec: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 64.463, profile: 'LC' },
     });
   });
@@ -142,7 +164,16 @@ describe('normalizeProbe', () => {
       format: { format_name: 'mp4', duration: '3.5' },
       streams: [
         { index: 0, codec_type: 'video', codec_name: 'mjpeg', width: 500, height: 500, disposition: { attached_pic: 1 } },
-        { index: 1, codec_type: 'video', codec_name: 'h264', width: 1920, height: 1080, avg_frame_rate: '0/0', r_frame_rate: '30000/1001', tags: { rotate: '270' } },
+        {
+          index: 1,
+          codec_type: 'video',
+          codec_name: 'h264',
+          width: 1920,
+          height: 1080,
+          avg_frame_rate: '0/0',
+          r_frame_rate: '30000/1001',
+          tags: { rotate: '270' },
+        },
         { index: 2, codec_type: 'audio', codec_name: 'opus', sample_rate: '48000', channels: 6 },
       ],
     };
@@ -155,7 +186,9 @@ describe('normalizeProbe', () => {
   });
 
   it('negative display-matrix rotation becomes 0..359, and rates parse', () => {
-    const json: FfprobeJson = { streams: [{ index: 0, codec_type: 'video', width: 4, height: 2, side_data_list: [{ rotation: -90 }], duration: '2' }] };
+    const json: FfprobeJson = {
+      streams: [{ index: 0, codec_type: 'video', width: 4, height: 2, side_data_list: [{ rotation: -90 }], duration: '2' }],
+    };
     expect(normalizeProbe(json).video).toMatchObject({ width: 2, height: 4, rotation: 270 });
     expect(normalizeProbe(json).durationSec).toBe(2);
     expect([parseRate('25/1'), parseRate('0/0'), parseRate(undefined), parseRate('24')]).toEqual([25, undefined, undefined, 24]);

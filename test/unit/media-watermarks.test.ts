@@ -32,8 +32,21 @@ function tpl(over: Partial<ConcatTemplate> = {}): ConcatTemplate {
 
 const A: PlanSource = { path: '/in/a.mp4', label: 'a.mp4', probe: LAND };
 
-const text = (over: Partial<WatermarkText> = {}): WatermarkText => ({ text: 'Hello', fontSize: 24, fontType: 'simhei.ttf', fontColor: '0xff8800', transparency: 50, ...over });
-const image = (over: Partial<WatermarkImage> = {}): WatermarkImage => ({ url: 'logo.png', mode: 'Original', transparency: 100, background: false, ...over });
+const text = (over: Partial<WatermarkText> = {}): WatermarkText => ({
+  text: 'Hello',
+  fontSize: 24,
+  fontType: 'simhei.ttf',
+  fontColor: '0xff8800',
+  transparency: 50,
+  ...over,
+});
+const image = (over: Partial<WatermarkImage> = {}): WatermarkImage => ({
+  url: 'logo.png',
+  mode: 'Original',
+  transparency: 100,
+  background: false,
+  ...over,
+});
 
 function textMark(over: Partial<Watermark> = {}, t: Partial<WatermarkText> = {}): Watermark {
   return { type: 'Text', pos: 'TopLeft', locMode: 'Absolute', dx: 20, dy: 10, text: text(t), ...over };
@@ -43,11 +56,16 @@ function imageMark(over: Partial<Watermark> = {}, i: Partial<WatermarkImage> = {
   return { type: 'Image', pos: 'TopLeft', locMode: 'Absolute', dx: 20, dy: 10, image: image(i), ...over };
 }
 
-function planWith(marks: Watermark[], over: { template?: ConcatTemplate; bgm?: PlanBgmSource[]; imageProbe?: MediaProbe; fontAvailable?: (f: string) => boolean } = {}) {
+function planWith(
+  marks: Watermark[],
+  over: { template?: ConcatTemplate; bgm?: PlanBgmSource[]; imageProbe?: MediaProbe; fontAvailable?: (f: string) => boolean } = {},
+) {
   const watermarks: PlanWatermark[] = marks.map((watermark, i) => ({
     watermark,
     label: `Watermark[${i}]`,
-    ...(watermark.type === 'Image' ? { image: { path: `/job/wm-${i}.png`, label: `marks/logo-${i}.png`, probe: over.imageProbe ?? LOGO } } : {}),
+    ...(watermark.type === 'Image'
+      ? { image: { path: `/job/wm-${i}.png`, label: `marks/logo-${i}.png`, probe: over.imageProbe ?? LOGO } }
+      : {}),
   }));
   return planConcat({
     sources: [A],
@@ -60,16 +78,44 @@ function planWith(marks: Watermark[], over: { template?: ConcatTemplate; bgm?: P
   });
 }
 
-const graphOf = (marks: Watermark[], over: Parameters<typeof planWith>[1] = {}): string[] => buildFilterGraph(planWith(marks, over) as EncodePlan).split(';');
+const graphOf = (marks: Watermark[], over: Parameters<typeof planWith>[1] = {}): string[] =>
+  buildFilterGraph(planWith(marks, over) as EncodePlan).split(';');
 /** The filters after the fragment's own (normalise video, normalise audio, concat). */
 const markFilters = (marks: Watermark[], over: Parameters<typeof planWith>[1] = {}): string[] => graphOf(marks, over).slice(3);
 
-
 const HEAD = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
 const IN_A = ['-protocol_whitelist', 'file', '-i', '/in/a.mp4'];
-const V0 = '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0]';
+const V0 =
+  '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0]';
 const A0 = '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0]';
-const TAIL = ['-map', '[vout]', '-map', '[aout]', '-c:v', 'libx264', '-profile:v', 'high', '-crf', '25', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '128k', '-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats', '/job/out/out.mp4'];
+const TAIL = [
+  '-map',
+  '[vout]',
+  '-map',
+  '[aout]',
+  '-c:v',
+  'libx264',
+  '-profile:v',
+  'high',
+  '-crf',
+  '25',
+  '-c:a',
+  'aac',
+  '-ar',
+  '48000',
+  '-ac',
+  '2',
+  '-b:a',
+  '128k',
+  '-f',
+  'mp4',
+  '-movflags',
+  '+faststart',
+  '-progress',
+  'pipe:1',
+  '-nostats',
+  '/job/out/out.mp4',
+];
 const NOTO = '/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc';
 
 describe('fonts: CI FontType -> installed font file', () => {
@@ -133,7 +179,12 @@ describe('planConcat: watermarks', () => {
   });
 
   it('an Image mark: Relativity offsets in % of the output, a window, the drawn size', () => {
-    const plan = planWith([imageMark({ pos: 'BottomRight', locMode: 'Relativity', dx: 10, dy: 5, startTime: 1, endTime: 4.5 }, { mode: 'Proportion', width: 25, transparency: 30 })]) as EncodePlan;
+    const plan = planWith([
+      imageMark(
+        { pos: 'BottomRight', locMode: 'Relativity', dx: 10, dy: 5, startTime: 1, endTime: 4.5 },
+        { mode: 'Proportion', width: 25, transparency: 30 },
+      ),
+    ]) as EncodePlan;
     expect(plan.watermarks).toEqual([
       {
         kind: 'image',
@@ -183,14 +234,19 @@ describe('planConcat: watermarks', () => {
       code: 'InvalidArgument',
       message: 'Watermark[1]: StartTime 10 s is at or after the end of the output (10 s)',
     });
-    expect(planError(() => planWith([textMark({ startTime: 3, endTime: 2 })])).message).toBe('Watermark[0]: EndTime 2 s is not after StartTime 3 s');
-    expect(planError(() => planWith([textMark({}, { fontColor: '0xFFFFFF:x=0' })])).message).toBe('Watermark[0].Text: FontColor must be 0xRRGGBB, got "0xFFFFFF:x=0"');
+    expect(planError(() => planWith([textMark({ startTime: 3, endTime: 2 })])).message).toBe(
+      'Watermark[0]: EndTime 2 s is not after StartTime 3 s',
+    );
+    expect(planError(() => planWith([textMark({}, { fontColor: '0xFFFFFF:x=0' })])).message).toBe(
+      'Watermark[0].Text: FontColor must be 0xRRGGBB, got "0xFFFFFF:x=0"',
+    );
   });
 
   it('refuses DirectConcat, an output without video, and an image that is not a picture', () => {
     expect(planError(() => planWith([textMark()], { template: tpl({ directConcat: true }) }))).toMatchObject({
       code: 'InvalidArgument',
-      message: 'cannot stream-copy: a Watermark needs the picture re-encoded (a stream copy cannot draw); set DirectConcat to false to draw watermarks',
+      message:
+        'cannot stream-copy: a Watermark needs the picture re-encoded (a stream copy cannot draw); set DirectConcat to false to draw watermarks',
     });
     expect(planError(() => planWith([textMark()], { template: tpl({ video: { codec: 'H.264', remove: true } }) }))).toMatchObject({
       code: 'InvalidArgument',
@@ -213,7 +269,8 @@ describe('planConcat: watermarks', () => {
 describe('buildConcatArgs: watermarks', () => {
   it('one Text mark: the whole argv; drawtext after the concat, reading its text from a file', () => {
     expect(buildConcatArgs(planWith([textMark()]))).toEqual([
-      ...HEAD, ...IN_A,
+      ...HEAD,
+      ...IN_A,
       '-filter_complex',
       [
         V0,
@@ -227,10 +284,16 @@ describe('buildConcatArgs: watermarks', () => {
 
   it('one Image mark: the whole argv; the image is its own -i, local files only', () => {
     expect(buildConcatArgs(planWith([imageMark({ pos: 'TopRight' })]))).toEqual([
-      ...HEAD, ...IN_A,
-      '-protocol_whitelist', 'file', '-i', '/job/wm-0.png',
+      ...HEAD,
+      ...IN_A,
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '/job/wm-0.png',
       '-filter_complex',
-      [V0, A0, '[v0][a0]concat=n=1:v=1:a=1[vjoin][aout]', '[1:v:0]format=rgba[wmimg0]', '[vjoin][wmimg0]overlay=x=W-w-20:y=10[vout]'].join(';'),
+      [V0, A0, '[v0][a0]concat=n=1:v=1:a=1[vjoin][aout]', '[1:v:0]format=rgba[wmimg0]', '[vjoin][wmimg0]overlay=x=W-w-20:y=10[vout]'].join(
+        ';',
+      ),
       ...TAIL,
     ]);
   });
@@ -276,7 +339,12 @@ describe('buildConcatArgs: watermarks', () => {
 
   it('a Background image: larger than the frame, negative offsets move it outward', () => {
     expect(
-      markFilters([imageMark({ pos: 'BottomRight', locMode: 'Relativity', dx: -10, dy: -20 }, { mode: 'Proportion', width: 120, background: true, transparency: 20 })]),
+      markFilters([
+        imageMark(
+          { pos: 'BottomRight', locMode: 'Relativity', dx: -10, dy: -20 },
+          { mode: 'Proportion', width: 120, background: true, transparency: 20 },
+        ),
+      ]),
     ).toEqual(['[1:v:0]format=rgba,scale=1536:768,colorchannelmixer=aa=0.2[wmimg0]', '[vjoin][wmimg0]overlay=x=W-w+128:y=H-h+144[vout]']);
     expect(markFilters([imageMark({ pos: 'TopLeft', dx: -30, dy: -4 }, { background: true })])).toEqual([
       '[1:v:0]format=rgba[wmimg0]',
@@ -288,7 +356,10 @@ describe('buildConcatArgs: watermarks', () => {
     expect(markFilters([textMark({ startTime: 1.5, endTime: 4 })])).toEqual([
       `[vjoin]drawtext=fontfile=${NOTO}:textfile=/job/watermark-0.txt:expansion=none:fontsize=24:fontcolor=0xFF8800:alpha=0.5:x=20:y=10:enable='between(t,1.5,4)'[vout]`,
     ]);
-    expect(markFilters([imageMark({ startTime: 2 })])).toEqual(['[1:v:0]format=rgba[wmimg0]', "[vjoin][wmimg0]overlay=x=20:y=10:enable='between(t,2,10)'[vout]"]);
+    expect(markFilters([imageMark({ startTime: 2 })])).toEqual([
+      '[1:v:0]format=rgba[wmimg0]',
+      "[vjoin][wmimg0]overlay=x=20:y=10:enable='between(t,2,10)'[vout]",
+    ]);
   });
 
   it('ScrollFromLeft: x wraps from just left of the frame; y wraps downward; both quoted', () => {
@@ -305,11 +376,20 @@ describe('buildConcatArgs: watermarks', () => {
   it('three marks are drawn in order; image inputs follow the background audio inputs', () => {
     const bgm: PlanBgmSource[] = [{ path: '/in/bgm.mp3', label: 'bgm.mp3', probe: MUSIC }];
     const template = tpl({ audioMix: { audioSource: 'bgm.mp3', mixMode: 'Once', replace: true } });
-    const argv = buildConcatArgs(planWith([textMark(), imageMark({ pos: 'Center' }), textMark({ pos: 'Bottom' }, { fontType: 'arial.ttf' })], { template, bgm }));
+    const argv = buildConcatArgs(
+      planWith([textMark(), imageMark({ pos: 'Center' }), textMark({ pos: 'Bottom' }, { fontType: 'arial.ttf' })], { template, bgm }),
+    );
     expect(argv.slice(0, 18)).toEqual([
-      ...HEAD, ...IN_A,
-      '-protocol_whitelist', 'file', '-i', '/in/bgm.mp3',
-      '-protocol_whitelist', 'file', '-i', '/job/wm-1.png',
+      ...HEAD,
+      ...IN_A,
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '/in/bgm.mp3',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '/job/wm-1.png',
       '-filter_complex',
     ]);
     expect(argv[18]!.split(';')).toEqual([
@@ -354,7 +434,9 @@ describe('user strings stay out of the filtergraph: watermarks', () => {
     const graph = argv[argv.indexOf('-filter_complex') + 1]!;
     // Exactly the filters we wrote, in order, and nothing outside a small alphabet.
     expect(graph.split(';').map((f) => /^(?:\[[^\]]+\])*([a-z_]+)/.exec(f)?.[1])).toEqual(['scale', 'aresample', 'concat', 'drawtext']);
-    expect(graph.split(';')[3]).toBe(`[vjoin]drawtext=fontfile=${NOTO}:textfile=/job/watermark-0.txt:expansion=none:fontsize=24:fontcolor=0xFF8800:alpha=0.5:x=20:y=10[vout]`);
+    expect(graph.split(';')[3]).toBe(
+      `[vjoin]drawtext=fontfile=${NOTO}:textfile=/job/watermark-0.txt:expansion=none:fontsize=24:fontcolor=0xFF8800:alpha=0.5:x=20:y=10[vout]`,
+    );
     expect(graph).toMatch(/^[\w\s[\]:;=,.()/*+'-]+$/);
     expect(argv.filter((a) => a.startsWith('-')).every((a) => /^-[a-z_:]+$|^-1$/.test(a))).toBe(true);
   });
@@ -362,7 +444,14 @@ describe('user strings stay out of the filtergraph: watermarks', () => {
   it('a work dir with graph syntax in its name is escaped at both levels of the graph syntax', () => {
     expect(filterPath('/data/jobs/job-1/watermark-0.txt')).toBe('/data/jobs/job-1/watermark-0.txt');
     expect(filterPath("/tmp/we'ird dir, [x]; y:z/t.txt")).toBe(String.raw`\'/tmp/we\'\\\'\'ird dir\, \[x\]\; y:z/t.txt\'`);
-    const plan = planConcat({ sources: [A], template: tpl(), bgm: [], outputPath: '/o/o.mp4', workDir: '/d/a,b;[c]', watermarks: [{ label: 'Watermark[0]', watermark: textMark() }] });
+    const plan = planConcat({
+      sources: [A],
+      template: tpl(),
+      bgm: [],
+      outputPath: '/o/o.mp4',
+      workDir: '/d/a,b;[c]',
+      watermarks: [{ label: 'Watermark[0]', watermark: textMark() }],
+    });
     // Four filters: the escaped ';' does not end one.
     expect(buildFilterGraph(plan as EncodePlan).split(/(?<!\\);/).length).toBe(4);
     expect(buildFilterGraph(plan as EncodePlan)).toContain(String.raw`textfile=\'/d/a\,b\;\[c\]/watermark-0.txt\':`);

@@ -7,9 +7,12 @@ import { hostAllowed, resolveObjectUrl, resolveSourceUrl } from '../../src/stora
 const S3 = 'http://127.0.0.1:4568';
 
 describe('objectKeyProblem', () => {
-  it.each(['a.mp4', 'dir/sub/a b(腾讯云).mp4', 'out/${jobid}.${ext}', 'a..b/c...mp4', '.hidden/x', 'x'.repeat(850)])('accepts %s', (key) => {
-    expect(objectKeyProblem(key)).toBeUndefined();
-  });
+  it.each(['a.mp4', 'dir/sub/a b(腾讯云).mp4', 'out/${jobid}.${ext}', 'a..b/c...mp4', '.hidden/x', 'x'.repeat(850)])(
+    'accepts %s',
+    (key) => {
+      expect(objectKeyProblem(key)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['', /no object/],
@@ -67,8 +70,14 @@ describe('FETCH_ALLOWED_HOSTS', () => {
   });
 
   it('sends storage URLs to the storage and allowed hosts to HTTP; refuses the rest', () => {
-    expect(resolveSourceUrl('http://test-123456789.cos.ap-chongqing.myqcloud.com/a.mp4', 'b', S3, allowed)).toEqual({ kind: 'object', ref: { bucket: 'test-123456789', keys: ['a.mp4'] } });
-    expect(resolveSourceUrl('https://media.example.com/x/a.mp4?sig=1#frag', 'b', S3, allowed)).toEqual({ kind: 'http', url: 'https://media.example.com/x/a.mp4?sig=1' });
+    expect(resolveSourceUrl('http://test-123456789.cos.ap-chongqing.myqcloud.com/a.mp4', 'b', S3, allowed)).toEqual({
+      kind: 'object',
+      ref: { bucket: 'test-123456789', keys: ['a.mp4'] },
+    });
+    expect(resolveSourceUrl('https://media.example.com/x/a.mp4?sig=1#frag', 'b', S3, allowed)).toEqual({
+      kind: 'http',
+      url: 'https://media.example.com/x/a.mp4?sig=1',
+    });
     expect(() => resolveSourceUrl('https://evil.example.com/a.mp4', 'b', S3, allowed)).toThrow(/not in FETCH_ALLOWED_HOSTS/);
     expect(() => resolveSourceUrl('https://media.example.com/a.mp4', 'b', S3, [])).toThrow(/not this engine's storage/);
     expect(() => resolveSourceUrl('ftp://media.example.com/a.mp4', 'b', S3, allowed)).toThrow(/only http and https/);

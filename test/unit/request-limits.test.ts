@@ -17,7 +17,8 @@ function refusal(text: string, limits = L): { code: string; status: number; mess
   }
 }
 
-const fragments = (n: number) => `<Request><Operation><ConcatTemplate>${'<ConcatFragment><Url>a.mp4</Url></ConcatFragment>'.repeat(n)}</ConcatTemplate></Operation></Request>`;
+const fragments = (n: number) =>
+  `<Request><Operation><ConcatTemplate>${'<ConcatFragment><Url>a.mp4</Url></ConcatFragment>'.repeat(n)}</ConcatTemplate></Operation></Request>`;
 
 describe('checkRequestLimits', () => {
   it('passes the documented requests with the defaults', () => {
@@ -26,7 +27,11 @@ describe('checkRequestLimits', () => {
 
   it('refuses deep nesting (MAX_XML_DEPTH) as InvalidContent', () => {
     expect(refusal(`${'<a>'.repeat(8)}x${'</a>'.repeat(8)}`)).toBeUndefined();
-    expect(refusal(`${'<a>'.repeat(9)}x${'</a>'.repeat(9)}`)).toMatchObject({ code: 'InvalidContent', status: 400, message: expect.stringContaining('MAX_XML_DEPTH') });
+    expect(refusal(`${'<a>'.repeat(9)}x${'</a>'.repeat(9)}`)).toMatchObject({
+      code: 'InvalidContent',
+      status: 400,
+      message: expect.stringContaining('MAX_XML_DEPTH'),
+    });
     // Unclosed tags count too, and self-closing ones do not nest.
     expect(refusal('<a>'.repeat(100))).toMatchObject({ code: 'InvalidContent' });
     expect(refusal(`<a>${'<b/>'.repeat(40)}</a>`)).toBeUndefined();
@@ -36,7 +41,10 @@ describe('checkRequestLimits', () => {
 
   it('refuses too many elements (MAX_XML_ELEMENTS) as InvalidContent', () => {
     expect(refusal(`<Request>${'<a/>'.repeat(49)}</Request>`)).toBeUndefined();
-    expect(refusal(`<Request>${'<a/>'.repeat(50)}</Request>`)).toMatchObject({ code: 'InvalidContent', message: expect.stringContaining('MAX_XML_ELEMENTS') });
+    expect(refusal(`<Request>${'<a/>'.repeat(50)}</Request>`)).toMatchObject({
+      code: 'InvalidContent',
+      message: expect.stringContaining('MAX_XML_ELEMENTS'),
+    });
   });
 
   it('refuses too many fragments (MAX_FRAGMENTS) as InvalidArgument naming the path', () => {
@@ -54,8 +62,12 @@ describe('checkRequestLimits', () => {
       code: 'InvalidArgument',
       message: 'Request.UserData: a text value is longer than 100 characters (MAX_STRING_LENGTH)',
     });
-    expect(refusal(`<Request><U><![CDATA[${'x'.repeat(101)}]]></U></Request>`)).toMatchObject({ message: expect.stringContaining('MAX_STRING_LENGTH') });
-    expect(refusal(`<Request><${'N'.repeat(200)}>x</${'N'.repeat(200)}></Request>`)).toMatchObject({ message: expect.stringContaining('element tag') });
+    expect(refusal(`<Request><U><![CDATA[${'x'.repeat(101)}]]></U></Request>`)).toMatchObject({
+      message: expect.stringContaining('MAX_STRING_LENGTH'),
+    });
+    expect(refusal(`<Request><${'N'.repeat(200)}>x</${'N'.repeat(200)}></Request>`)).toMatchObject({
+      message: expect.stringContaining('element tag'),
+    });
     expect(refusal(`<Request><a b="${'x'.repeat(200)}"/></Request>`)).toMatchObject({ message: expect.stringContaining('element tag') });
   });
 
@@ -81,7 +93,10 @@ describe('checkRequestLimits', () => {
 
 describe('parseRequestXml and entity expansion', () => {
   it('refuses a billion-laughs body at once, without expanding anything', () => {
-    const lol = ['<!ENTITY lol "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? '' : i};`.repeat(10)}">`)].join('');
+    const lol = [
+      '<!ENTITY lol "lol">',
+      ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? '' : i};`.repeat(10)}">`),
+    ].join('');
     const bomb = `<?xml version="1.0"?><!DOCTYPE Request [${lol}]><Request><UserData>&lol9;</UserData></Request>`;
     const t = performance.now();
     expect(() => parseRequestXml(bomb)).toThrowError(expect.objectContaining({ code: 'InvalidContent' }));

@@ -6,7 +6,10 @@ const S3 = 'http://127.0.0.1:4568';
 describe('resolveObjectUrl', () => {
   it.each([
     ['http://test-123456789.cos.ap-chongqing.myqcloud.com/start.mp4', { bucket: 'test-123456789', keys: ['start.mp4'] }],
-    ['https://test-123456789.cos.ap-chongqing.myqcloud.com/dir/a%20b.mp4', { bucket: 'test-123456789', keys: ['dir/a b.mp4', 'dir/a%20b.mp4'] }],
+    [
+      'https://test-123456789.cos.ap-chongqing.myqcloud.com/dir/a%20b.mp4',
+      { bucket: 'test-123456789', keys: ['dir/a b.mp4', 'dir/a%20b.mp4'] },
+    ],
     ['https://test-123456789.cos.ap-chongqing.myqcloud.com/dir/a b.mp4', { bucket: 'test-123456789', keys: ['dir/a b.mp4'] }],
     ['https://test-123456789.cos.ap-chongqing.myqcloud.com/100%.mp4', { bucket: 'test-123456789', keys: ['100%.mp4'] }],
     ['https://b-1.cos.ap-guangzhou.tencentcos.cn/x.mp3?sign=abc', { bucket: 'b-1', keys: ['x.mp3'] }],
@@ -18,7 +21,10 @@ describe('resolveObjectUrl', () => {
   });
 
   it('resolves a virtual-host URL on a named S3 endpoint', () => {
-    expect(resolveObjectUrl('http://media.minio:9000/clips/a.mp4', 'b', 'http://minio:9000')).toEqual({ bucket: 'media', keys: ['clips/a.mp4'] });
+    expect(resolveObjectUrl('http://media.minio:9000/clips/a.mp4', 'b', 'http://minio:9000')).toEqual({
+      bucket: 'media',
+      keys: ['clips/a.mp4'],
+    });
   });
 
   it.each([

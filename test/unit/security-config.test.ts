@@ -52,7 +52,9 @@ describe('security configuration', () => {
         { secretId: 'AKIDb', secretKey: 'kb', buckets: ['b-1'] },
       ]);
       writeFileSync(file, JSON.stringify([{ secretId: 'AKIDa', secretKey: 'other' }]));
-      expect(problemsOf({ CI_SECRET_ID: 'AKIDa', CI_SECRET_KEY: 'ka', CI_CREDENTIALS_FILE: file }).join()).toMatch(/AKIDa is configured more than once/);
+      expect(problemsOf({ CI_SECRET_ID: 'AKIDa', CI_SECRET_KEY: 'ka', CI_CREDENTIALS_FILE: file }).join()).toMatch(
+        /AKIDa is configured more than once/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -60,9 +62,18 @@ describe('security configuration', () => {
 
   it('reads every variable and lists every bad one', () => {
     const c = loadConfig({
-      CI_CLOCK_SKEW_SECONDS: '60', MAX_XML_DEPTH: '10', MAX_XML_ELEMENTS: '100', MAX_FRAGMENTS: '5', MAX_STRING_LENGTH: '1000',
-      FETCH_ALLOWED_HOSTS: 'Media.Example.com, *.cdn.example.org ,x.example.net:8443', CALLBACK_BLOCK_PRIVATE: 'true',
-      CALLBACK_SIGNING_KEY: '0123456789abcdef', MAX_JOB_INPUT_BYTES: '0', MAX_OUTPUT_DURATION_SECONDS: '60', JOB_TIMEOUT_SECONDS: '120', MIN_FREE_DISK_BYTES: '0',
+      CI_CLOCK_SKEW_SECONDS: '60',
+      MAX_XML_DEPTH: '10',
+      MAX_XML_ELEMENTS: '100',
+      MAX_FRAGMENTS: '5',
+      MAX_STRING_LENGTH: '1000',
+      FETCH_ALLOWED_HOSTS: 'Media.Example.com, *.cdn.example.org ,x.example.net:8443',
+      CALLBACK_BLOCK_PRIVATE: 'true',
+      CALLBACK_SIGNING_KEY: '0123456789abcdef',
+      MAX_JOB_INPUT_BYTES: '0',
+      MAX_OUTPUT_DURATION_SECONDS: '60',
+      JOB_TIMEOUT_SECONDS: '120',
+      MIN_FREE_DISK_BYTES: '0',
     });
     expect(c).toMatchObject({
       api: {
@@ -86,11 +97,35 @@ describe('security configuration', () => {
       },
     });
     const problems = problemsOf({
-      CI_CLOCK_SKEW_SECONDS: '-1', MAX_XML_DEPTH: '1', MAX_XML_ELEMENTS: 'many', MAX_FRAGMENTS: '0', MAX_STRING_LENGTH: '10',
-      FETCH_ALLOWED_HOSTS: 'http://x.com', CALLBACK_BLOCK_PRIVATE: 'maybe', CALLBACK_SIGNING_KEY: 'short', MAX_JOB_INPUT_BYTES: '1e9',
-      MAX_OUTPUT_DURATION_SECONDS: 'x', JOB_TIMEOUT_SECONDS: '-5', MIN_FREE_DISK_BYTES: '1.5', CI_CREDENTIALS_FILE: '/nonexistent/keys.json',
+      CI_CLOCK_SKEW_SECONDS: '-1',
+      MAX_XML_DEPTH: '1',
+      MAX_XML_ELEMENTS: 'many',
+      MAX_FRAGMENTS: '0',
+      MAX_STRING_LENGTH: '10',
+      FETCH_ALLOWED_HOSTS: 'http://x.com',
+      CALLBACK_BLOCK_PRIVATE: 'maybe',
+      CALLBACK_SIGNING_KEY: 'short',
+      MAX_JOB_INPUT_BYTES: '1e9',
+      MAX_OUTPUT_DURATION_SECONDS: 'x',
+      JOB_TIMEOUT_SECONDS: '-5',
+      MIN_FREE_DISK_BYTES: '1.5',
+      CI_CREDENTIALS_FILE: '/nonexistent/keys.json',
     });
-    for (const name of ['CI_CLOCK_SKEW_SECONDS', 'MAX_XML_DEPTH', 'MAX_XML_ELEMENTS', 'MAX_FRAGMENTS', 'MAX_STRING_LENGTH', 'FETCH_ALLOWED_HOSTS', 'CALLBACK_BLOCK_PRIVATE', 'CALLBACK_SIGNING_KEY', 'MAX_JOB_INPUT_BYTES', 'MAX_OUTPUT_DURATION_SECONDS', 'JOB_TIMEOUT_SECONDS', 'MIN_FREE_DISK_BYTES', 'CI_CREDENTIALS_FILE']) {
+    for (const name of [
+      'CI_CLOCK_SKEW_SECONDS',
+      'MAX_XML_DEPTH',
+      'MAX_XML_ELEMENTS',
+      'MAX_FRAGMENTS',
+      'MAX_STRING_LENGTH',
+      'FETCH_ALLOWED_HOSTS',
+      'CALLBACK_BLOCK_PRIVATE',
+      'CALLBACK_SIGNING_KEY',
+      'MAX_JOB_INPUT_BYTES',
+      'MAX_OUTPUT_DURATION_SECONDS',
+      'JOB_TIMEOUT_SECONDS',
+      'MIN_FREE_DISK_BYTES',
+      'CI_CREDENTIALS_FILE',
+    ]) {
       expect(problems.join('\n')).toContain(name);
     }
     expect(problems).toHaveLength(13);
@@ -102,12 +137,17 @@ describe('job limit helpers', () => {
     const b = new InputBudget(100);
     b.reserve(60, 'a');
     b.reserve(40, 'b');
-    expect(() => b.reserve(1, 'object c.mp4')).toThrowError(expect.objectContaining({ code: 'ResourceLimitExceeded', message: expect.stringMatching(/MAX_JOB_INPUT_BYTES.*object c\.mp4/) }));
+    expect(() => b.reserve(1, 'object c.mp4')).toThrowError(
+      expect.objectContaining({ code: 'ResourceLimitExceeded', message: expect.stringMatching(/MAX_JOB_INPUT_BYTES.*object c\.mp4/) }),
+    );
     expect(() => new InputBudget(0).reserve(2 ** 50, 'x')).not.toThrow();
   });
 
   it('checkFreeDisk compares with MIN_FREE_DISK_BYTES', async () => {
-    await expect(checkFreeDisk('/x', 1000, async () => 999)).rejects.toMatchObject({ code: 'InsufficientStorage', message: expect.stringContaining('MIN_FREE_DISK_BYTES') });
+    await expect(checkFreeDisk('/x', 1000, async () => 999)).rejects.toMatchObject({
+      code: 'InsufficientStorage',
+      message: expect.stringContaining('MIN_FREE_DISK_BYTES'),
+    });
     await expect(checkFreeDisk('/x', 1000, async () => 1000)).resolves.toBeUndefined();
     await expect(checkFreeDisk(tmpdir(), 1)).resolves.toBeUndefined();
   });
@@ -120,12 +160,24 @@ describe('job limit helpers', () => {
 
   it('withJobTimeout fails with JobTimeout even when the work ignores the signal, and passes a shutdown through', async () => {
     const parent = new AbortController();
-    await expect(withJobTimeout(0.05, parent.signal, () => new Promise(() => undefined))).rejects.toMatchObject({ code: 'JobTimeout', message: expect.stringContaining('JOB_TIMEOUT_SECONDS') });
+    await expect(withJobTimeout(0.05, parent.signal, () => new Promise(() => undefined))).rejects.toMatchObject({
+      code: 'JobTimeout',
+      message: expect.stringContaining('JOB_TIMEOUT_SECONDS'),
+    });
     let seen: AbortSignal | undefined;
-    await expect(withJobTimeout(0.05, parent.signal, (s) => { seen = s; return new Promise((_, reject) => s.addEventListener('abort', () => reject(new Error('stopped')))); })).rejects.toMatchObject({ code: 'JobTimeout' });
+    await expect(
+      withJobTimeout(0.05, parent.signal, (s) => {
+        seen = s;
+        return new Promise((_, reject) => s.addEventListener('abort', () => reject(new Error('stopped'))));
+      }),
+    ).rejects.toMatchObject({ code: 'JobTimeout' });
     expect(seen?.aborted).toBe(true);
     await expect(withJobTimeout(5, parent.signal, async () => 'done')).resolves.toBe('done');
-    const shutdown = withJobTimeout(5, parent.signal, (s) => new Promise((_, reject) => s.addEventListener('abort', () => reject(new Error('worker stopping')))));
+    const shutdown = withJobTimeout(
+      5,
+      parent.signal,
+      (s) => new Promise((_, reject) => s.addEventListener('abort', () => reject(new Error('worker stopping')))),
+    );
     parent.abort();
     await expect(shutdown).rejects.toThrow('worker stopping');
   });

@@ -22,7 +22,21 @@ const SEEDS = [SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3];
 // that are Object.prototype members, white space around values, entities, and now and then a
 // comment, an attribute, a character reference or mixed content.
 const NAMES = ['Request', 'Tag', 'ConcatFragment', 'Url', 'Index', 'isPrototypeOf', 'toLocaleString', 'toString', 'a.b', 'x-y', '_'];
-const VALUES = ['', ' ', '0', 'Concat', ' padded\t', 'a &amp; b', '&lt;tag&gt;', '&quot;q&quot; &apos;a&apos;', '&amp;lt;', 'http://x/a?b=1&amp;c=2', '中文', '${ext}', '\u00a0nbsp\u00a0'];
+const VALUES = [
+  '',
+  ' ',
+  '0',
+  'Concat',
+  ' padded\t',
+  'a &amp; b',
+  '&lt;tag&gt;',
+  '&quot;q&quot; &apos;a&apos;',
+  '&amp;lt;',
+  'http://x/a?b=1&amp;c=2',
+  '中文',
+  '${ext}',
+  '\u00a0nbsp\u00a0',
+];
 const OUTSIDE = ['<!-- c -->', ' a="1"', '&#38;', '&nbsp;', '<![CDATA[x]]>', 'mixed<B/>', '<?pi x?>'];
 
 function element(rand: Rand, depth: number): string {
@@ -49,7 +63,8 @@ describe('readCiXml: the one-pass reader for CI-shaped bodies', () => {
   });
 
   it('reads scalars as trimmed strings, repeats as arrays and empty elements as empty strings', () => {
-    const xml = '<?xml version="1.0" encoding="UTF-8"?>\n<Request>\n <A> 1 </A><B/><C></C><D>x</D><D>y</D><D><E>z</E></D>\n <F>a &amp;amp; &lt;b&gt; &quot;&apos;</F></Request>\n';
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Request>\n <A> 1 </A><B/><C></C><D>x</D><D>y</D><D><E>z</E></D>\n <F>a &amp;amp; &lt;b&gt; &quot;&apos;</F></Request>\n';
     expect(readCiXml(xml)).toStrictEqual({ Request: { A: '1', B: '', C: '', D: ['x', 'y', { E: 'z' }], F: 'a &amp; <b> "\'' } });
     expect(readCiXml(xml)).toStrictEqual(general(xml));
   });

@@ -31,7 +31,8 @@ describe('parseRequestXml', () => {
   });
 
   it('refuses a DOCTYPE (no entity expansion)', () => {
-    const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><Request><Tag>&lol2;</Tag></Request>';
+    const bomb =
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><Request><Tag>&lol2;</Tag></Request>';
     expect(() => parseRequestXml(bomb)).toThrowError(expect.objectContaining({ code: 'InvalidContent' }));
   });
 
@@ -48,7 +49,14 @@ describe('buildXml', () => {
   });
 
   it('writes arrays as repeated elements and empty strings as self-closing elements', () => {
-    expect(buildXml('Response', { JobsDetail: [{ Code: 'Success', Message: '' }, { Code: 'X', Message: 'a<b' }] })).toBe(
+    expect(
+      buildXml('Response', {
+        JobsDetail: [
+          { Code: 'Success', Message: '' },
+          { Code: 'X', Message: 'a<b' },
+        ],
+      }),
+    ).toBe(
       '<?xml version="1.0" encoding="UTF-8"?>\n<Response><JobsDetail><Code>Success</Code><Message/></JobsDetail><JobsDetail><Code>X</Code><Message>a&lt;b</Message></JobsDetail></Response>',
     );
   });

@@ -43,7 +43,12 @@ function sameSecret(a: string, b: string): boolean {
  * Checks one request; returns the SecretId it was signed with, or undefined when no key is configured.
  * Throws the CiError to answer.
  */
-export function authenticate(req: AuthRequest, settings: AuthSettings, nowSec: number, byId: ReadonlyMap<string, ApiCredential>): string | undefined {
+export function authenticate(
+  req: AuthRequest,
+  settings: AuthSettings,
+  nowSec: number,
+  byId: ReadonlyMap<string, ApiCredential>,
+): string | undefined {
   if (byId.size === 0) return undefined;
   const q = req.url.indexOf('?');
   const rawPath = q === -1 ? req.url : req.url.slice(0, q);
@@ -52,14 +57,18 @@ export function authenticate(req: AuthRequest, settings: AuthSettings, nowSec: n
   const header = headerOf(req.headers, 'authorization')?.trim();
   const inQuery = query.some(([k]) => /^q-(sign-algorithm|ak|signature)$/i.test(k.trim()));
   if (!header && !inQuery) {
-    throw new CiError('MissingAuthorization', 'the request carries no signature: send an Authorization header (q-sign-algorithm=sha1&q-ak=…) or the same pairs in the query');
+    throw new CiError(
+      'MissingAuthorization',
+      'the request carries no signature: send an Authorization header (q-sign-algorithm=sha1&q-ak=…) or the same pairs in the query',
+    );
   }
 
   let auth;
   try {
     auth = parseAuthorization(header ? header : query);
   } catch (err) {
-    if (err instanceof AuthorizationSyntaxError) throw new CiError('InvalidAuthorization', `the ${header ? 'Authorization header' : 'query signature'} is malformed: ${err.message}`);
+    if (err instanceof AuthorizationSyntaxError)
+      throw new CiError('InvalidAuthorization', `the ${header ? 'Authorization header' : 'query signature'} is malformed: ${err.message}`);
     throw err;
   }
   const cred = byId.get(auth.secretId);
@@ -82,9 +91,13 @@ export function authenticate(req: AuthRequest, settings: AuthSettings, nowSec: n
   if (!verdict.ok) throw new CiError(verdict.reason === 'expired' ? 'SignatureExpired' : 'AccessDenied', verdict.message);
 
   if (cred.sessionToken !== undefined) {
-    const sent = TOKEN_NAMES.map((n) => headerOf(req.headers, n) ?? query.find(([k]) => k.trim().toLowerCase() === n)?.[1]).find((v) => v !== undefined);
-    if (sent === undefined) throw new CiError('AccessDenied', `the SecretId ${auth.secretId} is a temporary key: send its session token in x-ci-security-token`);
-    if (!sameSecret(sent, cred.sessionToken)) throw new CiError('AccessDenied', `the session token does not belong to the temporary key ${auth.secretId}`);
+    const sent = TOKEN_NAMES.map((n) => headerOf(req.headers, n) ?? query.find(([k]) => k.trim().toLowerCase() === n)?.[1]).find(
+      (v) => v !== undefined,
+    );
+    if (sent === undefined)
+      throw new CiError('AccessDenied', `the SecretId ${auth.secretId} is a temporary key: send its session token in x-ci-security-token`);
+    if (!sameSecret(sent, cred.sessionToken))
+      throw new CiError('AccessDenied', `the session token does not belong to the temporary key ${auth.secretId}`);
   }
   if (cred.buckets !== undefined && !cred.buckets.includes(req.bucket)) {
     throw new CiError('Forbidden', `the SecretId ${auth.secretId} may not use the bucket ${req.bucket}`);
@@ -104,9 +117,14 @@ function decodeComponentPath(rawPath: string): string {
 /** Body MD5 check for requests that send Content-MD5 (base64 of the body's MD5, RFC 1864). */
 export function checkContentMd5(headerValue: string | undefined, body: string | Buffer | undefined): void {
   if (headerValue === undefined) return;
-  const got = createHash('md5').update(body ?? '').digest('base64');
+  const got = createHash('md5')
+    .update(body ?? '')
+    .digest('base64');
   if (got !== headerValue.trim()) {
-    throw new CiError('InvalidContent', `the body does not match its Content-MD5 (${JSON.stringify(headerValue.trim().slice(0, 40))}; the body's is ${got})`);
+    throw new CiError(
+      'InvalidContent',
+      `the body does not match its Content-MD5 (${JSON.stringify(headerValue.trim().slice(0, 40))}; the body's is ${got})`,
+    );
   }
 }
 

@@ -129,7 +129,9 @@ export function parseQueryPairs(rawQuery: string): Pair[] {
     .filter((part) => part !== '')
     .map((part) => {
       const eq = part.indexOf('=');
-      return eq === -1 ? [decodeComponent(part), ''] as const : [decodeComponent(part.slice(0, eq)), decodeComponent(part.slice(eq + 1))] as const;
+      return eq === -1
+        ? ([decodeComponent(part), ''] as const)
+        : ([decodeComponent(part.slice(0, eq)), decodeComponent(part.slice(eq + 1))] as const);
     });
 }
 
@@ -191,18 +193,24 @@ export interface SignedRequest {
   header(name: string): string | undefined;
 }
 
-export type Verdict =
-  | { ok: true }
-  | { ok: false; reason: 'expired' | 'mismatch' | 'unsigned-host'; message: string };
+export type Verdict = { ok: true } | { ok: false; reason: 'expired' | 'mismatch' | 'unsigned-host'; message: string };
 
 /**
  * Recomputes the signature from the request's own values of the headers and parameters the
  * Authorization lists, and checks the signing window with `skewSec` of tolerance either side.
  */
-export function verifySignature(auth: ParsedAuthorization, secretKey: string, req: SignedRequest, nowSec: number, skewSec: number): Verdict {
+export function verifySignature(
+  auth: ParsedAuthorization,
+  secretKey: string,
+  req: SignedRequest,
+  nowSec: number,
+  skewSec: number,
+): Verdict {
   for (const t of [auth.signTime, auth.keyTime]) {
-    if (nowSec < t.start - skewSec) return { ok: false, reason: 'expired', message: `the signature is valid from ${t.start} (Unix seconds), it is now ${nowSec}` };
-    if (nowSec > t.end + skewSec) return { ok: false, reason: 'expired', message: `the signature expired at ${t.end} (Unix seconds), it is now ${nowSec}` };
+    if (nowSec < t.start - skewSec)
+      return { ok: false, reason: 'expired', message: `the signature is valid from ${t.start} (Unix seconds), it is now ${nowSec}` };
+    if (nowSec > t.end + skewSec)
+      return { ok: false, reason: 'expired', message: `the signature expired at ${t.end} (Unix seconds), it is now ${nowSec}` };
   }
   if (!auth.headerList.includes('host')) {
     return { ok: false, reason: 'unsigned-host', message: 'the signature must cover the host header (q-header-list must list host)' };
@@ -210,7 +218,8 @@ export function verifySignature(auth: ParsedAuthorization, secretKey: string, re
   const headers: Pair[] = [];
   for (const name of new Set(auth.headerList)) {
     const value = req.header(decodeComponent(name));
-    if (value === undefined) return { ok: false, reason: 'mismatch', message: `the signed header ${name.slice(0, 100)} is not in the request` };
+    if (value === undefined)
+      return { ok: false, reason: 'mismatch', message: `the signed header ${name.slice(0, 100)} is not in the request` };
     headers.push([name, value]);
   }
   // Keys compare as the signer lists them: encoded and lowercased (one pass, then lookups).
@@ -224,7 +233,8 @@ export function verifySignature(auth: ParsedAuthorization, secretKey: string, re
   const params: Pair[] = [];
   for (const name of new Set(auth.urlParamList)) {
     const values = queryByName.get(name);
-    if (values === undefined) return { ok: false, reason: 'mismatch', message: `the signed query parameter ${name.slice(0, 100)} is not in the request` };
+    if (values === undefined)
+      return { ok: false, reason: 'mismatch', message: `the signed query parameter ${name.slice(0, 100)} is not in the request` };
     params.push(...values);
   }
   // The SignKey derives from q-key-time, the StringToSign from q-sign-time (SDKs send them equal).
@@ -234,7 +244,11 @@ export function verifySignature(auth: ParsedAuthorization, secretKey: string, re
   const httpString = `${req.method.toLowerCase()}\n${req.path}\n${p.string}\n${h.string}\n`;
   const expected = hmacSha1Hex(signKey, `sha1\n${auth.signTime.text}\n${sha1Hex(httpString)}\n`);
   if (!timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(auth.signature, 'hex'))) {
-    return { ok: false, reason: 'mismatch', message: 'the signature does not match the request (check the SecretKey, the signed headers and the path)' };
+    return {
+      ok: false,
+      reason: 'mismatch',
+      message: 'the signature does not match the request (check the SecretKey, the signed headers and the path)',
+    };
   }
   return { ok: true };
 }

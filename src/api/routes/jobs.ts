@@ -20,9 +20,28 @@ import { sendXml } from '../reply.js';
 
 /** Tags DescribeMediaJobs knows; this engine runs Concat, the others simply list nothing. */
 const KNOWN_TAGS = new Set([
-  'Transcode', 'Animation', 'Snapshot', 'SmartCover', 'Concat', 'VoiceSeparate', 'VideoMontage', 'SDRtoHDR',
-  'VideoProcess', 'SuperResolution', 'Segment', 'DigitalWatermark', 'ExtractDigitalWatermark', 'PicProcess',
-  'StreamPack', 'VideoTag', 'Translation', 'Tts', 'NoiseReduction', 'QualityEstimate', 'SoundHound', 'SpeechRecognition',
+  'Transcode',
+  'Animation',
+  'Snapshot',
+  'SmartCover',
+  'Concat',
+  'VoiceSeparate',
+  'VideoMontage',
+  'SDRtoHDR',
+  'VideoProcess',
+  'SuperResolution',
+  'Segment',
+  'DigitalWatermark',
+  'ExtractDigitalWatermark',
+  'PicProcess',
+  'StreamPack',
+  'VideoTag',
+  'Translation',
+  'Tts',
+  'NoiseReduction',
+  'QualityEstimate',
+  'SoundHound',
+  'SpeechRecognition',
 ]);
 
 const MAX_DESCRIBE_IDS = 100;
@@ -71,12 +90,26 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
       throw new CiError('QueueSaturated', `queue ${queueId} already holds its MaxSize of ${outcome.maxSize} waiting jobs`);
     }
     req.log.info({ jobId: doc.jobId, queueId, jobLevel: request.operation.jobLevel }, 'job submitted');
-    const record: JobRecord = { ...doc, state: 'Submitted', progress: 0, code: 'Success', message: '', callback: { delivery: 'None', attempts: 0 } };
+    const record: JobRecord = {
+      ...doc,
+      state: 'Submitted',
+      progress: 0,
+      code: 'Success',
+      message: '',
+      callback: { delivery: 'None', attempts: 0 },
+    };
     return sendXml(reply, { JobsDetail: jobToXml(record, { progress: false }) });
   });
 
   app.get<{ Params: { ids: string } }>('/jobs/:ids', async (req, reply) => {
-    const ids = [...new Set(req.params.ids.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+    const ids = [
+      ...new Set(
+        req.params.ids
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+      ),
+    ];
     if (ids.length === 0) throw invalidArgument('jobId', 'give at least one job id');
     if (ids.length > MAX_DESCRIBE_IDS) throw invalidArgument('jobId', `at most ${MAX_DESCRIBE_IDS} job ids per request, got ${ids.length}`);
     const found = await deps.jobs.getMany(ids.map((id) => (isId('job', id) ? id : `invalid:${id}`)));
@@ -152,7 +185,8 @@ async function resolveTemplates(
   if (op.templateId !== undefined) {
     const t = await store.get(bucket, op.templateId);
     if (!t) throw invalidArgument('Request.Operation.TemplateId', `template ${op.templateId} does not exist in bucket ${bucket}`);
-    if (t.tag !== 'Concat') throw invalidArgument('Request.Operation.TemplateId', `template ${op.templateId} is a ${t.tag} template, not a Concat template`);
+    if (t.tag !== 'Concat')
+      throw invalidArgument('Request.Operation.TemplateId', `template ${op.templateId} is a ${t.tag} template, not a Concat template`);
     out.templateSnapshot = t.concatTemplate;
     out.templateName = t.name;
   }
@@ -161,7 +195,11 @@ async function resolveTemplates(
     out.watermarkSnapshot = found.map((t, i) => {
       const id = op.watermarkTemplateIds[i] as string;
       if (!t) throw invalidArgument(`Request.Operation.WatermarkTemplateId[${i}]`, `template ${id} does not exist in bucket ${bucket}`);
-      if (t.tag !== 'Watermark') throw invalidArgument(`Request.Operation.WatermarkTemplateId[${i}]`, `template ${id} is a ${t.tag} template, not a Watermark template`);
+      if (t.tag !== 'Watermark')
+        throw invalidArgument(
+          `Request.Operation.WatermarkTemplateId[${i}]`,
+          `template ${id} is a ${t.tag} template, not a Watermark template`,
+        );
       return t.watermark;
     });
   }

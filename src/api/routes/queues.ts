@@ -21,7 +21,8 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueRouteDeps):
     const q = req.query as Query;
     const { pageNumber, pageSize } = pageParams(q);
     const state = single(q, 'state') || 'All';
-    if (!['All', 'Active', 'Paused'].includes(state)) throw invalidArgument('state', `must be Active, Paused or All, got ${JSON.stringify(state)}`);
+    if (!['All', 'Active', 'Paused'].includes(state))
+      throw invalidArgument('state', `must be Active, Paused or All, got ${JSON.stringify(state)}`);
     const category = single(q, 'category') || 'Transcoding';
     if (!['CateAll', 'Transcoding', 'SpeedTranscoding'].includes(category)) {
       throw invalidArgument('category', `must be CateAll, Transcoding or SpeedTranscoding, got ${JSON.stringify(category)}`);
@@ -29,15 +30,27 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueRouteDeps):
     const idsParam = single(q, 'queueIds');
     await deps.queues.ensureDefault();
     if (idsParam) {
-      const ids = [...new Set(idsParam.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+      const ids = [
+        ...new Set(
+          idsParam
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+        ),
+      ];
       if (ids.length > MAX_QUEUE_IDS) throw invalidArgument('queueIds', `at most ${MAX_QUEUE_IDS} queue ids, got ${ids.length}`);
       const found = await Promise.all(ids.map((id) => (isId('queue', id) ? deps.queues.get(id) : undefined)));
-      const body: Record<string, unknown> = { RequestId: req.id, QueueList: found.filter((x) => x !== undefined).map((x) => queueToXml(x, req.ci.bucket)) };
+      const body: Record<string, unknown> = {
+        RequestId: req.id,
+        QueueList: found.filter((x) => x !== undefined).map((x) => queueToXml(x, req.ci.bucket)),
+      };
       const missing = ids.filter((_id, i) => found[i] === undefined);
       if (missing.length > 0) body.NonExistPIDs = missing;
       return sendXml(reply, body);
     }
-    const all = (await deps.queues.all()).filter((x) => (state === 'All' || x.state === state) && (category === 'CateAll' || x.category === category));
+    const all = (await deps.queues.all()).filter(
+      (x) => (state === 'All' || x.state === state) && (category === 'CateAll' || x.category === category),
+    );
     return sendXml(reply, {
       RequestId: req.id,
       TotalCount: String(all.length),
@@ -55,15 +68,19 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueRouteDeps):
     if (update.notifyConfig.state === 'On' && update.notifyConfig.url) {
       await deps.callbackTargets.check(update.notifyConfig.url, 'Request.NotifyConfig.Url');
     }
-    const next = await updateQueue(deps, {
-      ...previous,
-      name: update.name,
-      state: update.state,
-      notifyConfig: update.notifyConfig,
-      maxSize: update.maxSize ?? previous.maxSize,
-      maxConcurrent: update.maxConcurrent ?? previous.maxConcurrent,
-      updateMs: Date.now(),
-    }, previous);
+    const next = await updateQueue(
+      deps,
+      {
+        ...previous,
+        name: update.name,
+        state: update.state,
+        notifyConfig: update.notifyConfig,
+        maxSize: update.maxSize ?? previous.maxSize,
+        maxConcurrent: update.maxConcurrent ?? previous.maxConcurrent,
+        updateMs: Date.now(),
+      },
+      previous,
+    );
     req.log.info({ queueId: id, state: next.state }, 'queue updated');
     return sendXml(reply, { RequestId: req.id, Queue: queueToXml(next, req.ci.bucket) });
   });

@@ -28,8 +28,15 @@ export function registerTemplateRoutes(app: FastifyInstance, templates: Template
   app.put<{ Params: { id: string } }>('/template/:id', async (req, reply) => {
     const existing = await findOwn(req, req.params.id);
     const body = parseTemplateRequest(req.readXml());
-    if (body.tag !== existing.tag) throw invalidArgument('Request.Tag', `template ${existing.templateId} is a ${existing.tag} template; its Tag cannot change`);
-    const t: TemplateRecord = { ...body, templateId: existing.templateId, bucket: existing.bucket, createMs: existing.createMs, updateMs: Math.max(Date.now(), existing.updateMs) };
+    if (body.tag !== existing.tag)
+      throw invalidArgument('Request.Tag', `template ${existing.templateId} is a ${existing.tag} template; its Tag cannot change`);
+    const t: TemplateRecord = {
+      ...body,
+      templateId: existing.templateId,
+      bucket: existing.bucket,
+      createMs: existing.createMs,
+      updateMs: Math.max(Date.now(), existing.updateMs),
+    };
     await templates.put(t);
     req.log.info({ templateId: t.templateId }, 'template updated');
     return sendXml(reply, { RequestId: req.id, Template: templateToXml(t) });
@@ -47,16 +54,29 @@ export function registerTemplateRoutes(app: FastifyInstance, templates: Template
     const { pageNumber, pageSize } = pageParams(q);
     const tag = single(q, 'tag') || 'All';
     const category = single(q, 'category') || 'Custom';
-    if (category !== 'Custom' && category !== 'Official') throw invalidArgument('category', `must be Custom or Official, got ${JSON.stringify(category)}`);
+    if (category !== 'Custom' && category !== 'Official')
+      throw invalidArgument('category', `must be Custom or Official, got ${JSON.stringify(category)}`);
     const namePrefix = single(q, 'name') ?? '';
     const idsParam = single(q, 'ids');
-    const ids = idsParam ? [...new Set(idsParam.split(',').map((s) => s.trim()).filter((s) => s !== ''))] : undefined;
+    const ids = idsParam
+      ? [
+          ...new Set(
+            idsParam
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s !== ''),
+          ),
+        ]
+      : undefined;
     if (ids && ids.length > 100) throw invalidArgument('ids', `at most 100 template ids, got ${ids.length}`);
 
     let candidates: TemplateRecord[];
     let missing: string[] = [];
     if (ids) {
-      const found = await templates.getMany(req.ci.bucket, ids.map((id) => (isId('template', id) ? id : `invalid:${id}`)));
+      const found = await templates.getMany(
+        req.ci.bucket,
+        ids.map((id) => (isId('template', id) ? id : `invalid:${id}`)),
+      );
       candidates = found.filter((t): t is TemplateRecord => t !== undefined);
       missing = ids.filter((_id, i) => found[i] === undefined);
     } else {

@@ -38,7 +38,8 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
     if (name !== undefined) parseWorkflowName(name, 'name');
     const w = isId('workflow', workflowId) ? await deps.workflows.get(req.ci.bucket, workflowId) : undefined;
     if (!w) throw invalidArgument('workflowId', `workflow ${workflowId} does not exist in bucket ${req.ci.bucket}`);
-    if (w.state !== 'Active') throw invalidArgument('workflowId', `workflow ${workflowId} is Paused; activate it with PUT /workflow/${workflowId}?active`);
+    if (w.state !== 'Active')
+      throw invalidArgument('workflowId', `workflow ${workflowId} is Paused; activate it with PUT /workflow/${workflowId}?active`);
     let head: ObjectHeaders;
     try {
       head = await objectHeaders(deps.s3, req.ci.bucket, object);
@@ -65,7 +66,16 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
     const { size, order, states, nextToken, startMs, endMs } = listParams(q, EXECUTION_STATES, 'instance');
     const w = isId('workflow', workflowId) ? await deps.workflows.get(req.ci.bucket, workflowId) : undefined;
     if (!w) throw invalidArgument('workflowId', `workflow ${workflowId} does not exist in bucket ${req.ci.bucket}`);
-    const page = await deps.executions.list({ workflowId, states, order, size, nextToken, startMs, endMs, object: nonEmpty(single(q, 'name')) });
+    const page = await deps.executions.list({
+      workflowId,
+      states,
+      order,
+      size,
+      nextToken,
+      startMs,
+      endMs,
+      object: nonEmpty(single(q, 'name')),
+    });
     const body: Record<string, unknown> = { RequestId: req.id, WorkflowExecutionList: page.executions.map(executionSummaryToXml) };
     if (page.nextToken !== undefined) body.NextToken = page.nextToken;
     return sendXml(reply, body);
@@ -73,7 +83,8 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
 
   app.get<{ Params: { runId: string } }>('/workflowexecution/:runId', async (req, reply) => {
     const e = isId('instance', req.params.runId) ? await deps.executions.get(req.params.runId) : undefined;
-    if (!e || e.bucket !== req.ci.bucket) throw invalidArgument('runId', `workflow execution ${req.params.runId} does not exist in bucket ${req.ci.bucket}`);
+    if (!e || e.bucket !== req.ci.bucket)
+      throw invalidArgument('runId', `workflow execution ${req.params.runId} does not exist in bucket ${req.ci.bucket}`);
     return sendXml(reply, { RequestId: req.id, WorkflowExecution: executionToXml(e) });
   });
 
@@ -87,7 +98,10 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
     } catch {
       throw new CiError('InvalidContent', 'an S3 event notification is a JSON document with Records');
     }
-    const runIds = await onS3Notification({ workflows: deps.workflows, runner: deps.workflowRunner, s3: deps.s3, logger: req.log as unknown as Logger }, body);
+    const runIds = await onS3Notification(
+      { workflows: deps.workflows, runner: deps.workflowRunner, s3: deps.s3, logger: req.log as unknown as Logger },
+      body,
+    );
     return reply.code(200).send({ started: runIds });
   });
 }

@@ -34,7 +34,14 @@ export function registerWorkflowRoutes(app: FastifyInstance, workflows: Workflow
   app.post('/workflow', async (req, reply) => {
     const body = parseWorkflowRequest(req.readXml());
     const now = Date.now();
-    const w: WorkflowRecord = { ...body, workflowId: newId('workflow', now), bucket: req.ci.bucket, region: req.ci.region, createMs: now, updateMs: now };
+    const w: WorkflowRecord = {
+      ...body,
+      workflowId: newId('workflow', now),
+      bucket: req.ci.bucket,
+      region: req.ci.region,
+      createMs: now,
+      updateMs: now,
+    };
     await workflows.put(w);
     req.log.info({ workflowId: w.workflowId, state: w.state }, 'workflow created');
     return sendXml(reply, { RequestId: req.id, MediaWorkflow: workflowToXml(w) });
@@ -53,7 +60,14 @@ export function registerWorkflowRoutes(app: FastifyInstance, workflows: Workflow
       return reply.code(200).send('');
     }
     const body = parseWorkflowRequest(req.readXml());
-    const w: WorkflowRecord = { ...body, workflowId: existing.workflowId, bucket: existing.bucket, region: existing.region, createMs: existing.createMs, updateMs: now };
+    const w: WorkflowRecord = {
+      ...body,
+      workflowId: existing.workflowId,
+      bucket: existing.bucket,
+      region: existing.region,
+      createMs: existing.createMs,
+      updateMs: now,
+    };
     await workflows.put(w);
     req.log.info({ workflowId: w.workflowId }, 'workflow updated');
     return sendXml(reply, { RequestId: req.id, MediaWorkflow: workflowToXml(w) });
@@ -72,9 +86,19 @@ export function registerWorkflowRoutes(app: FastifyInstance, workflows: Workflow
     const name = single(q, 'name') ?? '';
     const idsParam = single(q, 'ids');
     if (idsParam) {
-      const ids = [...new Set(idsParam.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+      const ids = [
+        ...new Set(
+          idsParam
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== ''),
+        ),
+      ];
       if (ids.length > 100) throw invalidArgument('ids', `at most 100 workflow ids, got ${ids.length}`);
-      const found = await workflows.getMany(req.ci.bucket, ids.map((id) => (isId('workflow', id) ? id : `invalid:${id}`)));
+      const found = await workflows.getMany(
+        req.ci.bucket,
+        ids.map((id) => (isId('workflow', id) ? id : `invalid:${id}`)),
+      );
       const body: Record<string, unknown> = {
         RequestId: req.id,
         MediaWorkflowList: found.filter((w): w is WorkflowRecord => w !== undefined && w.name.startsWith(name)).map(workflowToXml),
