@@ -117,7 +117,7 @@ async function raiseMaxSize(port: number): Promise<void> {
 async function listAt100k(redisUrl: string, port: number): Promise<void> {
   const redis = new Redis(redisUrl, { enableAutoPipelining: true });
   const store = new JobStore(redis, 'benchengine');
-  const queueId = /<QueueId>([^<]+)<\/QueueId>/.exec(await call(port, 'GET', '/queue'))?.[1] as string;
+  const queueId = /<QueueId>([^<]+)<\/QueueId>/.exec(await call(port, 'GET', '/queue'))?.[1]!;
   const queueRecordKey = new QueueStore(redis, 'benchengine').recordKey(queueId);
   // Records as the API writes them (its queue's MaxSize was raised), one in ten moved on to Success.
   const seed = async (doc: JobDoc, success: boolean): Promise<void> => {
@@ -125,7 +125,7 @@ async function listAt100k(redisUrl: string, port: number): Promise<void> {
     if (!outcome.ok) throw new Error(`seeding ${doc.jobId}: ${outcome.reason}`);
     if (success) await store.transition(doc.jobId, ['Submitted'], 'Success');
   };
-  const bucket = HOST.split('.')[0] as string;
+  const bucket = HOST.split('.')[0]!;
   const existing = await redis.zcard(`benchengine:jx:${bucket}:Concat:*|all`);
   const request = parseConcatJobRequest(parseRequestXml(BODY));
   const base = Date.now() - 86_400_000;

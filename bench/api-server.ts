@@ -9,8 +9,8 @@ import { startApi } from '../src/engine.js';
 import { createLogger } from '../src/logger.js';
 
 const mode = process.argv[2];
-const redisUrl = process.env.BENCH_REDIS_URL as string;
-const s3Endpoint = process.env.BENCH_S3_ENDPOINT as string;
+const redisUrl = process.env.BENCH_REDIS_URL!;
+const s3Endpoint = process.env.BENCH_S3_ENDPOINT!;
 /** BENCH_LOG_LEVEL: the engine's log level in the benchmark (warn; info is the product's default). */
 const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
 

@@ -173,7 +173,7 @@ export async function runMediaBench(): Promise<void> {
     const keys = clips.map((c) => `in/${path.basename(c)}`);
     const video = '<Video><Codec>H.264</Codec><Width>1280</Width><Height>720</Height></Video>';
     // Warm-up (first ffmpeg start, connections).
-    await timeJob(port, jobXml([keys[0] as string], { direct: true }));
+    await timeJob(port, jobXml([keys[0]!], { direct: true }));
 
     // The same encode, bare: the engine's own plan for these files, run by ffmpeg directly.
     const template: ConcatTemplate = {
@@ -248,9 +248,9 @@ export async function runMediaBench(): Promise<void> {
     await uploadLarge(s3, 'in/big.mp4', big);
     rmSync(big);
     rmSync(chunk);
-    const beforeMb = peakRssMb(worker.pid as number);
+    const beforeMb = peakRssMb(worker.pid!);
     const bigSec = await timeJob(port, jobXml(['in/big.mp4'], { direct: true }));
-    const peakMb = peakRssMb(worker.pid as number);
+    const peakMb = peakRssMb(worker.pid!);
 
     console.log(`\nMedia: measured in one run on the same inputs (3 x ${CLIP_SEC} s 1280x720 30 fps clips)`);
     console.log(`  bare ffmpeg, same encode:           ${bareTimes.map((t) => t.toFixed(2)).join(' s, ')} s`);

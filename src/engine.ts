@@ -73,7 +73,7 @@ function workflowRunnerOf(stores: Stores, callbacks: CallbackQueue, logger: Logg
     ...stores,
     logger,
     onExecutionFinished: async (e: ExecutionRecord) => {
-      if (!e.notify || !e.notify.events.includes('WorkflowFinish')) return;
+      if (!e.notify?.events.includes('WorkflowFinish')) return;
       await executions.setCallback(e.runId, { delivery: 'Pending', url: e.notify.url, attempts: 0 });
       await callbacks.enqueue({ kind: 'WorkflowFinish', runId: e.runId, url: e.notify.url, format: e.notify.format });
     },

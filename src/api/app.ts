@@ -66,6 +66,8 @@ const HOSTLESS = new Set(['/healthz', S3_EVENTS_PATH]);
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
+    // The cast pins fastify's logger type parameter to its base logger, so the app is a plain FastifyInstance.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes,
     genReqId: () => newRequestId(),
@@ -91,7 +93,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
     try {
       const md5 = req.headers['content-md5'];
-      if (typeof md5 === 'string') checkContentMd5(md5, body as string);
+      if (typeof md5 === 'string') checkContentMd5(md5, body);
       done(null, body);
     } catch (err) {
       done(err as Error, undefined);
@@ -108,15 +110,19 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-ci-request-id', req.id);
     const path = req.url.split('?')[0] ?? '';
-    if (HOSTLESS.has(path)) return done();
+    if (HOSTLESS.has(path)) {
+      done();
+      return;
+    }
     const host = parseCiHost(req.headers.host);
     if (!host) {
-      return done(
+      done(
         new CiError(
           'InvalidHost',
           `the Host header ${JSON.stringify(req.headers.host ?? '')} names no bucket: use <BucketName-APPID>.ci.<Region>.<domain>, for example examplebucket-1250000000.ci.ap-guangzhou.myqcloud.com`,
         ),
       );
+      return;
     }
     req.ci = host;
     done();

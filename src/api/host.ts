@@ -13,5 +13,5 @@ export function parseCiHost(hostHeader: string | undefined): CiHost | undefined 
   const host = hostHeader.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
   const m = HOST.exec(host);
   if (!m) return undefined;
-  return { bucket: m[1] as string, region: m[2] as string };
+  return { bucket: m[1]!, region: m[2]! };
 }

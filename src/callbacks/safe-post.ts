@@ -61,7 +61,7 @@ export function safePost(target: string, body: string, opts: SafePostOptions): P
     const req = transport.request(url, {
       method: 'POST',
       headers,
-      lookup: guardedLookup(opts.policy) as never,
+      lookup: guardedLookup(opts.policy),
       agent: false,
       timeout: opts.timeoutMs,
     });

@@ -60,7 +60,7 @@ export async function startRedisServer(opts: { port: number; dir: string; log?: 
     try {
       await probe.connect();
       const loading = await probe.info('persistence');
-      if (!/loading:1/.test(loading) && (await probe.ping()) === 'PONG') {
+      if (!loading.includes('loading:1') && (await probe.ping()) === 'PONG') {
         probe.disconnect();
         break;
       }

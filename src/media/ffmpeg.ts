@@ -332,7 +332,8 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
   });
   const reason = stderr.trim().split('\n').pop()?.replace(`${file}: `, '') ?? '';
   if (code !== 0) {
-    if (/No such file or directory/.test(stderr)) throw new MediaProcessError('InternalError', `"${name}" does not exist on the worker`);
+    if (stderr.includes('No such file or directory'))
+      throw new MediaProcessError('InternalError', `"${name}" does not exist on the worker`);
     throw new MediaProcessError('ResourceNotSupported', `"${name}" is not a media file ffprobe can read${reason ? `: ${reason}` : ''}`);
   }
   let json: FfprobeJson;

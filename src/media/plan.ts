@@ -144,7 +144,7 @@ export interface TransitionPlan {
   /** SceneChangeInfo.Time. */
   durationSec: number;
   /** Each join's transition on the output timeline: FADE centred on the cut, GRADIENT the overlap. */
-  joins: Array<{ startSec: number; endSec: number }>;
+  joins: { startSec: number; endSec: number }[];
 }
 
 interface PlanBase {
@@ -168,7 +168,7 @@ export interface EncodePlan extends PlanBase {
 
 export interface CopyPlan extends PlanBase {
   kind: 'copy';
-  segments: Array<{ path: string; label: string; durationSec: number }>;
+  segments: { path: string; label: string; durationSec: number }[];
   /** The concat demuxer list ffmpeg.ts writes before running. */
   listFilePath: string;
   video: boolean;
@@ -253,7 +253,7 @@ function copyDifference(probe: MediaProbe, ref: MediaProbe): { what: string; ref
 }
 
 /** Whether the fragments can be joined by the concat demuxer with `-c copy`; if not, the first difference. */
-export function checkStreamCopy(sources: ReadonlyArray<{ label: string; probe: MediaProbe }>): StreamCopyCheck {
+export function checkStreamCopy(sources: readonly { label: string; probe: MediaProbe }[]): StreamCopyCheck {
   const [first, ...rest] = sources;
   if (!first) return { ok: true };
   for (const s of rest) {

@@ -38,7 +38,7 @@ export interface FfprobeStream {
   channel_layout?: string;
   disposition?: Record<string, number>;
   tags?: Record<string, string>;
-  side_data_list?: Array<{ side_data_type?: string; rotation?: number }>;
+  side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 
 export interface FfprobeFormat {
@@ -172,7 +172,7 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
 // A field ffprobe does not report becomes "0"/"0.000000" for numbers, "" for text, "unknown" for colour
 // fields and "und" for Language, so the tree always has the same shape.
 
-export type MediaInfoFormat = {
+export interface MediaInfoFormat {
   NumStream: string;
   NumProgram: string;
   FormatName: string;
@@ -181,9 +181,9 @@ export type MediaInfoFormat = {
   Duration: string;
   Bitrate: string;
   Size: string;
-};
+}
 
-export type MediaInfoVideo = {
+export interface MediaInfoVideo {
   Index: string;
   CodecName: string;
   CodecLongName: string;
@@ -212,9 +212,9 @@ export type MediaInfoVideo = {
   NumFrames: string;
   Language: string;
   Rotation: string;
-};
+}
 
-export type MediaInfoAudio = {
+export interface MediaInfoAudio {
   Index: string;
   CodecName: string;
   CodecLongName: string;
@@ -230,14 +230,17 @@ export type MediaInfoAudio = {
   Duration: string;
   Bitrate: string;
   Language: string;
-};
+}
 
-export type MediaInfoSubtitle = { Index: string; Language: string };
+export interface MediaInfoSubtitle {
+  Index: string;
+  Language: string;
+}
 
-export type MediaInfo = {
+export interface MediaInfo {
   Format: MediaInfoFormat;
   Stream: { Video: MediaInfoVideo[]; Audio: MediaInfoAudio[]; Subtitle: MediaInfoSubtitle[] };
-};
+}
 
 function f6(value: number | undefined): string {
   return (value ?? 0).toFixed(6);

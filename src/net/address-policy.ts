@@ -44,7 +44,7 @@ export function parseIPv4Loose(text: string): number | undefined {
     if (!Number.isSafeInteger(v)) return undefined;
     nums.push(v);
   }
-  const last = nums[nums.length - 1] as number;
+  const last = nums[nums.length - 1]!;
   const head = nums.slice(0, -1);
   if (head.some((n) => n > 255) || last >= 2 ** (8 * (5 - nums.length))) return undefined;
   return head.reduce((acc, n, i) => acc + n * 2 ** (8 * (3 - i)), 0) + last;
@@ -58,9 +58,9 @@ export function parseIPv6(text: string): number[] | undefined {
   let tail: number[] = [];
   const v4 = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
   if (v4) {
-    const n = parseIPv4Loose(v4[2] as string) ?? 0;
+    const n = parseIPv4Loose(v4[2]!) ?? 0;
     tail = [Math.floor(n / 65536), n % 65536];
-    s = v4[1] as string;
+    s = v4[1]!;
     if (!s.endsWith('::')) s = s.slice(0, -1);
   }
   const hex = (part: string): number[] => (part === '' ? [] : part.split(':').map((w) => parseInt(w, 16)));
@@ -119,7 +119,7 @@ function classifyV6(b: number[]): AddressClass {
 /** The class of an IP address in any spelling (brackets allowed), or undefined when it is no address. */
 export function classifyIp(text: string): AddressClass | undefined {
   const t = text.trim().replace(/^\[(.*)\]$/, '$1');
-  if (isIPv4(t)) return classifyV4(parseIPv4Loose(t) as number);
+  if (isIPv4(t)) return classifyV4(parseIPv4Loose(t)!);
   const v6 = parseIPv6(t);
   if (v6) return classifyV6(v6);
   const loose = parseIPv4Loose(t);
@@ -207,16 +207,28 @@ export function guardedLookup(policy: AddressPolicy) {
       return;
     }
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '');
+      if (err) {
+        callback(err, '');
+        return;
+      }
       const problem = addressesProblem(
         hostname,
         addresses.map((a) => a.address),
         policy,
       );
-      if (problem !== undefined) return callback(new AddressRefused(problem), '');
-      if (options.all) return callback(null, addresses);
+      if (problem !== undefined) {
+        callback(new AddressRefused(problem), '');
+        return;
+      }
+      if (options.all) {
+        callback(null, addresses);
+        return;
+      }
       const first = addresses[0];
-      if (!first) return callback(Object.assign(new Error(`host ${hostname} has no address`), { code: 'ENOTFOUND' }), '');
+      if (!first) {
+        callback(Object.assign(new Error(`host ${hostname} has no address`), { code: 'ENOTFOUND' }), '');
+        return;
+      }
       callback(null, first.address, first.family);
     });
   };

@@ -6,7 +6,10 @@ import type { Redis } from 'ioredis';
 import { priorityOf } from '../domain/job.js';
 
 /** Queue payloads, one variant per kind of work a media worker runs. */
-export type MediaTask = { kind: 'concat'; jobId: string };
+export interface MediaTask {
+  kind: 'concat';
+  jobId: string;
+}
 
 export function bullPrefix(keyPrefix: string): string {
   return `${keyPrefix}:bull`;

@@ -20,7 +20,7 @@ export async function downloadUrl(target: string, dest: string, signal?: AbortSi
   if (pre.problem !== undefined) throw new StorageError('ResourceAccessDenied', `${shown}: ${pre.problem}`);
   const transport = url.protocol === 'https:' ? https : http;
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    const req = transport.get(url, { lookup: guardedLookup(POLICY) as never, agent: false, timeout: RESPONSE_TIMEOUT_MS, signal });
+    const req = transport.get(url, { lookup: guardedLookup(POLICY), agent: false, timeout: RESPONSE_TIMEOUT_MS, signal });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${RESPONSE_TIMEOUT_MS} ms`)));
     req.on('response', resolve);
     req.on('error', (err) => {

@@ -18,7 +18,7 @@ export interface ByteBudget {
 }
 
 /** The errors a budget threw, told apart from the download's own failures. */
-const refusals = new WeakSet<object>();
+const refusals = new WeakSet();
 
 function reserve(budget: ByteBudget, bytes: number, what: string): void {
   try {

@@ -65,7 +65,7 @@ export function resolveObjectUrl(value: string, jobBucket: string, s3Endpoint: s
   const rawPath = text.replace(/^[a-z]+:\/\/[^/?#]*/i, '').replace(/[?#].*$/, '');
   const host = url.hostname.toLowerCase();
   const cos = COS_HOST.exec(host);
-  if (cos) return { bucket: cos[1] as string, keys: nonEmpty(candidates(rawPath, value), value) };
+  if (cos) return { bucket: cos[1]!, keys: nonEmpty(candidates(rawPath, value), value) };
 
   const endpoint = new URL(s3Endpoint);
   const endpointHost = endpoint.hostname.toLowerCase();

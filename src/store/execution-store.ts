@@ -98,7 +98,7 @@ export class ExecutionStore {
 }
 
 function decode(hash: Record<string, string>): ExecutionRecord | undefined {
-  if (!hash || hash.doc === undefined) return undefined;
+  if (hash?.doc === undefined) return undefined;
   const doc = JSON.parse(hash.doc) as ExecutionDoc;
   const tasks = Object.entries(hash)
     .filter(([k]) => k.startsWith('task:'))

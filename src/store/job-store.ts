@@ -260,7 +260,7 @@ function encodeFields(fields: JobFieldUpdate): string[] {
 }
 
 function decodeRecord(hash: Record<string, string>): JobRecord | undefined {
-  if (!hash || hash.doc === undefined) return undefined;
+  if (hash?.doc === undefined) return undefined;
   const doc = JSON.parse(hash.doc) as JobDoc;
   return {
     ...doc,

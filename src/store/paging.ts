@@ -32,7 +32,7 @@ export async function pageByIdRange<T>(q: PageQuery<T>): Promise<{ items: T[]; n
     const ids = await q.readIds({ lo, hi }, batch);
     if (ids.length === 0) break;
     for (const r of await q.readRecords(ids)) if (r && q.keep(r)) out.push(r);
-    const last = ids[ids.length - 1] as string;
+    const last = ids[ids.length - 1]!;
     if (q.desc) hi = `(${last}`;
     else lo = `(${last}`;
     if (ids.length < batch) break;

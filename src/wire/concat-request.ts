@@ -159,7 +159,7 @@ const EFFECT_CONFIG: Element<EffectConfig> = {
  */
 function checkEffectDurations(e: EffectConfig, path: string): void {
   for (const { flag, flagXml, time, timeXml } of EFFECTS) {
-    if (e[flag] !== true) continue;
+    if (!e[flag]) continue;
     const seconds = e[time];
     if (seconds === undefined) missing(`${path}.${timeXml}`, `a number of seconds > 0, because ${flagXml} is true`);
     if (seconds <= 0) throw new ValidationError(`${path}.${timeXml}`, `must be a number > 0 when ${flagXml} is true, got ${seconds}`);

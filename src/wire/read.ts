@@ -314,7 +314,7 @@ export function readTree<M>(element: Element<M>, tree: Tree, path: string): M {
     }
     for (const row of element.rows) settle(row, model, path);
   }
-  if (given.length > 0) model['given'] = given;
+  if (given.length > 0) model.given = given;
   const m = model as M;
   element.check?.(m, path);
   return element.finish ? element.finish(m) : m;
@@ -367,7 +367,7 @@ function echoValue<T>(reader: Reader<T>, value: T, opts: EchoOptions): unknown {
 /** The model back to its PascalCase tree, in row order. */
 export function echoElement<M>(element: Element<M>, model: M, opts: EchoOptions = {}): Record<string, unknown> {
   const m = model as Record<string, unknown>;
-  const given = (m['given'] as string[] | undefined) ?? [];
+  const given = (m.given as string[] | undefined) ?? [];
   const out: Record<string, unknown> = {};
   for (const row of element.rows) {
     const value = m[row.key];

@@ -56,8 +56,8 @@ const TEMPLATE_BODY: Element<TemplateFields> = {
 
 export function parseTemplateRequest(tree: Tree): TemplateBody {
   const t = readTree(TEMPLATE_BODY, tree, 'Request');
-  if (t.tag === 'Concat') return { tag: 'Concat', name: t.name, concatTemplate: t.concatTemplate as ConcatTemplate };
-  return { tag: 'Watermark', name: t.name, watermark: t.watermark as Watermark };
+  if (t.tag === 'Concat') return { tag: 'Concat', name: t.name, concatTemplate: t.concatTemplate! };
+  return { tag: 'Watermark', name: t.name, watermark: t.watermark! };
 }
 
 export function templateToXml(t: TemplateRecord): Record<string, unknown> {

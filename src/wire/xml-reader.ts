@@ -104,7 +104,7 @@ export function readCiXml(text: string, limits: RequestLimits): XmlTree | undefi
   }
   // One frame per open element: its name, its children (once it has any) and its text.
   const names: string[] = [];
-  const children: Array<XmlTree | undefined> = [];
+  const children: (XmlTree | undefined)[] = [];
   const texts: string[] = [];
   let doc: XmlTree | undefined;
   for (;;) {
@@ -132,7 +132,7 @@ export function readCiXml(text: string, limits: RequestLimits): XmlTree | undefi
       const name = names.pop();
       if (name === undefined || end - (lt + 2) !== name.length || !text.startsWith(name, lt + 2)) return undefined;
       const own = children.pop();
-      const raw = texts.pop() as string;
+      const raw = texts.pop()!;
       let value: unknown = own;
       if (own === undefined) {
         value = textValue(raw);
@@ -172,7 +172,7 @@ export function readCiXml(text: string, limits: RequestLimits): XmlTree | undefi
     let own = children[frame];
     if (own === undefined) {
       // The parent's text so far must be white space: otherwise it is mixed content.
-      if ((texts[frame] as string).trim() !== '') return false;
+      if (texts[frame]!.trim() !== '') return false;
       own = {};
       children[frame] = own;
     }

@@ -75,10 +75,10 @@ export function quickWellFormed(text: string): WellFormed {
     let end = selfClosing ? gt - 1 : gt;
     while (end > lt + 1 && isSpace(text[end - 1])) end--;
     const name = text.slice(lt + 1, end);
-    if (name === '' || !NAME_START.test(name[0] as string))
+    if (name === '' || !NAME_START.test(name[0]!))
       return { ok: false, problem: `an invalid element name ${JSON.stringify(name.slice(0, 40))}`, at: lt };
     for (let k = 1; k < name.length; k++) {
-      const c = name[k] as string;
+      const c = name[k]!;
       if (isSpace(c) || c === '=' || c === '"' || c === "'") return { ok: 'unsure' };
       if (!NAME_CHAR.test(c)) return { ok: false, problem: `an invalid element name ${JSON.stringify(name.slice(0, 40))}`, at: lt };
     }

@@ -36,7 +36,7 @@ export function parseRequestXml(body: string | Buffer | undefined | null, limits
   // Bodies in CI's own shape are read in one pass; the general path takes the rest (comments,
   // attributes, character references…), every body that is not well-formed or is near a limit.
   const doc = readCiXml(text, limits) ?? parseXmlGeneral(text, limits);
-  const root = doc['Request'];
+  const root = doc.Request;
   if (root === undefined) {
     throw new WireError('InvalidContent', 'the request body must have the root element <Request>');
   }
@@ -109,5 +109,5 @@ function writeElement(out: string[], name: string, value: unknown): void {
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 function escapeXml(text: string): string {
-  return /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string) : text;
+  return /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : text;
 }

@@ -33,10 +33,7 @@ export interface FetchedInput extends JobInput {
  * The sources in playing order: fragments with Mode Start, then the Input, then Mode End (the template
  * way); otherwise the Input at Index (default 0) among the fragments (already ordered by FragmentIndex).
  */
-function orderSources(
-  request: ConcatJobRequest,
-  template: ConcatTemplate,
-): Array<{ field: string; url: string; fragment?: ConcatFragment }> {
+function orderSources(request: ConcatJobRequest, template: ConcatTemplate): { field: string; url: string; fragment?: ConcatFragment }[] {
   const fragments = template.fragments.map((f, i) => ({ field: `ConcatFragment[${i}].Url`, url: f.url, fragment: f }));
   const input = request.input ? [{ field: 'Input.Object', url: request.input.object }] : [];
   if (template.fragments.some((f) => f.mode !== undefined)) {

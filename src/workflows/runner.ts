@@ -69,7 +69,7 @@ function notifyOf(topology: Tree): WorkflowNotify | undefined {
   const n = isTree(input) ? input.NotifyConfig : undefined;
   if (!isTree(n) || text(n.State) !== 'On' || (text(n.Type) ?? 'Url') !== 'Url' || !text(n.Url)) return undefined;
   return {
-    url: text(n.Url) as string,
+    url: text(n.Url)!,
     format: text(n.ResultFormat) === 'JSON' ? 'JSON' : 'XML',
     events: (text(n.Event) ?? '')
       .split(',')
@@ -131,7 +131,7 @@ export class WorkflowRunner {
       region: w.region,
       object,
       name: opts.name,
-      queueId: text(input.QueueId) as string,
+      queueId: text(input.QueueId)!,
       createMs: now,
       topology: w.topology,
       notify: notifyOf(w.topology),

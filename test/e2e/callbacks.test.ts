@@ -72,7 +72,7 @@ describe('TaskFinish callbacks', () => {
     expect(d.CallBackInfo).toEqual({ State: 'Delivered', Attempts: '3', LastError: '' });
     const posts = received.filter((r) => r.path === '/xml');
     expect(posts).toHaveLength(3);
-    const last = posts[2] as Received;
+    const last = posts[2]!;
     expect(last.contentType).toBe('application/xml');
     const body = new XMLParser({ parseTagValue: false }).parse(last.body).Response;
     expect(body.EventName).toBe('TaskFinish');
@@ -86,7 +86,7 @@ describe('TaskFinish callbacks', () => {
     const { JobId } = (await ciRequest(cos, { Method: 'POST', Key: 'jobs', Body: job(`${receiverUrl}/json`, 'JSON') })).body.Response
       .JobsDetail;
     await describeUntil(JobId, (x) => x.CallBackInfo?.State === 'Delivered');
-    const post = received.find((r) => r.path === '/json') as Received;
+    const post = received.find((r) => r.path === '/json')!;
     expect(post.contentType).toBe('application/json');
     const body = JSON.parse(post.body);
     expect(body.EventName).toBe('TaskFinish');

@@ -155,7 +155,7 @@ describe('Concat jobs through the API', () => {
     const body = `<Request><Tag>Concat</Tag><Operation><ConcatTemplate>
 <ConcatFragment><Url>input/demo.mp4</Url></ConcatFragment><ConcatFragment><Url>input/demo.mp4</Url></ConcatFragment>
 <Container><Format>hls</Format></Container></ConcatTemplate>
-<Output><Region>${REGION}</Region><Bucket>${BUCKET}</Bucket><Object>hls/${'${jobid}'}/index.\${ext}</Object></Output></Operation></Request>`;
+<Output><Region>${REGION}</Region><Bucket>${BUCKET}</Bucket><Object>hls/\${jobid}/index.\${ext}</Object></Output></Operation></Request>`;
     const d = await runJob(body);
     expect(d.State, d.Message).toBe('Success');
     const key = `hls/${d.JobId}/index.m3u8`;

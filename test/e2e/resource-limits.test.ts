@@ -58,9 +58,9 @@ beforeAll(async () => {
     startTestEngine({ worker: true, env: { MAX_OUTPUT_DURATION_SECONDS: '1' } }),
     startTestEngine({ worker: true, env: { FETCH_ALLOWED_HOSTS: `127.0.0.1:${mediaPort},media.example.com`, JOB_TIMEOUT_SECONDS: '2' } }),
   ]);
-  engines = { disk: disk!, bytes: bytes!, duration: duration!, fetch: fetch! };
+  engines = { disk: disk, bytes: bytes, duration: duration, fetch: fetch };
   const s3 = createS3({
-    endpoint: disk!.endpoints.s3Endpoint,
+    endpoint: disk.endpoints.s3Endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     accessKeyId: 'S3RVER',

@@ -295,7 +295,7 @@ describe('queues', () => {
     const done = await Promise.all(Object.values(ids).map((id) => waitFor(cos, id)));
     const start = (id: string) => done.find((d) => d.JobId === id).StartTime;
     expect(done.every((d) => d.State === 'Success')).toBe(true);
-    expect(start(ids.two as string) >= longDone.EndTime).toBe(true);
+    expect(start(ids.two!) >= longDone.EndTime).toBe(true);
     // StartTime has second precision: the order is read from the records' milliseconds.
     const recs = await Promise.all(
       Object.entries(ids).map(
@@ -358,7 +358,7 @@ describe('queues', () => {
     // Each ran once: one TaskFinish callback per finished job, none for the cancelled one.
     await new Promise((r) => setTimeout(r, 500));
     for (const id of waiting.slice(0, 3)) expect(received.filter((r) => r.path === '/pause-test' && r.body.includes(id))).toHaveLength(1);
-    expect(received.some((r) => r.body.includes(waiting[3] as string))).toBe(false);
+    expect(received.some((r) => r.body.includes(waiting[3]!))).toBe(false);
   });
 
   it('refuses a submit beyond MaxSize waiting jobs with 403 QueueSaturated', async () => {

@@ -64,19 +64,19 @@ describe('worker frame', () => {
     const redis = createRedis(ep.redisUrl, 'test', 'api');
     const store = new JobStore(redis, config.redis.keyPrefix);
     const recs = await waitForTerminal(store, Object.values(submitted));
-    const byName = Object.fromEntries(Object.keys(submitted).map((n, i) => [n, recs[i] as JobRecord]));
+    const byName = Object.fromEntries(Object.keys(submitted).map((n, i) => [n, recs[i]!]));
     const started = ['a0', 'b2', 'c1', 'd2', 'e0'].sort((x, y) => (byName[x]?.startMs ?? 0) - (byName[y]?.startMs ?? 0));
     expect(started).toEqual(['b2', 'd2', 'c1', 'a0', 'e0']);
     expect(byName.cancelled).toMatchObject({ state: 'Cancel', startMs: undefined });
 
     // The output bucket does not exist in this test: each job ends Failed with a Code that says so, with real times.
     for (const name of ['a0', 'b2']) {
-      const r = byName[name] as JobRecord;
+      const r = byName[name]!;
       expect(r.state).toBe('Failed');
       expect(r.code).toBe('ResourceNotFound');
       expect(r.message).toMatch(/Output.Bucket: bucket nobucket-1250000000 does not exist/);
       expect(r.startMs).toBeGreaterThanOrEqual(r.creationMs);
-      expect(r.endMs).toBeGreaterThanOrEqual(r.startMs as number);
+      expect(r.endMs).toBeGreaterThanOrEqual(r.startMs!);
     }
     const d = (await ciRequest(cos, { Method: 'GET', Key: `jobs/${submitted.a0}` })).body.Response.JobsDetail;
     expect(d.StartTime).toMatch(/^\d{4}-\d{2}-\d{2}T/);
@@ -100,7 +100,7 @@ describe('worker frame', () => {
     const store = new JobStore(redis, config.redis.keyPrefix);
     const queueId = await new QueueStore(redis, config.redis.keyPrefix).defaultQueueId();
     const orphan = newId('job');
-    const request = (await store.get(ids[0] as string))!.request;
+    const request = (await store.get(ids[0]!))!.request;
     await seedJob(redis, config.redis.keyPrefix, {
       jobId: orphan,
       tag: 'Concat',

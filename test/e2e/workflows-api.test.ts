@@ -39,7 +39,7 @@ function expectSameWorkflow(got: any, doc: any, id: string): void {
 
 describe('workflow query API with the seed examples', () => {
   it('answers create with the documented MediaWorkflow', async () => {
-    const res = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[0] as string } });
+    const res = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[0]! } });
     expect(Object.keys(res.body.Response.MediaWorkflowList)).toEqual([
       'Name',
       'State',
@@ -55,7 +55,7 @@ describe('workflow query API with the seed examples', () => {
     const res = await req({ Method: 'GET', Key: 'workflow', Query: { ids: `${ids[0]},A,B` } });
     expect(res.statusCode).toBe(200);
     expect(res.body.Response.RequestId).toBe(res.headers['x-ci-request-id']);
-    expectSameWorkflow(res.body.Response.MediaWorkflowList, documented[0], ids[0] as string);
+    expectSameWorkflow(res.body.Response.MediaWorkflowList, documented[0], ids[0]!);
     expect(res.body.Response.NonExistIDs).toEqual(['A', 'B']);
     expect(res.body.Response.TotalCount).toBeUndefined();
   });
@@ -63,18 +63,18 @@ describe('workflow query API with the seed examples', () => {
   it('lists them page by page (request 2 of the page)', async () => {
     const all = await req({ Method: 'GET', Key: 'workflow', Query: { pageNumber: '1', pageSize: '10' } });
     expect(all.body.Response).toMatchObject({ TotalCount: '2', PageNumber: '1', PageSize: '10' });
-    all.body.Response.MediaWorkflowList.forEach((w: any, i: number) => expectSameWorkflow(w, documented[i], ids[i] as string));
+    all.body.Response.MediaWorkflowList.forEach((w: any, i: number) => expectSameWorkflow(w, documented[i], ids[i]!));
     for (const page of [1, 2]) {
       const res = await req({ Method: 'GET', Key: 'workflow', Query: { pageNumber: String(page), pageSize: '1' } });
       expect(res.body.Response.TotalCount).toBe('2');
-      expectSameWorkflow(res.body.Response.MediaWorkflowList, documented[page - 1], ids[page - 1] as string);
+      expectSameWorkflow(res.body.Response.MediaWorkflowList, documented[page - 1], ids[page - 1]!);
     }
   });
 
   it('finds one by name', async () => {
     const res = await req({ Method: 'GET', Key: 'workflow', Query: { name: 'workflow-2' } });
     expect(res.body.Response.TotalCount).toBe('1');
-    expectSameWorkflow(res.body.Response.MediaWorkflowList, documented[1], ids[1] as string);
+    expectSameWorkflow(res.body.Response.MediaWorkflowList, documented[1], ids[1]!);
   });
 
   it('refuses to activate a workflow with node types the engine does not run, naming them; it stays readable', async () => {
@@ -82,8 +82,8 @@ describe('workflow query API with the seed examples', () => {
     expect(res.statusCode).toBe(400);
     expect(res.body.Error.Code).toBe('InvalidArgument');
     expect(res.body.Error.Message).toMatch(/not Snapshot, Transcode, Segment, SmartCover, PicProcess/);
-    const still = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[0] as string } });
-    expectSameWorkflow(still.body.Response.MediaWorkflowList, documented[0], ids[0] as string);
+    const still = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[0]! } });
+    expectSameWorkflow(still.body.Response.MediaWorkflowList, documented[0], ids[0]!);
   });
 
   it('updates, pauses and deletes', async () => {
@@ -91,11 +91,11 @@ describe('workflow query API with the seed examples', () => {
     const upd = await req({ Method: 'PUT', Key: `workflow/${ids[1]}`, Body: renamed });
     expect(upd.body.Response.MediaWorkflow).toMatchObject({ WorkflowId: ids[1], Name: 'workflow-2b' });
     expect((await req({ Method: 'PUT', Key: `workflow/${ids[1]}`, Query: { paused: '' } })).statusCode).toBe(200);
-    const paused = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[1] as string } });
+    const paused = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[1]! } });
     expect(paused.body.Response.MediaWorkflowList.State).toBe('Paused');
     const del = await req({ Method: 'DELETE', Key: `workflow/${ids[1]}` });
     expect(del.body.Response.WorkflowId).toBe(ids[1]);
-    const gone = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[1] as string } });
+    const gone = await req({ Method: 'GET', Key: 'workflow', Query: { ids: ids[1]! } });
     expect(gone.body.Response.NonExistIDs).toBe(ids[1]);
     ids.pop();
   });

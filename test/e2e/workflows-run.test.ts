@@ -54,7 +54,7 @@ async function setupBucket(s3: S3Client): Promise<void> {
     ['brand/intro.mp4', 'intro.mp4'],
     ['brand/outro.mp4', 'intro.mp4'],
   ]) {
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(path.join(work, file as string)) }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: await readFile(path.join(work, file!)) }));
   }
 }
 
@@ -218,7 +218,7 @@ describe('a Start -> Concat -> End workflow on the shared store', () => {
     };
     const started = await post(['in/second clip.mp4', 'in/notes.txt', 'elsewhere/clip.mp4']);
     expect(started).toHaveLength(1);
-    const e = await waitExecution(cos, started[0] as string);
+    const e = await waitExecution(cos, started[0]!);
     expect(e).toMatchObject({ State: 'Success', Object: 'in/second clip.mp4' });
     // Its output lies under the trigger prefix too, and starts nothing: it is the engine's own.
     const job = (await req({ Method: 'GET', Key: `jobs/${e.Tasks.JobId}` })).body.Response.JobsDetail;

@@ -17,7 +17,7 @@ export interface CiResponse {
 const parser = new XMLParser({ parseTagValue: false, ignoreDeclaration: true });
 
 export function cosClient(apiUrl: string, keys = { SecretId: 'AKIDexampleexampleexample', SecretKey: 'exampleSecretKey' }): COS {
-  return new COS({ ...keys, Ip: new URL(apiUrl).host, Protocol: 'http:' } as COS.COSOptions);
+  return new COS({ ...keys, Ip: new URL(apiUrl).host, Protocol: 'http:' });
 }
 
 export function ciRequest(
@@ -43,11 +43,14 @@ export function ciRequest(
         Body: opts.Body,
         RawBody: true,
         Headers: opts.Body !== undefined ? { 'content-type': 'application/xml', ...opts.Headers } : opts.Headers,
-      } as never,
+      },
       (err: any, data: any) => {
         if (err) {
           // Errors arrive parsed by the SDK: keep its view (code, statusCode) as a client sees it.
-          if (err.statusCode === undefined) return reject(err);
+          if (err.statusCode === undefined) {
+            reject(err);
+            return;
+          }
           resolve({ statusCode: err.statusCode, headers: err.headers ?? {}, body: { Error: err.error ?? {} }, raw: '' });
           return;
         }

@@ -142,10 +142,10 @@ const VALUES = [
 const JUNK = ['<', '>', '&', '/', '"', "'", '\0', '\uffff', '\ud83d\ude00', ']]>', '<!--', '<?', '<![CDATA[', '=', ' ', '\n', '\t'];
 
 /** Start tags of the text, with their positions. */
-function startTags(text: string): Array<{ at: number; name: string }> {
-  const out: Array<{ at: number; name: string }> = [];
+function startTags(text: string): { at: number; name: string }[] {
+  const out: { at: number; name: string }[] = [];
   const re = /<([A-Za-z_][\w.:-]*)[^>]*>/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ at: m.index, name: m[1] as string });
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ at: m.index, name: m[1]! });
   return out;
 }
 
@@ -235,8 +235,8 @@ export const MUTATORS: Record<string, Mutator> = {
   },
   value(rand, text) {
     const re = />([^<]+)</g;
-    const spots: Array<{ at: number; len: number }> = [];
-    for (let m = re.exec(text); m; m = re.exec(text)) if (m[1]?.trim()) spots.push({ at: m.index + 1, len: (m[1] as string).length });
+    const spots: { at: number; len: number }[] = [];
+    for (let m = re.exec(text); m; m = re.exec(text)) if (m[1]?.trim()) spots.push({ at: m.index + 1, len: m[1].length });
     if (spots.length === 0) return text;
     const s = pick(rand, spots);
     return text.slice(0, s.at) + pick(rand, VALUES) + text.slice(s.at + s.len);
@@ -265,7 +265,7 @@ export function mutate(rand: Rand, seed: string): { body: string; applied: strin
   const applied: string[] = [];
   for (let k = 1 + int(rand, 3); k > 0 && body.length < 2_000_000; k--) {
     const kind = pick(rand, KINDS);
-    body = (MUTATORS[kind] as Mutator)(rand, body);
+    body = MUTATORS[kind]!(rand, body);
     applied.push(kind);
   }
   return { body, applied };

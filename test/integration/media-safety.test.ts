@@ -59,9 +59,9 @@ function tokenized(argv: string[], paths: string[]): string[] {
 }
 
 function argvFor(paths: string[], tpl: ConcatTemplate, probes: MediaProbe[] = [LAND, PORT]): string[] {
-  const sources: PlanSource[] = probes.map((probe, i) => ({ path: paths[i] as string, label: paths[i] as string, probe }));
-  const bgm: PlanBgmSource[] = tpl.audioMixArray.length > 0 ? [{ path: paths[probes.length] as string, label: 'bgm', probe: MUSIC }] : [];
-  return buildConcatArgs(planConcat({ sources, template: tpl, bgm, outputPath: paths[probes.length + 1] as string, workDir: '/jobdir' }));
+  const sources: PlanSource[] = probes.map((probe, i) => ({ path: paths[i]!, label: paths[i]!, probe }));
+  const bgm: PlanBgmSource[] = tpl.audioMixArray.length > 0 ? [{ path: paths[probes.length]!, label: 'bgm', probe: MUSIC }] : [];
+  return buildConcatArgs(planConcat({ sources, template: tpl, bgm, outputPath: paths[probes.length + 1]!, workDir: '/jobdir' }));
 }
 
 describe('hostile paths in the ffmpeg argv', () => {

@@ -146,7 +146,7 @@ function setPath(tree: Tree, path: string, value: unknown): Tree {
   segments.forEach((segment, i) => {
     const m = /^(\w+)(?:\[(\d+)\])?$/.exec(segment);
     if (!m) throw new Error(`bad path segment ${segment}`);
-    const name = m[1] as string;
+    const name = m[1]!;
     const last = i === segments.length - 1;
     if (m[2] === undefined) {
       if (last) {
@@ -199,7 +199,7 @@ describe('the seed examples', () => {
 
   it('example 2 (inline ConcatTemplate with AudioMixArray) parses into the typed model', () => {
     const req = parseXml(SEED_REQUEST_2);
-    const t = req.operation.concatTemplate as ConcatTemplate;
+    const t = req.operation.concatTemplate!;
     expect(req.operation.templateId).toBeUndefined();
     expect(t.fragments.map((f) => f.url)).toEqual([
       'http://test-123456789.cos.ap-chongqing.myqcloud.com/start.mp4',
@@ -645,7 +645,7 @@ describe('validation', () => {
         CallBackMqConfig: { MqRegion: 'sh', MqName: 'q1' },
       }),
     );
-    const t = req.operation.concatTemplate as ConcatTemplate;
+    const t = req.operation.concatTemplate!;
     expect(req.operation.jobLevel).toBe(0);
     expect(t.audio?.remove).toBe(false);
     expect(t.directConcat).toBe(false);
@@ -739,7 +739,7 @@ describe('value spellings', () => {
   it('accepts booleans in any case and as JS booleans', () => {
     const t = parseConcatJobRequest(
       withValues({ [`${CT}.DirectConcat`]: 'True', [`${CT}.Audio.Remove`]: true, [`${CT}.Video.Remove`]: 'FALSE' }),
-    ).operation.concatTemplate as ConcatTemplate;
+    ).operation.concatTemplate!;
     expect([t.directConcat, t.audio?.remove, t.video?.remove]).toEqual([true, true, false]);
   });
 
@@ -801,7 +801,7 @@ describe('value spellings', () => {
         'Operation.Watermark': (base().Operation as { Watermark: unknown[] }).Watermark[0],
       }),
     );
-    const t = req.operation.concatTemplate as ConcatTemplate;
+    const t = req.operation.concatTemplate!;
     expect(t.fragments).toEqual([{ url: 'only.mp4' }]);
     expect(t.audioMixArray).toEqual([{ audioSource: 'mix.mp3', mixMode: 'Repeat', replace: false }]);
     expect(req.operation.watermarkTemplateIds).toEqual([TEMPLATE_ID]);
@@ -838,13 +838,13 @@ describe('fragment order', () => {
           { Url: 'a3.mp4', FragmentIndex: '0' },
         ],
       }),
-    ).operation.concatTemplate as ConcatTemplate;
+    ).operation.concatTemplate!;
     expect(t.fragments.map((f) => f.url)).toEqual(['a1.mp4', 'a2.mp4', 'a3.mp4', 'b.mp4', 'c.mp4']);
   });
 
   it('keeps document order when no FragmentIndex is given', () => {
     const t = parseConcatJobRequest(withValues({ [`${CT}.ConcatFragment`]: [{ Url: 'z.mp4' }, { Url: 'a.mp4' }, { Url: 'm.mp4' }] }))
-      .operation.concatTemplate as ConcatTemplate;
+      .operation.concatTemplate!;
     expect(t.fragments.map((f) => f.url)).toEqual(['z.mp4', 'a.mp4', 'm.mp4']);
   });
 });

@@ -45,7 +45,7 @@ interface Upload {
 
 /** Fakes of both ports and what they saw. */
 class Fakes {
-  readonly fetched: Array<{ source: SourceRef; file: string }> = [];
+  readonly fetched: { source: SourceRef; file: string }[] = [];
   readonly uploads: Upload[] = [];
   readonly plans: ConcatPlan[] = [];
   readonly progress: number[] = [];
@@ -64,7 +64,7 @@ class Fakes {
       const key = this.keyOf.get(file) ?? '';
       if (key === this.notMedia)
         throw new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no audio or video stream`);
-      return loadProbeFixture(FIXTURES[key] ?? 'landscape-1280x720-30fps-aac') as FfprobeJson;
+      return loadProbeFixture(FIXTURES[key] ?? 'landscape-1280x720-30fps-aac');
     },
     run: async (plan, opts) => {
       this.plans.push(plan);

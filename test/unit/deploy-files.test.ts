@@ -50,7 +50,7 @@ function interpolate(value: string, env: Record<string, string> = {}): string {
     /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
     (_m, braced: string | undefined, colon: string | undefined, def: string | undefined, bare: string | undefined) => {
       if (braced === undefined && bare === undefined) return '$';
-      const name = (braced ?? bare) as string;
+      const name = (braced ?? bare)!;
       const v = env[name];
       if (def !== undefined) {
         if (v === undefined || (colon === ':' && v === '')) return interpolate(def, env);
@@ -104,7 +104,7 @@ function publishedPorts(s: Service): [string | undefined, string][] {
     const parts = interpolate(p)
       .replace(/\/(tcp|udp)$/, '')
       .split(':');
-    const container = parts[parts.length - 1] as string;
+    const container = parts[parts.length - 1]!;
     return [parts.length > 1 ? parts[parts.length - 2] : undefined, container];
   });
 }
@@ -121,10 +121,10 @@ function mounts(s: Service): Mount[] {
       return { source: v.source, target: v.target ?? '', named: v.type === 'volume' && v.source !== undefined };
     }
     const parts = v.split(':');
-    if (parts.length === 1) return { target: parts[0] as string, named: false }; // anonymous volume
-    const source = parts[0] as string;
+    if (parts.length === 1) return { target: parts[0]!, named: false }; // anonymous volume
+    const source = parts[0]!;
     const named = !/^[./~$]/.test(source);
-    return { source, target: parts[1] as string, named };
+    return { source, target: parts[1]!, named };
   });
 }
 
@@ -192,12 +192,12 @@ function parseDockerfile(text: string): Stage[] {
   for (const l of logical) {
     const m = /^(\S+)\s*(.*)$/.exec(l);
     if (m === null) continue;
-    const op = (m[1] as string).toUpperCase();
-    const args = m[2] as string;
+    const op = m[1]!.toUpperCase();
+    const args = m[2]!;
     if (op === 'FROM') {
       const f = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
       if (f === null) throw new Error(`cannot parse FROM ${args}`);
-      stages.push({ image: f[1] as string, name: f[2], instructions: [] });
+      stages.push({ image: f[1]!, name: f[2], instructions: [] });
       continue;
     }
     const stage = stages[stages.length - 1];
@@ -221,7 +221,7 @@ function copyParts(args: string): { flags: Record<string, string>; sources: stri
   const rest: string[] = [];
   for (const w of words) {
     const f = /^--([a-z-]+)(?:=(.*))?$/.exec(w);
-    if (f !== null) flags[f[1] as string] = f[2] ?? 'true';
+    if (f !== null) flags[f[1]!] = f[2] ?? 'true';
     else rest.push(w);
   }
   return { flags, sources: rest.slice(0, -1), dest: rest[rest.length - 1] ?? '' };
@@ -262,7 +262,7 @@ function dockerIgnored(patterns: string[], rel: string): boolean {
 
 const dockerfileText = read('Dockerfile');
 const stages = parseDockerfile(dockerfileText);
-const runtime = stages[stages.length - 1] as Stage;
+const runtime = stages[stages.length - 1]!;
 const runtimeOps = (op: string): Instruction[] => runtime.instructions.filter((i) => i.op === op);
 const dockerignore = read('.dockerignore')
   .split(/\r?\n/)
@@ -276,11 +276,11 @@ function runtimeEnv(): Record<string, string> {
   for (const i of runtimeOps('ENV')) {
     if (/^[A-Za-z_][A-Za-z0-9_]*\s+[^=]*$/.test(i.args) && !i.args.includes('=')) {
       const [k, ...v] = i.args.split(/\s+/);
-      out[k as string] = v.join(' ');
+      out[k!] = v.join(' ');
       continue;
     }
     for (const m of i.args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) {
-      out[m[1] as string] = (m[2] as string).replace(/^"|"$/g, '');
+      out[m[1]!] = m[2]!.replace(/^"|"$/g, '');
     }
   }
   return out;
@@ -347,7 +347,7 @@ describe('docker-compose.yml', () => {
     expect(test).not.toMatch(/\b(curl|wget)\b/);
     const url = /https?:\/\/[^'"`\s]+\/healthz/.exec(test)?.[0];
     expect(url).toBeDefined();
-    const port = new URL(url as string).port;
+    const port = new URL(url!).port;
     expect(port).toBe(resolvedEnv(api).PORT ?? '8080');
     expect(commandText(api.command)).toMatch(/dist\/src\/api-main\.js/);
   });
@@ -453,7 +453,7 @@ describe('docker-compose.yml', () => {
       Object.values(services).flatMap((s) =>
         mounts(s)
           .filter((m) => m.named)
-          .map((m) => m.source as string),
+          .map((m) => m.source!),
       ),
     );
     expect(declared.sort()).toEqual([...used].sort());
@@ -478,7 +478,7 @@ describe('Dockerfile', () => {
   it('builds with npm ci and npm run build in a builder stage', () => {
     const builder = stages.find((s) => s !== runtime && s.instructions.some((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args)));
     expect(builder).toBeDefined();
-    const runs = (builder as Stage).instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
+    const runs = builder!.instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
     const ci = runs.findIndex((r) => /\bnpm ci\b/.test(r));
     const build = runs.findIndex((r) => /\bnpm run build\b/.test(r));
     expect(ci).toBeGreaterThanOrEqual(0);
@@ -489,7 +489,7 @@ describe('Dockerfile', () => {
   it('installs ffmpeg and fonts-noto-cjk with apt and removes the apt lists in the same layer', () => {
     const apt = runtimeOps('RUN').find((i) => /apt-get\s+(-\S+\s+)*install/.test(i.args));
     expect(apt).toBeDefined();
-    const args = (apt as Instruction).args;
+    const args = apt!.args;
     expect(args).toMatch(/apt-get\s+update/);
     expect(args).toMatch(/\bffmpeg\b/);
     expect(args).toMatch(/\bfonts-noto-cjk\b/);
@@ -514,7 +514,7 @@ describe('Dockerfile', () => {
     const cmdIdx = all.map((i) => i.op).lastIndexOf('CMD');
     expect(userIdx).toBeGreaterThanOrEqual(0);
     expect(userIdx).toBeLessThan(cmdIdx);
-    const user = (all[userIdx] as Instruction).args.split(':')[0];
+    const user = all[userIdx]!.args.split(':')[0];
     expect(user).not.toMatch(/^(root|0)$/);
     expect(user).toBe('node');
   });
@@ -522,13 +522,13 @@ describe('Dockerfile', () => {
   it('makes DATA_DIR writable by that user', () => {
     const dataDir = runtimeEnv().DATA_DIR;
     expect(dataDir).toMatch(/^\//);
-    expect(runtimeOps('RUN').some((i) => i.args.includes(dataDir as string) && /chown\s+(-R\s+)?node(:node)?\b/.test(i.args))).toBe(true);
+    expect(runtimeOps('RUN').some((i) => i.args.includes(dataDir!) && /chown\s+(-R\s+)?node(:node)?\b/.test(i.args))).toBe(true);
   });
 
   it('health-checks /healthz with node, exposes 8080 and runs the API by default', () => {
     const hc = runtimeOps('HEALTHCHECK');
     expect(hc).toHaveLength(1);
-    const hcArgs = (hc[0] as Instruction).args;
+    const hcArgs = hc[0]!.args;
     const cmdAt = hcArgs.indexOf('CMD');
     expect(cmdAt).toBeGreaterThanOrEqual(0);
     const words = execWords(hcArgs.slice(cmdAt + 3));
@@ -540,7 +540,7 @@ describe('Dockerfile', () => {
 
     const cmd = runtimeOps('CMD');
     expect(cmd.length).toBeGreaterThanOrEqual(1);
-    const argv = execWords((cmd[cmd.length - 1] as Instruction).args);
+    const argv = execWords(cmd[cmd.length - 1]!.args);
     expect(argv.join(' ')).toMatch(/dist\/src\/api-main\.js/);
     // The same command `npm run api` runs.
     expect(argv.join(' ')).toBe(pkg.scripts.api);

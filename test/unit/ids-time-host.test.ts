@@ -17,8 +17,8 @@ describe('ids', () => {
   it('sort by creation time, also within one millisecond', () => {
     const ids = [newId('job', 1000), newId('job', 1000), newId('job', 1000), newId('job', 2000)];
     expect([...ids].sort()).toEqual(ids);
-    expect(idLowerBound('job', 2000) <= (ids[3] as string)).toBe(true);
-    expect(idLowerBound('job', 2000) > (ids[2] as string)).toBe(true);
+    expect(idLowerBound('job', 2000) <= ids[3]!).toBe(true);
+    expect(idLowerBound('job', 2000) > ids[2]!).toBe(true);
   });
 });
 

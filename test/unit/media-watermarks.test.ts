@@ -298,7 +298,7 @@ describe('buildConcatArgs: watermarks', () => {
     ]);
   });
 
-  const ANCHORS: Array<[WatermarkPos, string, string]> = [
+  const ANCHORS: [WatermarkPos, string, string][] = [
     ['TopLeft', '128', '72'],
     ['Top', '(w-tw)/2', '72'],
     ['TopRight', 'w-tw-128', '72'],
@@ -315,7 +315,7 @@ describe('buildConcatArgs: watermarks', () => {
     ]);
   });
 
-  const IMAGE_ANCHORS: Array<[WatermarkPos, string, string]> = [
+  const IMAGE_ANCHORS: [WatermarkPos, string, string][] = [
     ['TopLeft', '20', '10'],
     ['Top', '(W-w)/2', '10'],
     ['TopRight', 'W-w-20', '10'],

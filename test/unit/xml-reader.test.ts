@@ -57,9 +57,9 @@ function document(rand: Rand): string {
 
 describe('readCiXml: the one-pass reader for CI-shaped bodies', () => {
   it.each(SEEDS.map((s, i) => [i + 1, s]))('reads seed request %i into the general parser’s tree', (_, seed) => {
-    const tree = readCiXml(seed as string);
+    const tree = readCiXml(seed);
     expect(tree).toBeDefined();
-    expect(tree).toStrictEqual(general(seed as string));
+    expect(tree).toStrictEqual(general(seed));
   });
 
   it('reads scalars as trimmed strings, repeats as arrays and empty elements as empty strings', () => {
@@ -112,7 +112,7 @@ describe('readCiXml: the one-pass reader for CI-shaped bodies', () => {
     let read = 0;
     const bodies = [
       ...Array.from({ length: 2000 }, () => document(random)),
-      ...Array.from({ length: 3000 }, (_, n) => mutate(random, SEEDS[n % 3] as string).body),
+      ...Array.from({ length: 3000 }, (_, n) => mutate(random, SEEDS[n % 3]!).body),
     ];
     for (const body of bodies) {
       const tree = readCiXml(body);
@@ -130,7 +130,7 @@ describe('readCiXml: the one-pass reader for CI-shaped bodies', () => {
     let read = 0;
     let refused = 0;
     for (let n = 0; n < 4000; n++) {
-      const body = n % 2 === 0 ? document(random) : mutate(random, SEEDS[n % 3] as string).body;
+      const body = n % 2 === 0 ? document(random) : mutate(random, SEEDS[n % 3]!).body;
       for (const limits of [tight, DEFAULT_REQUEST_LIMITS]) {
         let refusal: unknown;
         try {

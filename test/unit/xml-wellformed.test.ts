@@ -47,7 +47,7 @@ describe('quickWellFormed', () => {
     const random = prng(7);
     let decided = 0;
     for (let n = 0; n < 1000; n++) {
-      const seed = [SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3][n % 3] as string;
+      const seed = [SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3][n % 3]!;
       const { body } = mutate(random, seed);
       const quick = quickWellFormed(body);
       const full = XMLValidator.validate(body) === true;

@@ -117,7 +117,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
     const missing: string[] = [];
     found.forEach((rec, i) => {
       if (rec && rec.bucket === req.ci.bucket) details.push(jobToXml(rec, { progress: true }));
-      else missing.push(ids[i] as string);
+      else missing.push(ids[i]!);
     });
     const body: Record<string, unknown> = { JobsDetail: details };
     if (missing.length > 0) body.NonExistJobIds = missing;
@@ -193,7 +193,7 @@ async function resolveTemplates(
   if (op.watermarkTemplateIds.length > 0) {
     const found = await store.getMany(bucket, op.watermarkTemplateIds);
     out.watermarkSnapshot = found.map((t, i) => {
-      const id = op.watermarkTemplateIds[i] as string;
+      const id = op.watermarkTemplateIds[i]!;
       if (!t) throw invalidArgument(`Request.Operation.WatermarkTemplateId[${i}]`, `template ${id} does not exist in bucket ${bucket}`);
       if (t.tag !== 'Watermark')
         throw invalidArgument(
