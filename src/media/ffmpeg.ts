@@ -3,16 +3,12 @@
 // (SIGTERM, then SIGKILL), the error message taken from stderr, and the helper files a plan names (the
 // concat list of a stream copy, the text files of Text watermarks).
 //
-// Both binaries are started with node's spawn, with exactly the argv args.ts built. fluent-ffmpeg's
-// public API cannot do that: its run() rebuilds the command line from its own model (it inserts `-y`
-// after the inputs, re-splits option strings holding one space, puts input options before global
-// ones, and cannot place options between inputs freely); before spawning it checks "capabilities" by
-// reading the first `-f` of the output options as a muxer, so `-f concat -i list.txt` is refused; and
-// its ffprobe() parses the default text writer into its own shape, losing ffprobe's JSON (strings such
-// as "10.000000" become numbers, side data is flattened). Reaching past run() into its private spawn
-// helper only added a second spawn path and a dependency on internals. The binaries are found the way
-// fluent-ffmpeg found them: FFMPEG_PATH / FFPROBE_PATH when the file exists, else the PATH, and for
-// ffprobe last the directory of ffmpeg.
+// Both binaries are started with node's spawn, with exactly the argv args.ts built: one spawn path, no
+// wrapper between the plan and the process. (fluent-ffmpeg's public API cannot run an exact argv: its
+// run() rebuilds the command line, inserting `-y` and re-splitting options, refuses `-f concat` as an
+// unknown output format, and its ffprobe() drops ffprobe's JSON for a shape of its own.) The binaries
+// are found as FFMPEG_PATH / FFPROBE_PATH when the file exists, else on the PATH, and for ffprobe last
+// in the directory of ffmpeg.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
