@@ -101,10 +101,10 @@ class LineRing {
     if (text === '') return;
     const parts = text.split(/\r\n|\r|\n/);
     if (parts.length === 1) {
-      this.current = (this.current ?? '') + parts[0];
+      this.current = (this.current ?? '') + parts[0]!;
       return;
     }
-    const first = (this.current ?? '') + parts.shift();
+    const first = (this.current ?? '') + parts.shift()!;
     this.current = parts.pop() ?? null;
     for (const line of [first, ...parts]) this.push(line);
   }

@@ -97,7 +97,7 @@ export class ExecutionStore {
   }
 }
 
-function decode(hash: Record<string, string>): ExecutionRecord | undefined {
+function decode(hash: Record<string, string> | undefined): ExecutionRecord | undefined {
   if (hash?.doc === undefined) return undefined;
   const doc = JSON.parse(hash.doc) as ExecutionDoc;
   const tasks = Object.entries(hash)

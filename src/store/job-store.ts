@@ -252,14 +252,15 @@ interface RedisWithScripts {
 
 function encodeFields(fields: JobFieldUpdate): string[] {
   const out: string[] = [];
-  for (const [k, v] of Object.entries(fields)) {
+  // A Partial's entries may hold undefined (a field given as `undefined`): those are not written.
+  for (const [k, v] of Object.entries(fields) as [string, JobFieldUpdate[keyof JobFieldUpdate]][]) {
     if (v === undefined) continue;
     out.push(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
   }
   return out;
 }
 
-function decodeRecord(hash: Record<string, string>): JobRecord | undefined {
+function decodeRecord(hash: Record<string, string> | undefined): JobRecord | undefined {
   if (hash?.doc === undefined) return undefined;
   const doc = JSON.parse(hash.doc) as JobDoc;
   return {

@@ -8,6 +8,7 @@
 // ignored. Every violation throws ValidationError(path, problem), path being the full XML path (array
 // items get a 0-based `[i]`). Children are read in document order, so the first violation reported is
 // the first one in the document; requirements and `check` run once the whole container has been read.
+import { scalarText } from '../domain/scalar-text.js';
 import { ValidationError } from '../domain/validation-error.js';
 
 export type Tree = Record<string, unknown>;
@@ -196,7 +197,7 @@ export function intIn<const T extends number>(allowed: readonly T[]): Reader<T> 
 export function trimmed(): Reader<string | undefined> {
   return (value, path) => {
     if (typeof value === 'object') throw new ValidationError(path, 'must be a single text element');
-    const s = String(value).trim();
+    const s = scalarText(value)?.trim();
     return s === '' ? undefined : s;
   };
 }
@@ -325,7 +326,7 @@ function settle<M>(row: Row<M>, model: Record<string, unknown>, path: string): v
   const value = model[row.key];
   // A required list needs an item: one sent as no items is missing.
   if (value !== undefined && !(row.required !== undefined && Array.isArray(value) && value.length === 0)) return;
-  if (value === undefined) delete model[row.key];
+  if (value === undefined) Reflect.deleteProperty(model, row.key);
   if (row.required !== undefined && (row.unless === undefined || model[row.unless] === undefined)) {
     const field = `${path}.${row.xml}`;
     if (row.required === true) throw new ValidationError(field, 'is required');
