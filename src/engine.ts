@@ -46,7 +46,7 @@ export interface RunningApi extends Running {
 }
 
 /** Every record store and the media queues of one process, built once on its command connection. */
-export interface Stores {
+interface Stores {
   jobs: JobStore;
   queues: QueueStore;
   templates: TemplateStore;

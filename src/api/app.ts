@@ -29,7 +29,7 @@ import { registerWorkflowRoutes } from './routes/workflows.js';
 import { parseRequestXml, type XmlTree } from '../wire/xml.js';
 
 /** What the API is built from; buildApp hands each route module its share. */
-export interface ApiDeps {
+interface ApiDeps {
   logger: Logger;
   jobs: JobStore;
   queues: QueueStore;

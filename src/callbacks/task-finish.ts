@@ -9,7 +9,7 @@ import type { QueueRecord } from '../store/queue-store.js';
 import type { ExecutionRecord } from '../domain/workflow-execution.js';
 import { workflowFinishTree } from '../wire/execution.js';
 
-export interface CallbackTarget {
+interface CallbackTarget {
   url: string;
   format: CallBackFormat;
 }

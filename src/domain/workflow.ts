@@ -26,7 +26,7 @@ export interface WorkflowRecord extends WorkflowBody {
 }
 
 /** Successor types each node type allows (docs/ci-api.md 6.3). */
-export const ALLOWED_SUCCESSORS: Record<string, readonly string[]> = {
+const ALLOWED_SUCCESSORS: Record<string, readonly string[]> = {
   Start: [
     'Snapshot',
     'Animation',
@@ -178,7 +178,7 @@ export const ALLOWED_SUCCESSORS: Record<string, readonly string[]> = {
 };
 
 /** The node types this engine executes; a workflow holding any other is stored but cannot run. */
-export const RUNNABLE_TYPES: ReadonlySet<string> = new Set(['Start', 'Concat']);
+const RUNNABLE_TYPES: ReadonlySet<string> = new Set(['Start', 'Concat']);
 
 /** Node types that need a template and an Output to be meaningful (their Operation fields). */
 const NEEDS_TEMPLATE = new Set(['Snapshot', 'Animation', 'Concat', 'VoiceSeparate', 'VideoMontage', 'PicProcess', 'Tts']);

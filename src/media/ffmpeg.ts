@@ -22,9 +22,9 @@ import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan } from './plan.js';
 import type { FfprobeJson } from './probe.js';
 
-export type MediaLog = (event: string, data: object) => void;
+type MediaLog = (event: string, data: object) => void;
 
-export interface RunFfmpegOptions {
+interface RunFfmpegOptions {
   /** Planned output duration; progress is out_time against it. */
   expectedDurationSec: number;
   timeoutMs: number;
@@ -349,7 +349,7 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
 
 // ---------------------------------------------------------------------------------------------- verbs
 
-export interface ConcatRunOptions {
+interface ConcatRunOptions {
   /** Defaults to jobTimeoutMs(plan). */
   timeoutMs?: number;
   signal?: AbortSignal;

@@ -9,7 +9,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIPv4, isIPv6 } from 'node:net';
 
-export type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'reserved';
+type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'reserved';
 
 export interface AddressPolicy {
   /** Refuse private and loopback addresses too. */
@@ -126,7 +126,7 @@ export function classifyIp(text: string): AddressClass | undefined {
   return loose === undefined ? undefined : classifyV4(loose);
 }
 
-export function isRefused(cls: AddressClass, policy: AddressPolicy): boolean {
+function isRefused(cls: AddressClass, policy: AddressPolicy): boolean {
   return ALWAYS_REFUSED.has(cls) || (policy.blockPrivate && (cls === 'private' || cls === 'loopback'));
 }
 

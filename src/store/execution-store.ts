@@ -8,7 +8,7 @@ import { hgetallMany } from './hashes.js';
 import { pageByIdRange } from './paging.js';
 import type { ExecutionDoc, ExecutionRecord, ExecutionState, ExecutionTask } from '../domain/workflow-execution.js';
 
-export interface ListExecutionsQuery {
+interface ListExecutionsQuery {
   workflowId: string;
   states?: ExecutionState[];
   order: 'Asc' | 'Desc';

@@ -26,7 +26,7 @@ const SCRIPTS = {
 export type SubmitOutcome =
   { ok: true } | { ok: false; reason: 'NOQUEUE' } | { ok: false; reason: 'PAUSED' } | { ok: false; reason: 'SATURATED'; maxSize: number };
 
-export interface ListJobsQuery {
+interface ListJobsQuery {
   bucket: string;
   tag: string;
   queueId?: string;
@@ -40,13 +40,13 @@ export interface ListJobsQuery {
   workflowId?: string;
 }
 
-export interface TransitionResult {
+interface TransitionResult {
   ok: boolean;
   /** The state before the call ('' when the job does not exist). */
   previous: JobState | '';
 }
 
-export type JobFieldUpdate = Partial<{
+type JobFieldUpdate = Partial<{
   progress: number;
   code: string;
   message: string;

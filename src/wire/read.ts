@@ -19,13 +19,13 @@ export interface Reader<T> {
   echo?: (value: T, opts: EchoOptions) => unknown;
 }
 
-export interface EchoOptions {
+interface EchoOptions {
   /** The echo is a job's (JobsDetail): rows echoed `forJob` appear. */
   forJob?: boolean;
 }
 
 /** How a received value is quoted in messages. */
-export function show(value: unknown): string {
+function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `${value.length} repeated elements`;
@@ -53,7 +53,7 @@ export function single(value: unknown, path: string): unknown {
 }
 
 /** A repeated element: a single object or scalar is a one-item list. */
-export function asArray(value: unknown, path: string, max?: number): unknown[] {
+function asArray(value: unknown, path: string, max?: number): unknown[] {
   const items = value === undefined ? [] : Array.isArray(value) ? value : [value];
   if (max !== undefined && items.length > max) {
     const name = path.slice(path.lastIndexOf('.') + 1);
@@ -63,7 +63,7 @@ export function asArray(value: unknown, path: string, max?: number): unknown[] {
 }
 
 /** A container element (an empty one, `<X/>`, reads as no children). */
-export function readObject(value: unknown, path: string): Tree {
+function readObject(value: unknown, path: string): Tree {
   const v = single(value, path);
   if (v === '') return {};
   if (typeof v !== 'object' || v === null) fail(path, 'a container element', v);
@@ -244,7 +244,7 @@ export function list<T>(item: Reader<T>, max?: number): Reader<T[]> {
  *  - 'forJob': like 'ifSet', in a job's echo only;
  *  - 'never': read, not echoed.
  */
-export type Echo = 'ifSet' | 'always' | 'ifGiven' | 'forJob' | 'never';
+type Echo = 'ifSet' | 'always' | 'ifGiven' | 'forJob' | 'never';
 
 /** The model keys a row can fill (`given` is the machinery's own). */
 type FieldKey<M> = Exclude<Extract<keyof M, string>, 'given'>;
@@ -273,7 +273,7 @@ interface RowFor<M, K extends FieldKey<M>> {
   echo: Echo;
 }
 
-export type Row<M> = { [K in FieldKey<M>]: RowFor<M, K> }[FieldKey<M>];
+type Row<M> = { [K in FieldKey<M>]: RowFor<M, K> }[FieldKey<M>];
 
 export interface Element<M> {
   rows: readonly Row<M>[];

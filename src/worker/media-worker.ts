@@ -26,9 +26,9 @@ export interface RunContext {
 export type ConcatRunner = (job: JobRecord, ctx: RunContext) => Promise<JobResult>;
 
 /** Called once a job has reached Success or Failed (callbacks hang here). */
-export type FinishHook = (job: JobRecord) => Promise<void>;
+type FinishHook = (job: JobRecord) => Promise<void>;
 
-export interface MediaWorkerDeps {
+interface MediaWorkerDeps {
   connection: () => Redis;
   keyPrefix: string;
   jobs: JobStore;

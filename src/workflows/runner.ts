@@ -32,7 +32,7 @@ export class RunRefused extends CiFailure {
   }
 }
 
-export interface WorkflowRunnerDeps {
+interface WorkflowRunnerDeps {
   templates: TemplateStore;
   executions: ExecutionStore;
   jobs: JobStore;

@@ -80,7 +80,7 @@ function workflowMatches(w: WorkflowRecord, key: string, contentType?: string): 
   return false;
 }
 
-export interface UploadTriggerDeps {
+interface UploadTriggerDeps {
   workflows: WorkflowStore;
   runner: WorkflowRunner;
   s3: S3Client;

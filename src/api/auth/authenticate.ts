@@ -17,7 +17,7 @@ export interface AuthSettings {
 }
 
 /** What authentication needs from a request. */
-export interface AuthRequest {
+interface AuthRequest {
   method: string;
   /** As received: path and query, percent-encoded. */
   url: string;

@@ -46,7 +46,7 @@ const KNOWN_TAGS = new Set([
 
 const MAX_DESCRIBE_IDS = 100;
 
-export interface JobRouteDeps {
+interface JobRouteDeps {
   jobs: JobStore;
   queues: QueueStore;
   mediaQueues: MediaQueues;

@@ -11,7 +11,7 @@ import { nonEmpty, pageParams, single, type Query } from '../query.js';
 
 const MAX_QUEUE_IDS = 10;
 
-export interface QueueRouteDeps extends QueueControlDeps {
+interface QueueRouteDeps extends QueueControlDeps {
   /** A queue's notification URL passes the same check as a job's CallBack. */
   callbackTargets: Pick<CallbackTargetChecker, 'check'>;
 }

@@ -19,7 +19,7 @@ import { sendXml } from '../reply.js';
 
 export const S3_EVENTS_PATH = '/s3-events';
 
-export interface WorkflowRunDeps {
+interface WorkflowRunDeps {
   workflows: WorkflowStore;
   executions: ExecutionStore;
   workflowRunner: WorkflowRunner;
