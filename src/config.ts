@@ -29,7 +29,7 @@ export interface Config {
   dataDir: string;
 }
 
-export interface ApiConfig {
+interface ApiConfig {
   port: number;
   host: string;
   /** Largest request body the API accepts, in bytes. */
@@ -37,7 +37,7 @@ export interface ApiConfig {
   security: ApiSecurityConfig;
 }
 
-export interface ApiSecurityConfig {
+interface ApiSecurityConfig {
   /** Every key pair the API accepts: CI_SECRET_ID/CI_SECRET_KEY, then CI_CREDENTIALS_FILE's. Empty = no checks. */
   credentials: ApiCredential[];
   /** CI_SECRET_ID/CI_SECRET_KEY as given (already the first of `credentials`). */
@@ -51,7 +51,7 @@ export interface ApiSecurityConfig {
   s3EventsToken?: string;
 }
 
-export interface RedisConfig {
+interface RedisConfig {
   /** External Redis; undefined means `npm start` runs the embedded redis-server on `port`. */
   url?: string;
   port: number;
@@ -59,7 +59,7 @@ export interface RedisConfig {
   keyPrefix: string;
 }
 
-export interface S3Config {
+interface S3Config {
   /** External S3; undefined means `npm start` runs the embedded store on `port`. */
   endpoint?: string;
   port: number;
@@ -69,7 +69,7 @@ export interface S3Config {
   secretAccessKey: string;
 }
 
-export interface CallbackConfig {
+interface CallbackConfig {
   /** First callback retry delay; each next one doubles (6 tries in all). */
   retryBaseMs: number;
   /** How long a callback receiver has to answer. */
@@ -80,13 +80,13 @@ export interface CallbackConfig {
   signingKey?: string;
 }
 
-export interface WorkerConfig {
+interface WorkerConfig {
   concurrency: number;
   /** Hosts outside the storage that fragment/Input/AudioSource URLs may name (FETCH_ALLOWED_HOSTS). */
   fetchAllowedHosts: string[];
 }
 
-export interface JobConfig {
+interface JobConfig {
   /** Job resource limits; 0 = none. */
   limits: {
     maxInputBytes: number;

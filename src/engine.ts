@@ -46,7 +46,7 @@ export interface RunningApi extends Running {
 }
 
 /** Every record store and the media queues of one process, built once on its command connection. */
-export interface Stores {
+interface Stores {
   jobs: JobStore;
   queues: QueueStore;
   templates: TemplateStore;
@@ -146,7 +146,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   const runner = workflowRunnerOf(stores, callbacks, logger);
   const callbackWorker = startCallbackWorker({ connection: connection(), keyPrefix, ...stores, logger, settings: config.callbacks });
   const onFinished = async (job: JobRecord): Promise<void> => {
-    await runner.onJobFinished(job).catch((err) => logger.error({ err, jobId: job.jobId }, 'workflow step failed'));
+    await runner.onJobFinished(job).catch((err: unknown) => logger.error({ err, jobId: job.jobId }, 'workflow step failed'));
     const target = callbackTargetOf(job, await queues.get(job.queueId));
     if (!target) return;
     await jobs.update(job.jobId, { callback: { delivery: 'Pending', url: target.url, attempts: 0 } });

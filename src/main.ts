@@ -41,7 +41,7 @@ try {
   stops.push(() => api.close());
   // Uploads to the embedded store start workflows, as MinIO's webhook does in docker compose.
   embeddedS3?.onEvent((event) => {
-    api.onS3Event(event, { keysEncoded: false }).catch((err) => logger.error({ err }, 'S3 event not handled'));
+    api.onS3Event(event, { keysEncoded: false }).catch((err: unknown) => logger.error({ err }, 'S3 event not handled'));
   });
   const worker = await startWorker(config, endpoints, logger.child({ service: 'worker' }));
   stops.push(() => worker.close());

@@ -29,7 +29,7 @@ import { registerWorkflowRoutes } from './routes/workflows.js';
 import { parseRequestXml, type XmlTree } from '../wire/xml.js';
 
 /** What the API is built from; buildApp hands each route module its share. */
-export interface ApiDeps {
+interface ApiDeps {
   logger: Logger;
   jobs: JobStore;
   queues: QueueStore;
@@ -83,7 +83,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
         err.code === 'FST_ERR_MAX_PARAM_LENGTH'
           ? 'a path segment is longer than 4096 characters'
           : `the request path is not valid: ${err.message}`;
-      return sendError(req, reply, new CiError('InvalidArgument', message));
+      void sendError(req, reply, new CiError('InvalidArgument', message));
     },
   });
 
@@ -163,7 +163,7 @@ function toCiFailure(err: unknown, req: FastifyRequest): CiFailure {
   if (err instanceof CiFailure) return err;
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return new CiError('ContentTooLarge', `the request body is larger than the limit of ${req.routeOptions.bodyLimit ?? 0} bytes`);
+    return new CiError('ContentTooLarge', `the request body is larger than the limit of ${req.routeOptions.bodyLimit} bytes`);
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new CiError('InvalidArgument', e.message ?? 'invalid request');

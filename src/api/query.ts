@@ -55,7 +55,7 @@ function statesParam<S extends string>(q: Query, known: readonly S[]): S[] | und
   return [...new Set(parts)] as S[];
 }
 
-export interface ListParams<S extends string> {
+interface ListParams<S extends string> {
   size: number;
   order: 'Desc' | 'Asc';
   states: S[] | undefined;

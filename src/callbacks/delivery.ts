@@ -16,7 +16,7 @@ import { taskFinishBody, workflowFinishBody } from './task-finish.js';
 import { AddressRefused, type AddressPolicy } from '../net/address-policy.js';
 import { safePost } from './safe-post.js';
 
-export type CallbackTask =
+type CallbackTask =
   | { kind: 'TaskFinish'; jobId: string; url: string; format: CallBackFormat }
   | { kind: 'WorkflowFinish'; runId: string; url: string; format: CallBackFormat };
 
@@ -64,7 +64,7 @@ const CALLBACK_QUEUE = 'callbacks';
 const CALLBACK_ATTEMPTS = 6;
 
 /** The config's callbacks section as it is; it is also the address policy (checked again at every try: DNS can change). */
-export interface CallbackSettings extends AddressPolicy {
+interface CallbackSettings extends AddressPolicy {
   /** First retry delay; each next one doubles. */
   retryBaseMs: number;
   timeoutMs: number;

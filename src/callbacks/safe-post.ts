@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { AddressRefused, guardedLookup, hostProblem, type AddressPolicy } from '../net/address-policy.js';
 
-export interface SafePostOptions {
+interface SafePostOptions {
   contentType: string;
   timeoutMs: number;
   policy: AddressPolicy;
@@ -19,11 +19,11 @@ export interface SafePostOptions {
   nowSec?: number;
 }
 
-export const SIGNATURE_HEADER = 'x-ci-engine-signature';
-export const TIMESTAMP_HEADER = 'x-ci-engine-timestamp';
+const SIGNATURE_HEADER = 'x-ci-engine-signature';
+const TIMESTAMP_HEADER = 'x-ci-engine-timestamp';
 
 /** The signature header value for a body sent at `timestamp`. */
-export function callbackSignature(key: string, timestamp: string, body: string): string {
+function callbackSignature(key: string, timestamp: string, body: string): string {
   return `sha256=${createHmac('sha256', key).update(`${timestamp}.${body}`, 'utf8').digest('hex')}`;
 }
 

@@ -1,7 +1,7 @@
 // The TaskFinish notification (docs/ci-api.md 7.2), as XML (the default) or JSON, and where it goes: the
 // job's own CallBack wins; `no` suppresses the queue's; otherwise the queue's NotifyConfig when it is
 // On and lists TaskFinish.
-import { buildXml } from '../wire/xml.js';
+import { buildXml, xmlTreeToJson } from '../wire/xml.js';
 import type { CallBackFormat } from '../domain/concat-types.js';
 import { jobToXml } from '../wire/job-detail.js';
 import type { JobRecord } from '../domain/job.js';
@@ -9,7 +9,7 @@ import type { QueueRecord } from '../store/queue-store.js';
 import type { ExecutionRecord } from '../domain/workflow-execution.js';
 import { workflowFinishTree } from '../wire/execution.js';
 
-export interface CallbackTarget {
+interface CallbackTarget {
   url: string;
   format: CallBackFormat;
 }
@@ -20,8 +20,7 @@ export function callbackTargetOf(job: JobRecord, queue: QueueRecord | undefined)
   if (own !== undefined) return { url: own, format: job.request.callBackFormat ?? 'XML' };
   const n = queue?.notifyConfig;
   if (
-    n &&
-    n.state === 'On' &&
+    n?.state === 'On' &&
     n.url &&
     (n.type ?? 'Url') === 'Url' &&
     (n.event ?? '')
@@ -45,19 +44,4 @@ export function workflowFinishBody(e: ExecutionRecord, format: CallBackFormat): 
   const tree = workflowFinishTree(e);
   if (format === 'JSON') return { contentType: 'application/json', body: JSON.stringify(xmlTreeToJson(tree)) };
   return { contentType: 'application/xml', body: buildXml('Response', tree) };
-}
-
-/** The JSON form CI sends: the XML tree as is, with empty elements left out. */
-export function xmlTreeToJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(xmlTreeToJson).filter((v) => v !== undefined);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const j = xmlTreeToJson(v);
-      if (j !== undefined) out[k] = j;
-    }
-    return Object.keys(out).length > 0 ? out : undefined;
-  }
-  if (value === '' || value === undefined || value === null) return undefined;
-  return String(value);
 }

@@ -51,18 +51,18 @@ export const MP3_CHANNELS = [1, 2] as const;
 export type AudioCodec = (typeof AUDIO_CODECS)[number];
 export type ContainerFormat = (typeof CONTAINER_FORMATS)[number];
 export type H264Profile = (typeof H264_PROFILES)[number];
-export type MixMode = (typeof MIX_MODES)[number];
-export type SceneChangeMode = (typeof SCENE_CHANGE_MODES)[number];
+type MixMode = (typeof MIX_MODES)[number];
+type SceneChangeMode = (typeof SCENE_CHANGE_MODES)[number];
 export type CallBackFormat = (typeof CALLBACK_FORMATS)[number];
-export type CallBackType = (typeof CALLBACK_TYPES)[number];
-export type JobLevel = (typeof JOB_LEVELS)[number];
+type CallBackType = (typeof CALLBACK_TYPES)[number];
+type JobLevel = (typeof JOB_LEVELS)[number];
 
 /**
  * Fields that have a documented default hold the resolved value (so the worker never re-applies
  * defaults); `given` lists the ones the request spelled out, so the response echo can repeat a value the
  * user sent even when it equals the default, without inventing ones the user did not send.
  */
-export interface Given<K extends string> {
+interface Given<K extends string> {
   given?: K[];
 }
 

@@ -6,14 +6,14 @@ export type JobState = (typeof JOB_STATES)[number];
 
 export const TERMINAL_STATES: readonly JobState[] = ['Success', 'Failed', 'Cancel'];
 
-export interface WorkflowRef {
+interface WorkflowRef {
   name: string;
   runId: string;
   workflowId: string;
   workflowName: string;
 }
 
-export type CallbackDelivery = 'None' | 'Pending' | 'Delivered' | 'Failed';
+type CallbackDelivery = 'None' | 'Pending' | 'Delivered' | 'Failed';
 
 export interface CallbackStatus {
   delivery: CallbackDelivery;

@@ -3,7 +3,7 @@
 // out of one or hides something from a log line; and what a bucket name may look like. Pure.
 
 /** COS's own limit on a key, in UTF-8 bytes. */
-export const MAX_KEY_BYTES = 850;
+const MAX_KEY_BYTES = 850;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

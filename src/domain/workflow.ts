@@ -2,6 +2,7 @@
 // of its topology (its XML body and echo are in wire/workflow.ts). The topology is kept as the client sent it (every field, every node key,
 // the order of Dependencies and Nodes), so exported workflows round-trip exactly; validation reads it
 // without rewriting it. Template ids are checked when a workflow runs, not when it is stored.
+import { scalarText } from './scalar-text.js';
 import { ValidationError } from './validation-error.js';
 
 export type Tree = Record<string, unknown>;
@@ -25,7 +26,7 @@ export interface WorkflowRecord extends WorkflowBody {
 }
 
 /** Successor types each node type allows (docs/ci-api.md 6.3). */
-export const ALLOWED_SUCCESSORS: Record<string, readonly string[]> = {
+const ALLOWED_SUCCESSORS: Record<string, readonly string[]> = {
   Start: [
     'Snapshot',
     'Animation',
@@ -177,7 +178,7 @@ export const ALLOWED_SUCCESSORS: Record<string, readonly string[]> = {
 };
 
 /** The node types this engine executes; a workflow holding any other is stored but cannot run. */
-export const RUNNABLE_TYPES: ReadonlySet<string> = new Set(['Start', 'Concat']);
+const RUNNABLE_TYPES: ReadonlySet<string> = new Set(['Start', 'Concat']);
 
 /** Node types that need a template and an Output to be meaningful (their Operation fields). */
 const NEEDS_TEMPLATE = new Set(['Snapshot', 'Animation', 'Concat', 'VoiceSeparate', 'VideoMontage', 'PicProcess', 'Tts']);
@@ -209,9 +210,7 @@ function isTree(v: unknown): v is Tree {
 }
 
 function text(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'object') return undefined;
-  return String(v).trim();
+  return scalarText(v)?.trim();
 }
 
 function nodeError(key: string, problem: string): ValidationError {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
-export interface EmbeddedRedis {
+interface EmbeddedRedis {
   url: string;
   stop(): Promise<void>;
 }
@@ -60,7 +60,9 @@ export async function startRedisServer(opts: { port: number; dir: string; log?: 
     try {
       await probe.connect();
       const loading = await probe.info('persistence');
-      if (!loading.includes('loading:1') && (await probe.ping()) === 'PONG') {
+      if (!loading.includes('loading:1')) {
+        // A server that is not ready answers PING with an error, which throws.
+        await probe.ping();
         probe.disconnect();
         break;
       }

@@ -18,16 +18,16 @@ import type { WatermarkPlan, WatermarkPosition } from './watermarks.js';
 
 /** Every run starts like this: no banner, never read stdin, overwrite, and level-tagged warnings/errors on
  * stderr so ffmpeg.ts can tell the real error line from the noise. */
-export const COMMON_ARGS: readonly string[] = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
+const COMMON_ARGS: readonly string[] = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
 
 /** Machine-readable progress (key=value blocks with out_time_us) on stdout instead of the stderr status line. */
-export const PROGRESS_ARGS: readonly string[] = ['-progress', 'pipe:1', '-nostats'];
+const PROGRESS_ARGS: readonly string[] = ['-progress', 'pipe:1', '-nostats'];
 
 /** Inputs are local files only: no network or pipe protocols, also for files an mp4 or list refers to. */
 const LOCAL_ONLY: readonly string[] = ['-protocol_whitelist', 'file'];
 
 /** A number as ffmpeg reads it: up to 6 decimals, no exponent, no trailing zeros. */
-export function n(x: number): string {
+function n(x: number): string {
   if (Math.abs(x) < 5e-7) return '0';
   return String(Number(x.toFixed(6)));
 }
@@ -63,7 +63,7 @@ function rotateAfter(deg: number): string[] {
 }
 
 /** Fit a fragment's picture into the output frame (letterbox/pillarbox), square pixels, output fps and format. */
-export function videoNormalizeFilter(input: number, label: string, v: VideoOutputPlan, extra: string[] = []): string {
+function videoNormalizeFilter(input: number, label: string, v: VideoOutputPlan, extra: string[] = []): string {
   const { width: w, height: h } = v;
   const chain = [
     ...rotateBefore(v.rotate),
@@ -79,7 +79,7 @@ export function videoNormalizeFilter(input: number, label: string, v: VideoOutpu
 }
 
 /** Black frames for a fragment without a picture. */
-export function blackFilter(label: string, durationSec: number, v: VideoOutputPlan, extra: string[] = []): string {
+function blackFilter(label: string, durationSec: number, v: VideoOutputPlan, extra: string[] = []): string {
   return `${[`color=c=black:s=${v.width}x${v.height}:r=${v.frameRate}:d=${n(durationSec)}`, `format=${v.pixFmt}`, 'setsar=1', ...extra].join(',')}[${label}]`;
 }
 
@@ -88,16 +88,16 @@ function aformat(a: AudioOutputPlan): string {
 }
 
 /** Bring an input's first audio stream to the output rate and layout. */
-export function audioNormalizeFilter(input: number, label: string, a: AudioOutputPlan, extra: string[] = []): string {
+function audioNormalizeFilter(input: number, label: string, a: AudioOutputPlan, extra: string[] = []): string {
   return `[${input}:a:0]${[`aresample=${a.sampleRate}`, aformat(a), ...extra].join(',')}[${label}]`;
 }
 
 /** Silence for a fragment without sound, so the audio stays in step with the pictures. */
-export function silenceFilter(label: string, durationSec: number, a: AudioOutputPlan, extra: string[] = []): string {
+function silenceFilter(label: string, durationSec: number, a: AudioOutputPlan, extra: string[] = []): string {
   return `${[`anullsrc=r=${a.sampleRate}:cl=${a.channelLayout}:d=${n(durationSec)}`, aformat(a), ...extra].join(',')}[${label}]`;
 }
 
-export function concatFilter(inputs: string[], count: number, v: 0 | 1, a: 0 | 1, outputs: string[]): string {
+function concatFilter(inputs: string[], count: number, v: 0 | 1, a: 0 | 1, outputs: string[]): string {
   return `${inputs.map((l) => `[${l}]`).join('')}concat=n=${count}:v=${v}:a=${a}${outputs.map((l) => `[${l}]`).join('')}`;
 }
 
@@ -112,7 +112,7 @@ function bgmTail(bgm: BgmPlan, outputSec: number): string[] {
 }
 
 /** The background track as one stream of exactly the output duration, labelled `out`. */
-export function bgmFilters(bgm: BgmPlan, firstInput: number, a: AudioOutputPlan, outputSec: number, out: string): string[] {
+function bgmFilters(bgm: BgmPlan, firstInput: number, a: AudioOutputPlan, outputSec: number, out: string): string[] {
   const tail = bgmTail(bgm, outputSec);
   if (bgm.tracks.length === 1) return [audioNormalizeFilter(firstInput, out, a, tail)];
   const labels = bgm.tracks.map((_, k) => `bgm${k}`);
@@ -128,7 +128,7 @@ export function bgmFilters(bgm: BgmPlan, firstInput: number, a: AudioOutputPlan,
 }
 
 /** normalize=0: the fragments' audio keeps its loudness under the music instead of being halved. */
-export function mixFilter(main: string, bgm: string, outputSec: number, out: string): string {
+function mixFilter(main: string, bgm: string, outputSec: number, out: string): string {
   return `[${main}][${bgm}]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0,atrim=duration=${n(outputSec)}[${out}]`;
 }
 
@@ -140,7 +140,7 @@ export function mixFilter(main: string, bgm: string, outputSec: number, out: str
  * then, for FADE, a fade from black at its start (not the first fragment) and to black at its end (not
  * the last), each Time/2 long.
  */
-export function transitionTail(
+function transitionTail(
   kind: 'video' | 'audio',
   generated: boolean,
   seg: EncodeSegment,
@@ -168,7 +168,7 @@ export function transitionTail(
  * GRADIENT: each next fragment dissolves in over the running result, starting at its join. The format
  * pins what xfade would otherwise negotiate up to (yuv444p, which the H.264 profiles here cannot carry).
  */
-export function xfadeChain(inputs: string[], t: TransitionPlan, pixFmt: string, out: string): string[] {
+function xfadeChain(inputs: string[], t: TransitionPlan, pixFmt: string, out: string): string[] {
   const parts: string[] = [];
   let acc = inputs[0]!;
   t.joins.forEach((join, k) => {
@@ -182,7 +182,7 @@ export function xfadeChain(inputs: string[], t: TransitionPlan, pixFmt: string, 
 }
 
 /** GRADIENT: each next fragment's sound crossfades with the end of the running result over Time. */
-export function acrossfadeChain(inputs: string[], t: TransitionPlan, out: string): string[] {
+function acrossfadeChain(inputs: string[], t: TransitionPlan, out: string): string[] {
   const parts: string[] = [];
   let acc = inputs[0]!;
   t.joins.forEach((_, k) => {
@@ -204,7 +204,7 @@ function expr(e: string): string {
  * x and y of a mark, as expressions over the frame size (W, H) and the mark's size (w, h), named as the
  * drawing filter names them. Offsets move the mark inward from its anchor.
  */
-export function positionExprs(p: WatermarkPosition, names: { W: string; H: string; w: string; h: string }): { x: string; y: string } {
+function positionExprs(p: WatermarkPosition, names: { W: string; H: string; w: string; h: string }): { x: string; y: string } {
   const { W, H, w, h } = names;
   if (p.mode === 'scroll') {
     const t = p.fromSec > 0 ? `(t-${n(p.fromSec)})` : 't';
@@ -226,7 +226,7 @@ function enableOption(m: WatermarkPlan): string[] {
 }
 
 /** A text mark: drawtext reads the text from the plan's file, with % expansion off. */
-export function textWatermarkFilter(m: Extract<WatermarkPlan, { kind: 'text' }>, from: string, to: string): string {
+function textWatermarkFilter(m: Extract<WatermarkPlan, { kind: 'text' }>, from: string, to: string): string {
   const { x, y } = positionExprs(m.position, { W: 'w', H: 'h', w: 'tw', h: 'th' });
   const opts = [
     `fontfile=${filterPath(m.fontFile)}`,
@@ -243,13 +243,7 @@ export function textWatermarkFilter(m: Extract<WatermarkPlan, { kind: 'text' }>,
 }
 
 /** An image mark: the input picture sized and made translucent, then overlaid. */
-export function imageWatermarkFilters(
-  m: Extract<WatermarkPlan, { kind: 'image' }>,
-  input: number,
-  k: number,
-  from: string,
-  to: string,
-): string[] {
+function imageWatermarkFilters(m: Extract<WatermarkPlan, { kind: 'image' }>, input: number, k: number, from: string, to: string): string[] {
   const prep = [
     'format=rgba',
     ...(m.scale ? [`scale=${m.width}:${m.height}`] : []),
@@ -263,7 +257,7 @@ export function imageWatermarkFilters(
 }
 
 /** The marks drawn one over the other on `from`; the last one is labelled `to`. */
-export function watermarkFilters(marks: WatermarkPlan[], firstImageInput: number, from: string, to: string): string[] {
+function watermarkFilters(marks: WatermarkPlan[], firstImageInput: number, from: string, to: string): string[] {
   const parts: string[] = [];
   let acc = from;
   let image = 0;
@@ -328,13 +322,13 @@ export function buildFilterGraph(plan: EncodePlan): string {
 
 // ---------------------------------------------------------------------------------------------- options
 
-export function videoEncoderArgs(v: VideoOutputPlan): string[] {
+function videoEncoderArgs(v: VideoOutputPlan): string[] {
   const rate = v.rate.mode === 'crf' ? ['-crf', n(v.rate.crf)] : ['-b:v', `${v.rate.kbps}k`];
   const keyframes = v.keyframeEverySec ? ['-force_key_frames', `expr:gte(t,n_forced*${n(v.keyframeEverySec)})`] : [];
   return ['-c:v', v.encoder, '-profile:v', v.profile, ...rate, ...keyframes];
 }
 
-export function audioEncoderArgs(a: AudioOutputPlan): string[] {
+function audioEncoderArgs(a: AudioOutputPlan): string[] {
   return [
     '-c:a',
     a.encoder,
@@ -346,7 +340,7 @@ export function audioEncoderArgs(a: AudioOutputPlan): string[] {
   ];
 }
 
-export function muxerArgs(c: ContainerPlan): string[] {
+function muxerArgs(c: ContainerPlan): string[] {
   const args = ['-f', c.muxer];
   if (c.faststart) args.push('-movflags', '+faststart');
   if (c.hls) {
@@ -361,7 +355,7 @@ function fileInput(p: string, pre: string[] = []): string[] {
   return [...pre, ...LOCAL_ONLY, '-i', argPath(p)];
 }
 
-export function buildEncodeArgs(plan: EncodePlan): string[] {
+function buildEncodeArgs(plan: EncodePlan): string[] {
   const inputs = plan.segments.flatMap((s) => fileInput(s.path, s.trim ? ['-ss', n(s.trim.startSec), '-t', n(s.trim.durationSec)] : []));
   const bgmInputs = plan.audio && plan.bgm ? plan.bgm.tracks.flatMap((t) => fileInput(t.path, t.loop ? ['-stream_loop', '-1'] : [])) : [];
   const imageInputs = plan.video ? (plan.watermarks ?? []).flatMap((m) => (m.kind === 'image' ? fileInput(m.path) : [])) : [];
@@ -383,7 +377,7 @@ export function buildEncodeArgs(plan: EncodePlan): string[] {
 }
 
 /** Stream copy through the concat demuxer; `-safe 0` because our list holds absolute paths. */
-export function buildDirectConcatArgs(plan: CopyPlan): string[] {
+function buildDirectConcatArgs(plan: CopyPlan): string[] {
   return [
     ...COMMON_ARGS,
     '-f',

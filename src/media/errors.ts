@@ -2,7 +2,7 @@
 // planning refusals (bad parameters or unusable files, known before ffmpeg runs) and process failures.
 import { CiFailure } from '../domain/errors.js';
 
-export type MediaPlanErrorCode = 'InvalidArgument' | 'ResourceNotSupported';
+type MediaPlanErrorCode = 'InvalidArgument' | 'ResourceNotSupported';
 
 export class MediaPlanError extends CiFailure {
   declare readonly code: MediaPlanErrorCode;
@@ -12,7 +12,7 @@ export class MediaPlanError extends CiFailure {
   }
 }
 
-export type MediaProcessErrorCode = 'InternalError' | 'JobTimeout' | 'Canceled' | 'ResourceNotSupported';
+type MediaProcessErrorCode = 'InternalError' | 'JobTimeout' | 'Canceled' | 'ResourceNotSupported';
 
 export class MediaProcessError extends CiFailure {
   declare readonly code: MediaProcessErrorCode;

@@ -18,9 +18,9 @@ import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan } from './plan.js';
 import type { FfprobeJson } from './probe.js';
 
-export type MediaLog = (event: string, data: object) => void;
+type MediaLog = (event: string, data: object) => void;
 
-export interface RunFfmpegOptions {
+interface RunFfmpegOptions {
   /** Planned output duration; progress is out_time against it. */
   expectedDurationSec: number;
   timeoutMs: number;
@@ -97,10 +97,10 @@ class LineRing {
     if (text === '') return;
     const parts = text.split(/\r\n|\r|\n/);
     if (parts.length === 1) {
-      this.current = (this.current ?? '') + parts[0];
+      this.current = (this.current ?? '') + parts[0]!;
       return;
     }
-    const first = (this.current ?? '') + parts.shift();
+    const first = (this.current ?? '') + parts.shift()!;
     this.current = parts.pop() ?? null;
     for (const line of [first, ...parts]) this.push(line);
   }
@@ -345,7 +345,7 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
 
 // ---------------------------------------------------------------------------------------------- verbs
 
-export interface ConcatRunOptions {
+interface ConcatRunOptions {
   /** Defaults to jobTimeoutMs(plan). */
   timeoutMs?: number;
   signal?: AbortSignal;

@@ -50,6 +50,7 @@ export const FONT_FILES: readonly string[] = [NOTO_SANS_CJK, NOTO_SANS_CJK_BOLD,
 export function fontFileFor(fontType: string, text: string, isInstalled: (file: string) => boolean = () => true): string {
   const choice = Object.hasOwn(FONT_TABLE, fontType) ? FONT_TABLE[fontType]! : sans;
   const fallback = choice.bold ? NOTO_SANS_CJK_BOLD : NOTO_SANS_CJK;
+  // eslint-disable-next-line no-control-regex -- the range is all of ASCII, NUL included: anything outside it needs CJK glyphs
   if (!choice.cjk && /[^\x00-\x7f]/.test(text)) return fallback;
   if (!isInstalled(choice.file)) return isInstalled(fallback) ? fallback : NOTO_SANS_CJK;
   return choice.file;

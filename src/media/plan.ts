@@ -19,7 +19,7 @@ import { MediaPlanError } from './errors.js';
 import { layoutForChannels, type MediaProbe } from './probe.js';
 import { planWatermarks, type PlanWatermark, type WatermarkPlan } from './watermarks.js';
 
-export type { PlanWatermark, WatermarkPlan } from './watermarks.js';
+export type { PlanWatermark } from './watermarks.js';
 
 export interface PlanSource {
   path: string;
@@ -36,7 +36,7 @@ export interface PlanBgmSource {
   probe: MediaProbe;
 }
 
-export interface PlanConcatInput {
+interface PlanConcatInput {
   /** In final order. */
   sources: PlanSource[];
   template: ConcatTemplate;
@@ -51,7 +51,7 @@ export interface PlanConcatInput {
   fontAvailable?: (file: string) => boolean;
 }
 
-export type Muxer = 'mp4' | 'flv' | 'mpegts' | 'hls' | 'mp3' | 'adts';
+type Muxer = 'mp4' | 'flv' | 'mpegts' | 'hls' | 'mp3' | 'adts';
 
 export interface ContainerPlan {
   format: ContainerFormat;
@@ -62,7 +62,7 @@ export interface ContainerPlan {
   hls?: { segmentSec: number; segmentPattern: string };
 }
 
-export interface Trim {
+interface Trim {
   startSec: number;
   durationSec: number;
 }
@@ -86,7 +86,7 @@ export interface EncodeSegment {
   resample: boolean;
 }
 
-export type RateControl = { mode: 'crf'; crf: number } | { mode: 'bitrate'; kbps: number };
+type RateControl = { mode: 'crf'; crf: number } | { mode: 'bitrate'; kbps: number };
 
 export interface VideoOutputPlan {
   encoder: 'libx264';
@@ -113,7 +113,7 @@ export interface AudioOutputPlan {
   bitrateKbps?: number;
 }
 
-export interface BgmTrackPlan {
+interface BgmTrackPlan {
   path: string;
   label: string;
   durationSec: number;
@@ -218,7 +218,7 @@ function rotated(size: { width: number; height: number }, rotate: number): { wid
 
 // ---------------------------------------------------------------------------------------------- copy
 
-export type StreamCopyCheck = { ok: true } | { ok: false; message: string };
+type StreamCopyCheck = { ok: true } | { ok: false; message: string };
 
 function sameFps(a: number, b: number): boolean {
   return Math.abs(a - b) < 0.01;

@@ -2,7 +2,7 @@
 // Pure: ffmpeg.ts runs ffprobe and hands its JSON here.
 
 /** One stream of `ffprobe -print_format json -show_format -show_streams`: only the fields we read. */
-export interface FfprobeStream {
+interface FfprobeStream {
   index: number;
   codec_name?: string;
   codec_long_name?: string;
@@ -41,7 +41,7 @@ export interface FfprobeStream {
   side_data_list?: { side_data_type?: string; rotation?: number }[];
 }
 
-export interface FfprobeFormat {
+interface FfprobeFormat {
   filename?: string;
   nb_streams?: number;
   nb_programs?: number;
@@ -59,7 +59,7 @@ export interface FfprobeJson {
   format?: FfprobeFormat;
 }
 
-export interface VideoProbe {
+interface VideoProbe {
   codec: string;
   /** Display size: coded size with a 90/270 degree rotation applied, as ffmpeg's autorotate delivers frames. */
   width: number;
@@ -73,7 +73,7 @@ export interface VideoProbe {
   rotation: number;
 }
 
-export interface AudioProbe {
+interface AudioProbe {
   codec: string;
   sampleRate: number;
   channels: number;
@@ -172,7 +172,7 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
 // A field ffprobe does not report becomes "0"/"0.000000" for numbers, "" for text, "unknown" for colour
 // fields and "und" for Language, so the tree always has the same shape.
 
-export interface MediaInfoFormat {
+interface MediaInfoFormat {
   NumStream: string;
   NumProgram: string;
   FormatName: string;
@@ -183,7 +183,7 @@ export interface MediaInfoFormat {
   Size: string;
 }
 
-export interface MediaInfoVideo {
+interface MediaInfoVideo {
   Index: string;
   CodecName: string;
   CodecLongName: string;
@@ -214,7 +214,7 @@ export interface MediaInfoVideo {
   Rotation: string;
 }
 
-export interface MediaInfoAudio {
+interface MediaInfoAudio {
   Index: string;
   CodecName: string;
   CodecLongName: string;
@@ -232,12 +232,12 @@ export interface MediaInfoAudio {
   Language: string;
 }
 
-export interface MediaInfoSubtitle {
+interface MediaInfoSubtitle {
   Index: string;
   Language: string;
 }
 
-export interface MediaInfo {
+interface MediaInfo {
   Format: MediaInfoFormat;
   Stream: { Video: MediaInfoVideo[]; Audio: MediaInfoAudio[]; Subtitle: MediaInfoSubtitle[] };
 }

@@ -35,7 +35,7 @@ interface WatermarkPlanBase {
   alpha: number;
 }
 
-export interface TextWatermarkPlan extends WatermarkPlanBase {
+interface TextWatermarkPlan extends WatermarkPlanBase {
   kind: 'text';
   /** Written verbatim to textFile by ffmpeg.ts; never part of the argv or the filtergraph. */
   text: string;
@@ -47,7 +47,7 @@ export interface TextWatermarkPlan extends WatermarkPlanBase {
   color: string;
 }
 
-export interface ImageWatermarkPlan extends WatermarkPlanBase {
+interface ImageWatermarkPlan extends WatermarkPlanBase {
   kind: 'image';
   path: string;
   /** The image's object key, for messages. */
@@ -61,7 +61,7 @@ export interface ImageWatermarkPlan extends WatermarkPlanBase {
 
 export type WatermarkPlan = TextWatermarkPlan | ImageWatermarkPlan;
 
-export interface WatermarkFrame {
+interface WatermarkFrame {
   /** The output picture the marks are drawn on. */
   width: number;
   height: number;

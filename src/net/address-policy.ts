@@ -9,7 +9,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIPv4, isIPv6 } from 'node:net';
 
-export type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'reserved';
+type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'reserved';
 
 export interface AddressPolicy {
   /** Refuse private and loopback addresses too. */
@@ -126,11 +126,11 @@ export function classifyIp(text: string): AddressClass | undefined {
   return loose === undefined ? undefined : classifyV4(loose);
 }
 
-export function isRefused(cls: AddressClass, policy: AddressPolicy): boolean {
+function isRefused(cls: AddressClass, policy: AddressPolicy): boolean {
   return ALWAYS_REFUSED.has(cls) || (policy.blockPrivate && (cls === 'private' || cls === 'loopback'));
 }
 
-function refusal(what: string, cls: AddressClass, policy: AddressPolicy): string {
+function refusal(what: string, cls: AddressClass): string {
   const why = ALWAYS_REFUSED.has(cls) ? 'never allowed' : 'refused because CALLBACK_BLOCK_PRIVATE is true';
   return `${what} is a ${cls} address: ${why}`;
 }
@@ -147,7 +147,7 @@ export function hostProblem(hostname: string, policy: AddressPolicy): { problem?
     .replace(/\.$/, '');
   if (host === '') return { problem: 'the URL names no host' };
   const cls = classifyIp(host);
-  if (cls !== undefined) return isRefused(cls, policy) ? { problem: refusal(`host ${host}`, cls, policy) } : { literal: true };
+  if (cls !== undefined) return isRefused(cls, policy) ? { problem: refusal(`host ${host}`, cls) } : { literal: true };
   if (METADATA_HOSTS.has(host)) return { problem: `host ${host} is a cloud metadata service: never allowed` };
   return {};
 }
@@ -156,7 +156,7 @@ export function hostProblem(hostname: string, policy: AddressPolicy): { problem?
 export function addressesProblem(hostname: string, addresses: readonly string[], policy: AddressPolicy): string | undefined {
   for (const a of addresses) {
     const cls = classifyIp(a) ?? 'reserved';
-    if (isRefused(cls, policy)) return refusal(`host ${hostname} resolves to ${a}, which`, cls, policy);
+    if (isRefused(cls, policy)) return refusal(`host ${hostname} resolves to ${a}, which`, cls);
   }
   return undefined;
 }

@@ -14,7 +14,7 @@ export class EnqueueFailed extends CiFailure {
   }
 }
 
-export interface SubmitJobDeps {
+interface SubmitJobDeps {
   jobs: JobStore;
   queues: QueueStore;
   mediaQueues: MediaQueues;

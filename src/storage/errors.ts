@@ -2,7 +2,7 @@
 // bucket, a broken download, a failed upload. A job that meets one ends Failed with its Code.
 import { CiFailure } from '../domain/errors.js';
 
-export type StorageErrorCode = 'ResourceNotFound' | 'ResourceAccessDenied' | 'ResourceDownloadFailed' | 'InternalError';
+type StorageErrorCode = 'ResourceNotFound' | 'ResourceAccessDenied' | 'ResourceDownloadFailed' | 'InternalError';
 
 export class StorageError extends CiFailure {
   declare readonly code: StorageErrorCode;

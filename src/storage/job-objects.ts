@@ -6,7 +6,7 @@ import { downloadUrl } from './http-fetch.js';
 import { assertBucketExists, downloadObject, uploadFile, type ByteBudget } from './objects.js';
 import type { SourceRef } from './resolve-url.js';
 
-export interface JobObjects {
+interface JobObjects {
   fetch(source: SourceRef, file: string, signal: AbortSignal, budget: ByteBudget): Promise<{ key: string; bytes: number }>;
   upload(bucket: string, key: string, file: string, contentType: string, metadata: Record<string, string>): Promise<string>;
   bucketExists(bucket: string, field: string): Promise<void>;

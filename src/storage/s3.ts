@@ -1,7 +1,7 @@
 // The S3 client for the configured store (the embedded one or an external S3 such as MinIO).
-import { CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 
-export interface S3Settings {
+interface S3Settings {
   endpoint: string;
   region: string;
   forcePathStyle: boolean;
@@ -25,12 +25,4 @@ export function createS3(s: S3Settings): S3Client {
 /** Reachability probe for /healthz. */
 export async function pingS3(s3: S3Client): Promise<void> {
   await s3.send(new ListBucketsCommand({}));
-}
-
-export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
-  try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
-  } catch {
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  }
 }

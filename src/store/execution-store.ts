@@ -8,7 +8,7 @@ import { hgetallMany } from './hashes.js';
 import { pageByIdRange } from './paging.js';
 import type { ExecutionDoc, ExecutionRecord, ExecutionState, ExecutionTask } from '../domain/workflow-execution.js';
 
-export interface ListExecutionsQuery {
+interface ListExecutionsQuery {
   workflowId: string;
   states?: ExecutionState[];
   order: 'Asc' | 'Desc';
@@ -97,7 +97,7 @@ export class ExecutionStore {
   }
 }
 
-function decode(hash: Record<string, string>): ExecutionRecord | undefined {
+function decode(hash: Record<string, string> | undefined): ExecutionRecord | undefined {
   if (hash?.doc === undefined) return undefined;
   const doc = JSON.parse(hash.doc) as ExecutionDoc;
   const tasks = Object.entries(hash)

@@ -26,7 +26,7 @@ const SCRIPTS = {
 export type SubmitOutcome =
   { ok: true } | { ok: false; reason: 'NOQUEUE' } | { ok: false; reason: 'PAUSED' } | { ok: false; reason: 'SATURATED'; maxSize: number };
 
-export interface ListJobsQuery {
+interface ListJobsQuery {
   bucket: string;
   tag: string;
   queueId?: string;
@@ -40,13 +40,13 @@ export interface ListJobsQuery {
   workflowId?: string;
 }
 
-export interface TransitionResult {
+interface TransitionResult {
   ok: boolean;
   /** The state before the call ('' when the job does not exist). */
   previous: JobState | '';
 }
 
-export type JobFieldUpdate = Partial<{
+type JobFieldUpdate = Partial<{
   progress: number;
   code: string;
   message: string;
@@ -252,14 +252,15 @@ interface RedisWithScripts {
 
 function encodeFields(fields: JobFieldUpdate): string[] {
   const out: string[] = [];
-  for (const [k, v] of Object.entries(fields)) {
+  // A Partial's entries may hold undefined (a field given as `undefined`): those are not written.
+  for (const [k, v] of Object.entries(fields) as [string, JobFieldUpdate[keyof JobFieldUpdate]][]) {
     if (v === undefined) continue;
     out.push(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
   }
   return out;
 }
 
-function decodeRecord(hash: Record<string, string>): JobRecord | undefined {
+function decodeRecord(hash: Record<string, string> | undefined): JobRecord | undefined {
   if (hash?.doc === undefined) return undefined;
   const doc = JSON.parse(hash.doc) as JobDoc;
   return {

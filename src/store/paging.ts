@@ -5,12 +5,12 @@
 // nothing cannot read forever.
 
 /** Lexicographic bounds of ids: '-' / '+' are the open ends; '[' inclusive, '(' exclusive. */
-export interface IdRange {
+interface IdRange {
   lo: string;
   hi: string;
 }
 
-export interface PageQuery<T> {
+interface PageQuery<T> {
   range: IdRange;
   desc: boolean;
   size: number;

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { newId } from '../domain/ids.js';
 import type { QueueRecord } from '../domain/queue.js';
 
-export type { NotifyConfig, QueueRecord, QueueState } from '../domain/queue.js';
+export type { QueueRecord } from '../domain/queue.js';
 
 export class QueueStore {
   private defaultId: string | undefined;

@@ -2,7 +2,7 @@
 // fails fast instead (a request must answer 503, not wait for Redis to come back).
 import { Redis } from 'ioredis';
 
-export type RedisRole = 'api' | 'worker';
+type RedisRole = 'api' | 'worker';
 
 export function createRedis(url: string, name: string, role: RedisRole): Redis {
   return new Redis(url, {

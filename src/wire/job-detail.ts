@@ -3,7 +3,7 @@ import { operationToXml } from './concat-request.js';
 import type { JobRecord } from '../domain/job.js';
 import { formatCiTime } from '../domain/time.js';
 
-export interface JobXmlOptions {
+interface JobXmlOptions {
   /** Describe and list show Progress; the submit response does not. */
   progress: boolean;
 }

@@ -14,7 +14,7 @@ import { formatCiTime } from '../domain/time.js';
 import { ValidationError } from '../domain/validation-error.js';
 import { box, readTree, trimmed, trimmedOneOf, type Element, type Reader, type Tree } from './read.js';
 
-export interface QueueUpdate {
+interface QueueUpdate {
   name: string;
   state: QueueState;
   notifyConfig: NotifyConfig;

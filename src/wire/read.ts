@@ -8,6 +8,7 @@
 // ignored. Every violation throws ValidationError(path, problem), path being the full XML path (array
 // items get a 0-based `[i]`). Children are read in document order, so the first violation reported is
 // the first one in the document; requirements and `check` run once the whole container has been read.
+import { scalarText } from '../domain/scalar-text.js';
 import { ValidationError } from '../domain/validation-error.js';
 
 export type Tree = Record<string, unknown>;
@@ -18,13 +19,13 @@ export interface Reader<T> {
   echo?: (value: T, opts: EchoOptions) => unknown;
 }
 
-export interface EchoOptions {
+interface EchoOptions {
   /** The echo is a job's (JobsDetail): rows echoed `forJob` appear. */
   forJob?: boolean;
 }
 
 /** How a received value is quoted in messages. */
-export function show(value: unknown): string {
+function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `${value.length} repeated elements`;
@@ -52,7 +53,7 @@ export function single(value: unknown, path: string): unknown {
 }
 
 /** A repeated element: a single object or scalar is a one-item list. */
-export function asArray(value: unknown, path: string, max?: number): unknown[] {
+function asArray(value: unknown, path: string, max?: number): unknown[] {
   const items = value === undefined ? [] : Array.isArray(value) ? value : [value];
   if (max !== undefined && items.length > max) {
     const name = path.slice(path.lastIndexOf('.') + 1);
@@ -62,7 +63,7 @@ export function asArray(value: unknown, path: string, max?: number): unknown[] {
 }
 
 /** A container element (an empty one, `<X/>`, reads as no children). */
-export function readObject(value: unknown, path: string): Tree {
+function readObject(value: unknown, path: string): Tree {
   const v = single(value, path);
   if (v === '') return {};
   if (typeof v !== 'object' || v === null) fail(path, 'a container element', v);
@@ -196,7 +197,7 @@ export function intIn<const T extends number>(allowed: readonly T[]): Reader<T> 
 export function trimmed(): Reader<string | undefined> {
   return (value, path) => {
     if (typeof value === 'object') throw new ValidationError(path, 'must be a single text element');
-    const s = String(value).trim();
+    const s = scalarText(value)?.trim();
     return s === '' ? undefined : s;
   };
 }
@@ -243,7 +244,7 @@ export function list<T>(item: Reader<T>, max?: number): Reader<T[]> {
  *  - 'forJob': like 'ifSet', in a job's echo only;
  *  - 'never': read, not echoed.
  */
-export type Echo = 'ifSet' | 'always' | 'ifGiven' | 'forJob' | 'never';
+type Echo = 'ifSet' | 'always' | 'ifGiven' | 'forJob' | 'never';
 
 /** The model keys a row can fill (`given` is the machinery's own). */
 type FieldKey<M> = Exclude<Extract<keyof M, string>, 'given'>;
@@ -272,7 +273,7 @@ interface RowFor<M, K extends FieldKey<M>> {
   echo: Echo;
 }
 
-export type Row<M> = { [K in FieldKey<M>]: RowFor<M, K> }[FieldKey<M>];
+type Row<M> = { [K in FieldKey<M>]: RowFor<M, K> }[FieldKey<M>];
 
 export interface Element<M> {
   rows: readonly Row<M>[];
@@ -325,7 +326,7 @@ function settle<M>(row: Row<M>, model: Record<string, unknown>, path: string): v
   const value = model[row.key];
   // A required list needs an item: one sent as no items is missing.
   if (value !== undefined && !(row.required !== undefined && Array.isArray(value) && value.length === 0)) return;
-  if (value === undefined) delete model[row.key];
+  if (value === undefined) Reflect.deleteProperty(model, row.key);
   if (row.required !== undefined && (row.unless === undefined || model[row.unless] === undefined)) {
     const field = `${path}.${row.xml}`;
     if (row.required === true) throw new ValidationError(field, 'is required');

@@ -83,7 +83,8 @@ function watermarkText(): Reader<string> {
   const asText = text(TEXT_RULE);
   return (value, path) => {
     const s = asText(value, path);
-    if ([...s].length > MAX_TEXT) throw new ValidationError(path, `must be ${TEXT_RULE}, got ${[...s].length} characters`);
+    const characters = Array.from(s).length;
+    if (characters > MAX_TEXT) throw new ValidationError(path, `must be ${TEXT_RULE}, got ${characters} characters`);
     if (!WATERMARK_TEXT.test(s)) fail(path, TEXT_RULE, s);
     return s;
   };

@@ -10,17 +10,12 @@ import {
   type WorkflowBody,
   type WorkflowRecord,
 } from '../domain/workflow.js';
+import { scalarText } from '../domain/scalar-text.js';
 import { formatCiTime } from '../domain/time.js';
 import { box, readTree, type Element, type Reader } from './read.js';
 
 function isTree(v: unknown): v is Tree {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** A scalar as trimmed text; a container reads as absent. */
-function scalarText(v: unknown): string | undefined {
-  if (v === undefined || v === null || typeof v === 'object') return undefined;
-  return String(v).trim();
 }
 
 /** The workflow name rule of domain/workflow.ts; a container or an empty element is missing. */
@@ -31,7 +26,8 @@ function workflowName(): Reader<string> {
 /** Active or Paused; an empty element is Paused. */
 function workflowState(): Reader<WorkflowBody['state']> {
   return (value, path) => {
-    const state = scalarText(value) || 'Paused';
+    const given = scalarText(value)?.trim();
+    const state = given === undefined || given === '' ? 'Paused' : given;
     if (!(WORKFLOW_STATES as readonly string[]).includes(state))
       throw new ValidationError(path, `must be Active or Paused, got ${JSON.stringify(state)}`);
     return state as WorkflowBody['state'];

@@ -119,7 +119,7 @@ export function readCiXml(text: string, limits: RequestLimits): XmlTree | undefi
         // Text beside child elements is mixed content unless it trims (as the general parser trims) to ''.
         if (text.slice(i, textEnd).trim() !== '') return undefined;
       } else {
-        texts[depth - 1] += text.slice(i, textEnd);
+        texts[depth - 1] = texts[depth - 1]! + text.slice(i, textEnd);
       }
     }
     if (lt === -1) break;
@@ -130,7 +130,7 @@ export function readCiXml(text: string, limits: RequestLimits): XmlTree | undefi
       let end = gt;
       while (end > lt + 2 && isXmlSpace(text.charCodeAt(end - 1))) end--;
       const name = names.pop();
-      if (name === undefined || end - (lt + 2) !== name.length || !text.startsWith(name, lt + 2)) return undefined;
+      if (name?.length !== end - (lt + 2) || !text.startsWith(name, lt + 2)) return undefined;
       const own = children.pop();
       const raw = texts.pop()!;
       let value: unknown = own;

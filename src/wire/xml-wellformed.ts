@@ -3,7 +3,7 @@
 // in one indexOf-driven pass; anything beyond that subset (attributes, a DOCTYPE) is left to the
 // general validator, which costs several times more on the submit path.
 
-export type WellFormed = { ok: true } | { ok: false; problem: string; at: number } | { ok: 'unsure' };
+type WellFormed = { ok: true } | { ok: false; problem: string; at: number } | { ok: 'unsure' };
 
 const NAME_START = /[A-Za-z_:\u00C0-\uFFFF]/;
 const NAME_CHAR = /[A-Za-z0-9._:\-\u00B7\u00C0-\uFFFF]/;

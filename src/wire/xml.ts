@@ -1,8 +1,9 @@
 // The XML codec at the API boundary: CI bodies in (scalars as strings; an element that appears more
 // than once becomes an array, and readers accept one element or several alike), CI bodies out (arrays
-// as repeated elements, empty strings as self-closing elements).
+// as repeated elements, empty strings as self-closing elements), and the JSON form of an outgoing tree.
 // No DTDs: a CI request never carries one, so a DOCTYPE is refused before parsing (no entity expansion).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { scalarText } from '../domain/scalar-text.js';
 import { WireError } from './wire-error.js';
 import { checkRequestLimits, DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits.js';
 import { lineAndColumn, quickWellFormed } from './xml-wellformed.js';
@@ -16,7 +17,6 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   processEntities: true,
-  htmlEntities: false,
   // No callback reads element paths: skip building a path string for every element.
   jPath: false,
   maxNestedTags: MAX_NESTED_TAGS,
@@ -63,6 +63,7 @@ export function parseXmlGeneral(text: string, limits: RequestLimits = DEFAULT_RE
     throw new WireError('InvalidContent', `the request body is not well-formed XML: ${quick.problem} (line ${line}, column ${col})`);
   }
   if (quick.ok === 'unsure') {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- its successor, fast-xml-validator, is not a dependency; this one's messages are part of the InvalidContent answer
     const valid = XMLValidator.validate(text);
     if (valid !== true) {
       const e = valid.err;
@@ -102,7 +103,7 @@ function writeElement(out: string[], name: string, value: unknown): void {
     out.push(`</${name}>`);
     return;
   }
-  const text = String(value);
+  const text = scalarText(value) ?? '';
   out.push(text === '' ? `<${name}/>` : `<${name}>${escapeXml(text)}</${name}>`);
 }
 
@@ -110,4 +111,19 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 
 function escapeXml(text: string): string {
   return /[&<>"']/.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c]!) : text;
+}
+
+/** The JSON form CI sends: the XML tree as is, with empty elements left out. */
+export function xmlTreeToJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(xmlTreeToJson).filter((v) => v !== undefined);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      const j = xmlTreeToJson(v);
+      if (j !== undefined) out[k] = j;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
+  const text = scalarText(value);
+  return text === '' ? undefined : text;
 }

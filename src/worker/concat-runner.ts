@@ -23,7 +23,7 @@ import type { ConcatRunner, RunContext } from './media-worker.js';
 import { localNameOf, outputObjectOf, SEGMENT_CONTENT_TYPE } from './output-object.js';
 import type { MediaPort, ObjectsPort } from './ports.js';
 
-export interface ConcatRunnerDeps {
+interface ConcatRunnerDeps {
   media: MediaPort;
   objects: ObjectsPort;
   /** Sources on this endpoint are objects of the storage (resolve-url.ts). */

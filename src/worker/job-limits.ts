@@ -44,7 +44,7 @@ export class InputBudget implements ByteBudget {
 }
 
 /** Free bytes for an unprivileged user on the disk holding `dir`. */
-export async function freeBytes(dir: string): Promise<number> {
+async function freeBytes(dir: string): Promise<number> {
   const s = await statfs(dir);
   return s.bavail * s.bsize;
 }

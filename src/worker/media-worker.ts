@@ -26,9 +26,9 @@ export interface RunContext {
 export type ConcatRunner = (job: JobRecord, ctx: RunContext) => Promise<JobResult>;
 
 /** Called once a job has reached Success or Failed (callbacks hang here). */
-export type FinishHook = (job: JobRecord) => Promise<void>;
+type FinishHook = (job: JobRecord) => Promise<void>;
 
-export interface MediaWorkerDeps {
+interface MediaWorkerDeps {
   connection: () => Redis;
   keyPrefix: string;
   jobs: JobStore;
@@ -112,7 +112,9 @@ export class MediaWorker {
         const p = Math.max(0, Math.min(99, Math.floor(percent)));
         if (p <= lastProgress) return;
         lastProgress = p;
-        void this.deps.jobs.updateIf(jobId, ['Running'], { progress: p }).catch((err) => log.warn({ err }, 'progress update failed'));
+        void this.deps.jobs
+          .updateIf(jobId, ['Running'], { progress: p })
+          .catch((err: unknown) => log.warn({ err }, 'progress update failed'));
       },
     };
 
@@ -142,7 +144,7 @@ export class MediaWorker {
     if (!this.deps.onFinished) return;
     const rec = await this.deps.jobs.get(jobId);
     if (!rec) return;
-    await this.deps.onFinished(rec).catch((err) => log.error({ err }, 'finish hook failed'));
+    await this.deps.onFinished(rec).catch((err: unknown) => log.error({ err }, 'finish hook failed'));
   }
 
   /** BullMQ gave up on a job without our processor finishing it (it stalled too often). */

@@ -6,7 +6,7 @@ import type { FfprobeJson } from '../media/probe.js';
 import type { ByteBudget } from '../storage/objects.js';
 import type { SourceRef } from '../storage/resolve-url.js';
 
-export interface MediaRunOptions {
+interface MediaRunOptions {
   signal: AbortSignal;
   /** Percent of the planned output written, 0..100. */
   onProgress: (percent: number) => void;

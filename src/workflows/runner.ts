@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import { CiFailure } from '../domain/errors.js';
 import type { ConcatJobRequest } from '../domain/concat-types.js';
 import { newId } from '../domain/ids.js';
+import { scalarText } from '../domain/scalar-text.js';
 import type { JobDoc, JobRecord } from '../domain/job.js';
 import type { TemplateRecord } from '../domain/template.js';
 import {
@@ -31,7 +32,7 @@ export class RunRefused extends CiFailure {
   }
 }
 
-export interface WorkflowRunnerDeps {
+interface WorkflowRunnerDeps {
   templates: TemplateStore;
   executions: ExecutionStore;
   jobs: JobStore;
@@ -55,7 +56,7 @@ function isTree(v: unknown): v is Tree {
 }
 
 function text(v: unknown): string | undefined {
-  return v === undefined || v === null || typeof v === 'object' ? undefined : String(v).trim();
+  return scalarText(v)?.trim();
 }
 
 function nodeOf(topology: Tree, key: string): Tree {
@@ -184,7 +185,7 @@ export class WorkflowRunner {
     };
     const templateId = isTree(op) ? (text(op.TemplateId) ?? '') : '';
     const t = template ?? (await this.deps.templates.get(exec.bucket, templateId));
-    if (type !== 'Concat' || !t || t.tag !== 'Concat' || !isTree(op) || !isTree(op.Output)) {
+    if (type !== 'Concat' || t?.tag !== 'Concat' || !isTree(op) || !isTree(op.Output)) {
       await fail('InvalidArgument', `node ${key} cannot run: it needs a Concat template (${templateId || 'none'}) and an Output`);
       return;
     }
@@ -255,7 +256,7 @@ export class WorkflowRunner {
 
   private async finish(runId: string): Promise<void> {
     const exec = await this.deps.executions.get(runId);
-    if (!exec || exec.state !== 'Running') return;
+    if (exec?.state !== 'Running') return;
     const state = exec.tasks.some((t) => t.state === 'Failed')
       ? 'Failed'
       : exec.tasks.some((t) => t.state === 'Cancel')
@@ -266,7 +267,7 @@ export class WorkflowRunner {
     this.deps.logger.info({ runId, workflowId: exec.workflowId, state }, 'workflow execution finished');
     await this.deps
       .onExecutionFinished?.({ ...exec, state, endMs })
-      .catch((err) => this.deps.logger.error({ err, runId }, 'workflow finish hook failed'));
+      .catch((err: unknown) => this.deps.logger.error({ err, runId }, 'workflow finish hook failed'));
   }
 }
 

@@ -4,6 +4,7 @@
 // whose output lands under its own prefix cannot loop.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '../logger.js';
+import { scalarText } from '../domain/scalar-text.js';
 import { unrunnableTypes, type Tree, type WorkflowRecord } from '../domain/workflow.js';
 import { objectHeaders, type ObjectHeaders } from '../storage/object-headers.js';
 import type { WorkflowStore } from '../store/workflow-store.js';
@@ -46,7 +47,7 @@ function isTree(v: unknown): v is Tree {
 }
 
 function text(v: unknown): string | undefined {
-  return v === undefined || v === null || typeof v === 'object' ? undefined : String(v).trim();
+  return scalarText(v)?.trim();
 }
 
 function startInput(w: WorkflowRecord): Tree {
@@ -79,7 +80,7 @@ function workflowMatches(w: WorkflowRecord, key: string, contentType?: string): 
   return false;
 }
 
-export interface UploadTriggerDeps {
+interface UploadTriggerDeps {
   workflows: WorkflowStore;
   runner: WorkflowRunner;
   s3: S3Client;

@@ -17,7 +17,7 @@ export interface AuthSettings {
 }
 
 /** What authentication needs from a request. */
-export interface AuthRequest {
+interface AuthRequest {
   method: string;
   /** As received: path and query, percent-encoded. */
   url: string;
@@ -65,7 +65,7 @@ export function authenticate(
 
   let auth;
   try {
-    auth = parseAuthorization(header ? header : query);
+    auth = parseAuthorization(header !== undefined && header !== '' ? header : query);
   } catch (err) {
     if (err instanceof AuthorizationSyntaxError)
       throw new CiError('InvalidAuthorization', `the ${header ? 'Authorization header' : 'query signature'} is malformed: ${err.message}`);
@@ -135,9 +135,13 @@ export function checkContentMd5(headerValue: string | undefined, body: string | 
 export function registerAuth(app: FastifyInstance, settings: AuthSettings, publicPaths: ReadonlySet<string>): void {
   const byId = new Map(settings.credentials.map((c) => [c.secretId, c]));
   if (byId.size > 0) {
-    app.addHook('onRequest', async (req: FastifyRequest) => {
+    // Callback style: the check is synchronous, and fastify answers a throw here as it would a rejection.
+    app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
       const path = req.url.split('?')[0] ?? '';
-      if (publicPaths.has(path)) return;
+      if (publicPaths.has(path)) {
+        done();
+        return;
+      }
       const secretId = authenticate(
         { method: req.method, url: req.url, headers: req.headers, bucket: req.ci.bucket },
         settings,
@@ -145,6 +149,7 @@ export function registerAuth(app: FastifyInstance, settings: AuthSettings, publi
         byId,
       );
       req.log.debug({ secretId }, 'signature verified');
+      done();
     });
   }
 }

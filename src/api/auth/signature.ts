@@ -20,7 +20,7 @@ export function sha1Hex(msg: string): string {
 /** One `name=value` pair as the request carries it (decoded). Names may repeat (query keys). */
 export type Pair = readonly [name: string, value: string];
 
-export interface Canonical {
+interface Canonical {
   /** `k1;k2;…`: the q-header-list / q-url-param-list. */
   list: string;
   /** `k1=v1&k2=v2…`: HttpHeaders / HttpParameters. */
@@ -37,7 +37,7 @@ export function canonicalPairs(pairs: readonly Pair[]): Canonical {
   };
 }
 
-export interface SignInput {
+interface SignInput {
   method: string;
   /** The decoded path, e.g. `/jobs` or `/exampleobject(腾讯云)`. */
   path: string;
@@ -48,7 +48,7 @@ export interface SignInput {
   keyTime: string;
 }
 
-export interface SignParts {
+interface SignParts {
   signKey: string;
   headerList: string;
   urlParamList: string;
@@ -90,7 +90,7 @@ export function buildAuthorization(secretId: string, secretKey: string, input: S
 
 // ---------------------------------------------------------------------------------------------- parsing
 
-export interface ParsedAuthorization {
+interface ParsedAuthorization {
   secretId: string;
   signTime: { start: number; end: number; text: string };
   keyTime: { start: number; end: number; text: string };
@@ -193,7 +193,7 @@ export interface SignedRequest {
   header(name: string): string | undefined;
 }
 
-export type Verdict = { ok: true } | { ok: false; reason: 'expired' | 'mismatch' | 'unsigned-host'; message: string };
+type Verdict = { ok: true } | { ok: false; reason: 'expired' | 'mismatch' | 'unsigned-host'; message: string };
 
 /**
  * Recomputes the signature from the request's own values of the headers and parameters the

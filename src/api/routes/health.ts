@@ -34,7 +34,7 @@ export function registerHealthRoutes(app: FastifyInstance, check: HealthCheck): 
     const down = Object.entries(failures).filter(([, e]) => e !== undefined);
     const body = {
       status: down.length === 0 ? 'ok' : 'unavailable',
-      checks: Object.fromEntries(Object.entries(failures).map(([k, e]) => [k, e === undefined ? 'ok' : e])),
+      checks: Object.fromEntries(Object.entries(failures).map(([k, e]) => [k, e ?? 'ok'])),
     };
     return reply.code(down.length === 0 ? 200 : 503).send(body);
   });

@@ -46,7 +46,7 @@ const KNOWN_TAGS = new Set([
 
 const MAX_DESCRIBE_IDS = 100;
 
-export interface JobRouteDeps {
+interface JobRouteDeps {
   jobs: JobStore;
   queues: QueueStore;
   mediaQueues: MediaQueues;
@@ -116,7 +116,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
     const details: unknown[] = [];
     const missing: string[] = [];
     found.forEach((rec, i) => {
-      if (rec && rec.bucket === req.ci.bucket) details.push(jobToXml(rec, { progress: true }));
+      if (rec?.bucket === req.ci.bucket) details.push(jobToXml(rec, { progress: true }));
       else missing.push(ids[i]!);
     });
     const body: Record<string, unknown> = { JobsDetail: details };
@@ -155,7 +155,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
   app.put<{ Params: { ids: string } }>('/jobs/:ids', async (req, reply) => {
     const jobId = req.params.ids.trim();
     const rec = isId('job', jobId) ? await deps.jobs.get(jobId) : undefined;
-    if (!rec || rec.bucket !== req.ci.bucket) throw invalidArgument('JobId', `job ${jobId} does not exist`);
+    if (rec?.bucket !== req.ci.bucket) throw invalidArgument('JobId', `job ${jobId} does not exist`);
     const t = await deps.jobs.transition(jobId, ['Submitted', 'Pause'], 'Cancel', { endMs: Date.now() });
     if (!t.ok) {
       throw invalidArgument('JobId', `job ${jobId} is ${t.previous}; only Submitted or Pause jobs can be cancelled`);

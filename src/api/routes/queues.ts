@@ -7,11 +7,11 @@ import { updateQueue, type QueueControlDeps } from '../../queue/queue-control.js
 import type { CallbackTargetChecker } from '../callback-target.js';
 import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
-import { pageParams, single, type Query } from '../query.js';
+import { nonEmpty, pageParams, single, type Query } from '../query.js';
 
 const MAX_QUEUE_IDS = 10;
 
-export interface QueueRouteDeps extends QueueControlDeps {
+interface QueueRouteDeps extends QueueControlDeps {
   /** A queue's notification URL passes the same check as a job's CallBack. */
   callbackTargets: Pick<CallbackTargetChecker, 'check'>;
 }
@@ -20,10 +20,10 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueRouteDeps):
   app.get('/queue', async (req, reply) => {
     const q = req.query as Query;
     const { pageNumber, pageSize } = pageParams(q);
-    const state = single(q, 'state') || 'All';
+    const state = nonEmpty(single(q, 'state')) ?? 'All';
     if (!['All', 'Active', 'Paused'].includes(state))
       throw invalidArgument('state', `must be Active, Paused or All, got ${JSON.stringify(state)}`);
-    const category = single(q, 'category') || 'Transcoding';
+    const category = nonEmpty(single(q, 'category')) ?? 'Transcoding';
     if (!['CateAll', 'Transcoding', 'SpeedTranscoding'].includes(category)) {
       throw invalidArgument('category', `must be CateAll, Transcoding or SpeedTranscoding, got ${JSON.stringify(category)}`);
     }
@@ -39,7 +39,7 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueRouteDeps):
         ),
       ];
       if (ids.length > MAX_QUEUE_IDS) throw invalidArgument('queueIds', `at most ${MAX_QUEUE_IDS} queue ids, got ${ids.length}`);
-      const found = await Promise.all(ids.map((id) => (isId('queue', id) ? deps.queues.get(id) : undefined)));
+      const found = await Promise.all(ids.map((id) => (isId('queue', id) ? deps.queues.get(id) : Promise.resolve(undefined))));
       const body: Record<string, unknown> = {
         RequestId: req.id,
         QueueList: found.filter((x) => x !== undefined).map((x) => queueToXml(x, req.ci.bucket)),

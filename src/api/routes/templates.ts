@@ -7,7 +7,7 @@ import { parseTemplateRequest, templateToXml } from '../../wire/template.js';
 import type { TemplateStore } from '../../store/template-store.js';
 import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
-import { pageParams, single, type Query } from '../query.js';
+import { nonEmpty, pageParams, single, type Query } from '../query.js';
 
 export function registerTemplateRoutes(app: FastifyInstance, templates: TemplateStore): void {
   const findOwn = async (req: FastifyRequest, id: string): Promise<TemplateRecord> => {
@@ -52,8 +52,8 @@ export function registerTemplateRoutes(app: FastifyInstance, templates: Template
   app.get('/template', async (req, reply) => {
     const q = req.query as Query;
     const { pageNumber, pageSize } = pageParams(q);
-    const tag = single(q, 'tag') || 'All';
-    const category = single(q, 'category') || 'Custom';
+    const tag = nonEmpty(single(q, 'tag')) ?? 'All';
+    const category = nonEmpty(single(q, 'category')) ?? 'Custom';
     if (category !== 'Custom' && category !== 'Official')
       throw invalidArgument('category', `must be Custom or Official, got ${JSON.stringify(category)}`);
     const namePrefix = single(q, 'name') ?? '';

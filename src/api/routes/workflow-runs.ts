@@ -19,7 +19,7 @@ import { sendXml } from '../reply.js';
 
 export const S3_EVENTS_PATH = '/s3-events';
 
-export interface WorkflowRunDeps {
+interface WorkflowRunDeps {
   workflows: WorkflowStore;
   executions: ExecutionStore;
   workflowRunner: WorkflowRunner;
@@ -47,14 +47,15 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
       throw invalidArgument('object', `object ${object} does not exist in bucket ${req.ci.bucket}`);
     }
     const cosHeaders = [...head.headers, { key: 'Size', value: String(head.size ?? 0) }];
+    let runId: string;
     try {
-      const runId = await deps.workflowRunner.start(w, object, { name, cosHeaders });
-      req.log.info({ workflowId, runId, object }, 'workflow triggered');
-      return sendXml(reply, { RequestId: req.id, InstanceId: runId });
+      runId = await deps.workflowRunner.start(w, object, { name, cosHeaders });
     } catch (err) {
       if (err instanceof RunRefused) throw invalidArgument('workflowId', err.message);
       throw err;
     }
+    req.log.info({ workflowId, runId, object }, 'workflow triggered');
+    return sendXml(reply, { RequestId: req.id, InstanceId: runId });
   };
   // `/triggerworkflow/` too (one doc sample has the slash): the router ignores trailing slashes.
   app.post('/triggerworkflow', trigger);
@@ -83,7 +84,7 @@ export function registerWorkflowRunRoutes(app: FastifyInstance, deps: WorkflowRu
 
   app.get<{ Params: { runId: string } }>('/workflowexecution/:runId', async (req, reply) => {
     const e = isId('instance', req.params.runId) ? await deps.executions.get(req.params.runId) : undefined;
-    if (!e || e.bucket !== req.ci.bucket)
+    if (e?.bucket !== req.ci.bucket)
       throw invalidArgument('runId', `workflow execution ${req.params.runId} does not exist in bucket ${req.ci.bucket}`);
     return sendXml(reply, { RequestId: req.id, WorkflowExecution: executionToXml(e) });
   });

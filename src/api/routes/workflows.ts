@@ -101,7 +101,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, workflows: Workflow
       );
       const body: Record<string, unknown> = {
         RequestId: req.id,
-        MediaWorkflowList: found.filter((w): w is WorkflowRecord => w !== undefined && w.name.startsWith(name)).map(workflowToXml),
+        MediaWorkflowList: found.filter((w): w is WorkflowRecord => w?.name.startsWith(name) === true).map(workflowToXml),
       };
       const missing = ids.filter((_id, i) => found[i] === undefined);
       if (missing.length > 0) body.NonExistIDs = missing;
