@@ -98,7 +98,7 @@ function call(port: number, method: string, path: string, body?: string): Promis
       { host: '127.0.0.1', port, method, path, headers: { host: HOST, 'content-type': 'application/xml' } },
       (res) => {
         let text = '';
-        res.on('data', (c) => (text += c));
+        res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => resolve(text));
       },
     );
@@ -117,7 +117,8 @@ async function raiseMaxSize(port: number): Promise<void> {
 async function listAt100k(redisUrl: string, port: number): Promise<void> {
   const redis = new Redis(redisUrl, { enableAutoPipelining: true });
   const store = new JobStore(redis, 'benchengine');
-  const queueId = /<QueueId>([^<]+)<\/QueueId>/.exec(await call(port, 'GET', '/queue'))?.[1]!;
+  const queueId = /<QueueId>([^<]+)<\/QueueId>/.exec(await call(port, 'GET', '/queue'))?.[1];
+  if (queueId === undefined) throw new Error('GET /queue named no queue');
   const queueRecordKey = new QueueStore(redis, 'benchengine').recordKey(queueId);
   // Records as the API writes them (its queue's MaxSize was raised), one in ten moved on to Success.
   const seed = async (doc: JobDoc, success: boolean): Promise<void> => {

@@ -36,7 +36,7 @@ function request(port: number, method: string, urlPath: string, body?: string): 
       { host: '127.0.0.1', port, method, path: urlPath, headers: { host: HOST, 'content-type': 'application/xml' } },
       (res) => {
         let text = '';
-        res.on('data', (c) => (text += c));
+        res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       },
     );

@@ -62,7 +62,7 @@ function verifyCallback(key: string, headers: IncomingHttpHeaders, rawBody: stri
 beforeAll(async () => {
   receiver = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       hits.push({ path: req.url ?? '', headers: req.headers, body });
       res.writeHead(200).end();

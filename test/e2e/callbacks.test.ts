@@ -23,18 +23,20 @@ const script: Record<string, number[]> = {};
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let data = '';
-    req.on('data', (c) => (data += c));
+    req.on('data', (c: Buffer) => (data += c.toString()));
     req.on('end', () => resolve(data));
   });
 }
 
 beforeAll(async () => {
-  receiver = createServer(async (req, res) => {
-    const body = await readBody(req);
-    const path = req.url ?? '';
-    received.push({ path, contentType: String(req.headers['content-type']), body });
-    const status = script[path]?.shift() ?? 200;
-    res.writeHead(status).end();
+  receiver = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const path = req.url ?? '';
+      received.push({ path, contentType: String(req.headers['content-type']), body });
+      const status = script[path]?.shift() ?? 200;
+      res.writeHead(status).end();
+    })();
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;

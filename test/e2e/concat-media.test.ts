@@ -80,8 +80,9 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await engine?.close();
-  s3?.destroy();
+  // Either may be unset when beforeAll failed part way; the temporary directory still goes.
+  await (engine as TestEngine | undefined)?.close();
+  (s3 as S3Client | undefined)?.destroy();
   rmSync(work, { recursive: true, force: true });
 });
 

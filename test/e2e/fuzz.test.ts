@@ -81,7 +81,7 @@ function send(method: string, path: string, body: string | undefined, headers: R
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
-            contentType: String(res.headers['content-type'] ?? ''),
+            contentType: res.headers['content-type'] ?? '',
             body: Buffer.concat(chunks).toString(),
             ms: performance.now() - started,
           }),
@@ -178,7 +178,7 @@ describe('fuzzing the API', () => {
             `case ${i} (${c.label}) ${c.method} ${c.path.slice(0, 80)} -> ${a.status} ${a.body.slice(0, 300)} | body: ${JSON.stringify((c.body ?? '').slice(0, 400))}`,
           );
         if (i % 500 === 0) {
-          const health = await send('GET', '/healthz', undefined).catch((err: Error) => ({ status: 0, body: err.message }));
+          const health = await send('GET', '/healthz', undefined).catch((err: unknown) => ({ status: 0, body: (err as Error).message }));
           if (health.status !== 200) failures.push(`/healthz after case ${i}: ${health.status} ${health.body}`);
         }
       }
@@ -227,7 +227,7 @@ describe('fuzzing the authenticator', () => {
     ];
     const codes = new Set<string>();
     for (let i = 0; i < 5000; i++) {
-      const chars = [...good];
+      const chars = Array.from(good);
       for (let k = 1 + int(rand, 4); k > 0; k--) {
         const at = int(rand, chars.length + 1);
         if (rand() < 0.5) chars.splice(at, int(rand, 10));

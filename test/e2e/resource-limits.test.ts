@@ -72,7 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(Object.values(engines ?? {}).map((e) => e.close()));
+  await Promise.all(Object.values((engines as typeof engines | undefined) ?? {}).map((e) => e.close()));
   media.closeAllConnections();
   media.close();
   rmSync(work, { recursive: true, force: true });

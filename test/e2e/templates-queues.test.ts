@@ -23,7 +23,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'tq-e2e-'));
   receiver = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       received.push({ path: req.url ?? '', body });
       res.writeHead(200).end();
@@ -46,7 +46,7 @@ beforeAll(async () => {
   ]);
 }, 60_000);
 
-afterAll(async () => {
+afterAll(() => {
   receiver.close();
   s3.destroy();
   rmSync(work, { recursive: true, force: true });

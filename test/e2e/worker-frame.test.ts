@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { newId } from '../../src/domain/ids.js';
-import { TERMINAL_STATES, type JobRecord } from '../../src/domain/job.js';
+import type { JobRecord, JobState } from '../../src/domain/job.js';
 import { startApi, startWorker, type Running } from '../../src/engine.js';
 import { createLogger } from '../../src/logger.js';
 import { JobStore } from '../../src/store/job-store.js';
@@ -13,6 +13,9 @@ import { BUCKET, REGION, ciRequest, cosClient } from '../helpers/cos-client.js';
 import { testConfig } from '../helpers/engine.js';
 import { testEndpoints } from '../helpers/endpoints.js';
 import { seedJob } from '../helpers/seed-jobs.js';
+
+/** The states a job does not leave. */
+const TERMINAL_STATES: readonly JobState[] = ['Success', 'Failed', 'Cancel'];
 
 const running: Running[] = [];
 afterEach(async () => {

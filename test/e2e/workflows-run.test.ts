@@ -29,7 +29,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'wf-run-'));
   receiver = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       received.push({ path: req.url ?? '', body: JSON.parse(body) });
       res.writeHead(200).end();

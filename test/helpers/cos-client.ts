@@ -48,6 +48,7 @@ export function ciRequest(
         if (err) {
           // Errors arrive parsed by the SDK: keep its view (code, statusCode) as a client sees it.
           if (err.statusCode === undefined) {
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the SDK's error object goes on as the SDK made it (a CosSdkError, not always an Error)
             reject(err);
             return;
           }

@@ -164,7 +164,7 @@ type Mutator = (rand: Rand, text: string) => string;
 
 export const MUTATORS: Record<string, Mutator> = {
   flip(rand, text) {
-    const chars = [...text];
+    const chars = Array.from(text);
     for (let k = 1 + int(rand, 8); k > 0 && chars.length > 0; k--)
       chars[int(rand, chars.length)] = rand() < 0.5 ? pick(rand, JUNK) : String.fromCharCode(int(rand, 0x3000));
     return chars.join('');

@@ -36,7 +36,7 @@ const ALPHABET = '[];,:=\'"\\-% $`{}()|&<>!?*#@^~\t/.abcXYZ019腾';
 function randomHostile(rand: () => number): string {
   const len = 1 + Math.floor(rand() * 40);
   let s = rand() < 0.3 ? '-' : '/in/';
-  for (let i = 0; i < len; i++) s += ALPHABET[Math.floor(rand() * ALPHABET.length)];
+  for (let i = 0; i < len; i++) s += ALPHABET.charAt(Math.floor(rand() * ALPHABET.length));
   return `${s}.mp4`;
 }
 

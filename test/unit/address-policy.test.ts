@@ -120,10 +120,10 @@ describe('hostProblem', () => {
 });
 
 describe('checkHost (DNS step)', () => {
-  const fakeDns = (table: Record<string, string[]>) => async (h: string) => {
+  const fakeDns = (table: Record<string, string[]>) => (h: string) => {
     const a = table[h];
-    if (!a) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
-    return a;
+    if (!a) return Promise.reject(Object.assign(new Error('not found'), { code: 'ENOTFOUND' }));
+    return Promise.resolve(a);
   };
   const dns = fakeDns({ 'rebind.example': ['8.8.8.8', '169.254.169.254'], 'lan.example': ['10.0.0.5'], 'ok.example': ['93.184.216.34'] });
 

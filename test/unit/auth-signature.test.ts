@@ -327,7 +327,7 @@ describe('authenticate', () => {
 describe('checkContentMd5', () => {
   it('accepts the right MD5 and refuses another as InvalidContent', () => {
     expect(() => checkContentMd5('XUFAKrxLKna5cZ2REBfFkg==', 'hello')).not.toThrow();
-    expect(() => checkContentMd5('XUFAKrxLKna5cZ2REBfFkg==', 'hellO')).toThrowError(
+    expect(() => checkContentMd5('XUFAKrxLKna5cZ2REBfFkg==', 'hellO')).toThrow(
       expect.objectContaining({ code: 'InvalidContent', status: 400 }),
     );
   });

@@ -150,7 +150,7 @@ function setPath(tree: Tree, path: string, value: unknown): Tree {
     const last = i === segments.length - 1;
     if (m[2] === undefined) {
       if (last) {
-        if (value === undefined) delete node[name];
+        if (value === undefined) Reflect.deleteProperty(node, name);
         else node[name] = value;
       } else {
         node[name] ??= {};

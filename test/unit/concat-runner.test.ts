@@ -10,7 +10,6 @@ import type { JobRecord, JobResult } from '../../src/domain/job.js';
 import { buildConcatArgs } from '../../src/media/args.js';
 import { MediaProcessError } from '../../src/media/errors.js';
 import type { ConcatPlan } from '../../src/media/plan.js';
-import type { FfprobeJson } from '../../src/media/probe.js';
 import { StorageError } from '../../src/storage/errors.js';
 import type { SourceRef } from '../../src/storage/resolve-url.js';
 import type { Logger } from '../../src/logger.js';
@@ -59,12 +58,12 @@ class Fakes {
   segments: string[] = [];
 
   readonly media: MediaPort = {
-    probe: async (file) => {
-      if (file.includes(`${path.sep}out${path.sep}`)) return loadProbeFixture('landscape-1280x720-30fps-aac');
+    probe: (file) => {
+      if (file.includes(`${path.sep}out${path.sep}`)) return Promise.resolve(loadProbeFixture('landscape-1280x720-30fps-aac'));
       const key = this.keyOf.get(file) ?? '';
       if (key === this.notMedia)
-        throw new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no audio or video stream`);
-      return loadProbeFixture(FIXTURES[key] ?? 'landscape-1280x720-30fps-aac');
+        return Promise.reject(new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no audio or video stream`));
+      return Promise.resolve(loadProbeFixture(FIXTURES[key] ?? 'landscape-1280x720-30fps-aac'));
     },
     run: async (plan, opts) => {
       this.plans.push(plan);
@@ -74,19 +73,22 @@ class Fakes {
   };
 
   readonly objects: ObjectsPort = {
-    fetch: async (source, file) => {
+    fetch: (source, file) => {
       this.fetched.push({ source, file });
       const key = source.kind === 'object' ? source.ref.keys[0]! : new URL(source.url).pathname;
-      if (key === this.failFetch) throw new StorageError('ResourceNotFound', `object ${key} does not exist in bucket ${BUCKET}`);
+      if (key === this.failFetch)
+        return Promise.reject(new StorageError('ResourceNotFound', `object ${key} does not exist in bucket ${BUCKET}`));
       this.keyOf.set(file, key);
-      return { key, bytes: 1000 };
+      return Promise.resolve({ key, bytes: 1000 });
     },
-    upload: async (bucket, key, file, contentType, metadata) => {
+    upload: (bucket, key, file, contentType, metadata) => {
       this.uploads.push({ bucket, key, file, contentType, metadata });
-      return `md5-of-${key}`;
+      return Promise.resolve(`md5-of-${key}`);
     },
-    bucketExists: async (bucket, field) => {
-      if (this.bucketMissing) throw new StorageError('ResourceNotFound', `${field}: bucket ${bucket} does not exist in the storage`);
+    bucketExists: (bucket, field) => {
+      if (this.bucketMissing)
+        return Promise.reject(new StorageError('ResourceNotFound', `${field}: bucket ${bucket} does not exist in the storage`));
+      return Promise.resolve();
     },
   };
 

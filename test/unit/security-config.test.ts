@@ -137,23 +137,23 @@ describe('job limit helpers', () => {
     const b = new InputBudget(100);
     b.reserve(60, 'a');
     b.reserve(40, 'b');
-    expect(() => b.reserve(1, 'object c.mp4')).toThrowError(
+    expect(() => b.reserve(1, 'object c.mp4')).toThrow(
       expect.objectContaining({ code: 'ResourceLimitExceeded', message: expect.stringMatching(/MAX_JOB_INPUT_BYTES.*object c\.mp4/) }),
     );
     expect(() => new InputBudget(0).reserve(2 ** 50, 'x')).not.toThrow();
   });
 
   it('checkFreeDisk compares with MIN_FREE_DISK_BYTES', async () => {
-    await expect(checkFreeDisk('/x', 1000, async () => 999)).rejects.toMatchObject({
+    await expect(checkFreeDisk('/x', 1000, () => Promise.resolve(999))).rejects.toMatchObject({
       code: 'InsufficientStorage',
       message: expect.stringContaining('MIN_FREE_DISK_BYTES'),
     });
-    await expect(checkFreeDisk('/x', 1000, async () => 1000)).resolves.toBeUndefined();
+    await expect(checkFreeDisk('/x', 1000, () => Promise.resolve(1000))).resolves.toBeUndefined();
     await expect(checkFreeDisk(tmpdir(), 1)).resolves.toBeUndefined();
   });
 
   it('checkOutputDuration compares with MAX_OUTPUT_DURATION_SECONDS (0: none)', () => {
-    expect(() => checkOutputDuration(61, 60)).toThrowError(expect.objectContaining({ code: 'ResourceLimitExceeded' }));
+    expect(() => checkOutputDuration(61, 60)).toThrow(expect.objectContaining({ code: 'ResourceLimitExceeded' }));
     expect(() => checkOutputDuration(60, 60)).not.toThrow();
     expect(() => checkOutputDuration(1e9, 0)).not.toThrow();
   });
@@ -172,7 +172,7 @@ describe('job limit helpers', () => {
       }),
     ).rejects.toMatchObject({ code: 'JobTimeout' });
     expect(seen?.aborted).toBe(true);
-    await expect(withJobTimeout(5, parent.signal, async () => 'done')).resolves.toBe('done');
+    await expect(withJobTimeout(5, parent.signal, () => Promise.resolve('done'))).resolves.toBe('done');
     const shutdown = withJobTimeout(
       5,
       parent.signal,

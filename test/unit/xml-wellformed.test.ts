@@ -4,6 +4,11 @@ import { quickWellFormed } from '../../src/wire/xml-wellformed.js';
 import { mutate, prng } from '../helpers/fuzz.js';
 import { SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3 } from '../fixtures/seed-examples.js';
 
+/** The general validator the XML reader falls back to when the quick check is unsure. */
+const validateGeneral = (xml: string) =>
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- src/wire/xml.ts still validates with this one; fast-xml-validator is not a dependency
+  XMLValidator.validate(xml);
+
 describe('quickWellFormed', () => {
   it.each([
     '<Request/>',
@@ -15,7 +20,7 @@ describe('quickWellFormed', () => {
     SEED_REQUEST_3,
   ])('accepts well-formed %#', (xml) => {
     expect(quickWellFormed(xml)).toEqual({ ok: true });
-    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(validateGeneral(xml)).toBe(true);
   });
 
   it.each([
@@ -31,7 +36,7 @@ describe('quickWellFormed', () => {
   ])('refuses %j, as the general validator does', (xml, problem) => {
     const r = quickWellFormed(xml);
     expect(r).toMatchObject({ ok: false, problem: expect.stringMatching(problem) });
-    expect(XMLValidator.validate(xml)).not.toBe(true);
+    expect(validateGeneral(xml)).not.toBe(true);
   });
 
   it('refuses a second root element (which the general validator lets through)', () => {
@@ -50,7 +55,7 @@ describe('quickWellFormed', () => {
       const seed = [SEED_REQUEST_1, SEED_REQUEST_2, SEED_REQUEST_3][n % 3]!;
       const { body } = mutate(random, seed);
       const quick = quickWellFormed(body);
-      const full = XMLValidator.validate(body) === true;
+      const full = validateGeneral(body) === true;
       if (quick.ok === true) expect(full, body).toBe(true);
       if (quick.ok !== 'unsure') decided++;
     }
