@@ -4,8 +4,6 @@ import type { ConcatJobRequest, ConcatTemplate, Watermark } from './concat-types
 export const JOB_STATES = ['Submitted', 'Running', 'Success', 'Failed', 'Pause', 'Cancel'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const TERMINAL_STATES: readonly JobState[] = ['Success', 'Failed', 'Cancel'];
-
 interface WorkflowRef {
   name: string;
   runId: string;

@@ -8,6 +8,7 @@
 // as a socket `lookup`, so the address connected to is the address checked (no DNS-rebinding gap).
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIPv4, isIPv6 } from 'node:net';
+import { CiFailure } from '../domain/errors.js';
 
 type AddressClass = 'public' | 'private' | 'loopback' | 'link-local' | 'metadata' | 'unspecified' | 'multicast' | 'reserved';
 
@@ -188,11 +189,10 @@ export async function checkHost(hostname: string, policy: AddressPolicy, lookup:
   return problem === undefined ? { ok: true } : { ok: false, problem };
 }
 
-export class AddressRefused extends Error {
-  readonly code = 'EADDRREFUSED';
+/** A destination the policy refuses; storage reports it as ResourceAccessDenied, callbacks as a refusal. */
+export class AddressRefused extends CiFailure {
   constructor(message: string) {
-    super(message);
-    this.name = 'AddressRefused';
+    super('ResourceAccessDenied', message);
   }
 }
 
