@@ -7,8 +7,9 @@ import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import { AddressRefused, guardedLookup, hostProblem } from '../net/address-policy.js';
+import { CiFailure } from '../domain/errors.js';
 import { StorageError } from './errors.js';
-import { budgetStream, isBudgetRefusal, type ByteBudget } from './objects.js';
+import { budgetStream, type ByteBudget } from './objects.js';
 
 const POLICY = { blockPrivate: false };
 const RESPONSE_TIMEOUT_MS = 30_000;
@@ -52,7 +53,7 @@ export async function downloadUrl(target: string, dest: string, signal?: AbortSi
     });
   } catch (err) {
     res.destroy();
-    if (isBudgetRefusal(err)) throw err;
+    if (err instanceof CiFailure) throw err;
     throw new StorageError('ResourceDownloadFailed', `download of ${shown} broke off: ${(err as Error).message}`);
   }
   return { bytes };

@@ -6,32 +6,16 @@ import { pipeline } from 'node:stream/promises';
 import { pipeline as pipelineCb, Transform, type Readable } from 'node:stream';
 import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { CiFailure } from '../domain/errors.js';
 import { StorageError } from './errors.js';
 import type { ObjectRef } from './resolve-url.js';
 
 /**
  * A job's allowance of input bytes, shared by all its downloads; reserve() throws once it is spent,
- * and that error reaches the caller as it is (not as a failed download).
+ * and that error (a CiFailure) reaches the caller as it is, not as a failed download.
  */
 export interface ByteBudget {
   reserve(bytes: number, what: string): void;
-}
-
-/** The errors a budget threw, told apart from the download's own failures. */
-const refusals = new WeakSet();
-
-function reserve(budget: ByteBudget, bytes: number, what: string): void {
-  try {
-    budget.reserve(bytes, what);
-  } catch (err) {
-    if (typeof err === 'object' && err !== null) refusals.add(err);
-    throw err;
-  }
-}
-
-/** Whether `err` is a budget's refusal, to be passed on unchanged. */
-export function isBudgetRefusal(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && refusals.has(err);
 }
 
 /**
@@ -39,12 +23,12 @@ export function isBudgetRefusal(err: unknown): boolean {
  * an oversized object is refused before any byte is written), else every chunk as it arrives.
  */
 export function budgetStream(budget: ByteBudget | undefined, announced: number | undefined, what: string): Transform {
-  if (budget && announced !== undefined) reserve(budget, announced, what);
+  if (budget && announced !== undefined) budget.reserve(announced, what);
   const perChunk = budget !== undefined && announced === undefined;
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       try {
-        if (perChunk) reserve(budget, chunk.length, what);
+        if (perChunk) budget.reserve(chunk.length, what);
         done(null, chunk);
       } catch (err) {
         done(err as Error);
@@ -95,7 +79,8 @@ export async function downloadObject(
       await pipeline(body, budgetStream(budget, length, `object ${key}`), createWriteStream(dest), { signal });
     } catch (err) {
       body.destroy();
-      if (isBudgetRefusal(err)) throw err;
+      // A failure that already says what went wrong (the job's input budget ran out) is passed on as it is.
+      if (err instanceof CiFailure) throw err;
       throw new StorageError('ResourceDownloadFailed', `download of ${key} from bucket ${ref.bucket} broke off: ${(err as Error).message}`);
     }
     return { key, bytes };
