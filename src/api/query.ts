@@ -13,6 +13,18 @@ export function single(q: Query, name: string): string | undefined {
   return Array.isArray(v) ? v[v.length - 1] : v;
 }
 
+/** A comma list (`a, b,,a`): trimmed, empty entries dropped, each value once, in first-seen order. */
+export function commaList(raw: string): string[] {
+  return [
+    ...new Set(
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
+}
+
 export function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
@@ -42,17 +54,14 @@ function timeParam(q: Query, name: string): number | undefined {
 function statesParam<S extends string>(q: Query, known: readonly S[]): S[] | undefined {
   const raw = single(q, 'states');
   if (raw === undefined || raw.trim() === '') return undefined;
-  const parts = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const parts = commaList(raw);
   if (parts.includes('All')) return undefined;
   for (const p of parts) {
     if (!(known as readonly string[]).includes(p)) {
       throw invalidArgument('states', `unknown state ${JSON.stringify(p)}; use All or a comma list of ${known.join(', ')}`);
     }
   }
-  return [...new Set(parts)] as S[];
+  return parts as S[];
 }
 
 interface ListParams<S extends string> {

@@ -1,6 +1,6 @@
 // The list parameters GET /jobs and GET /workflowexecution share: one reader, one set of words.
 import { describe, expect, it } from 'vitest';
-import { listParams } from '../../src/api/query.js';
+import { commaList, listParams } from '../../src/api/query.js';
 import { CiFailure } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 
@@ -71,5 +71,12 @@ describe('listParams', () => {
     const token = newId('job', Date.now());
     expect(listParams({ nextToken: token }, STATES, 'job').nextToken).toBe(token);
     expect(refusal(() => listParams({ nextToken: 'j123' }, STATES, 'job')).message).toBe('nextToken: is not a token this API returned');
+  });
+});
+
+describe('commaList', () => {
+  it('trims, drops empty entries and repeats, keeps the first-seen order', () => {
+    expect(commaList(' b, a,,b ,c,')).toEqual(['b', 'a', 'c']);
+    expect(commaList('')).toEqual([]);
   });
 });

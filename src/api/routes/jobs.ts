@@ -15,7 +15,7 @@ import type { TemplateStore } from '../../store/template-store.js';
 import type { WorkflowRunner } from '../../workflows/runner.js';
 import type { CallbackTargetChecker } from '../callback-target.js';
 import { CiError, invalidArgument } from '../errors.js';
-import { listParams, nonEmpty, single, type Query } from '../query.js';
+import { commaList, listParams, nonEmpty, single, type Query } from '../query.js';
 import { sendXml } from '../reply.js';
 
 /** Tags DescribeMediaJobs knows; this engine runs Concat, the others simply list nothing. */
@@ -102,14 +102,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): voi
   });
 
   app.get<{ Params: { ids: string } }>('/jobs/:ids', async (req, reply) => {
-    const ids = [
-      ...new Set(
-        req.params.ids
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s !== ''),
-      ),
-    ];
+    const ids = commaList(req.params.ids);
     if (ids.length === 0) throw invalidArgument('jobId', 'give at least one job id');
     if (ids.length > MAX_DESCRIBE_IDS) throw invalidArgument('jobId', `at most ${MAX_DESCRIBE_IDS} job ids per request, got ${ids.length}`);
     const found = await deps.jobs.getMany(ids.map((id) => (isId('job', id) ? id : `invalid:${id}`)));

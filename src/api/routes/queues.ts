@@ -7,7 +7,7 @@ import { updateQueue, type QueueControlDeps } from '../../queue/queue-control.js
 import type { CallbackTargetChecker } from '../callback-target.js';
 import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
-import { nonEmpty, pageParams, single, type Query } from '../query.js';
+import { commaList, nonEmpty, pageParams, single, type Query } from '../query.js';
 
 const MAX_QUEUE_IDS = 10;
 
@@ -30,14 +30,7 @@ export function registerQueueRoutes(app: FastifyInstance, deps: QueueRouteDeps):
     const idsParam = single(q, 'queueIds');
     await deps.queues.ensureDefault();
     if (idsParam) {
-      const ids = [
-        ...new Set(
-          idsParam
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s !== ''),
-        ),
-      ];
+      const ids = commaList(idsParam);
       if (ids.length > MAX_QUEUE_IDS) throw invalidArgument('queueIds', `at most ${MAX_QUEUE_IDS} queue ids, got ${ids.length}`);
       const found = await Promise.all(ids.map((id) => (isId('queue', id) ? deps.queues.get(id) : Promise.resolve(undefined))));
       const body: Record<string, unknown> = {

@@ -7,7 +7,7 @@ import { parseTemplateRequest, templateToXml } from '../../wire/template.js';
 import type { TemplateStore } from '../../store/template-store.js';
 import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
-import { nonEmpty, pageParams, single, type Query } from '../query.js';
+import { commaList, nonEmpty, pageParams, single, type Query } from '../query.js';
 
 export function registerTemplateRoutes(app: FastifyInstance, templates: TemplateStore): void {
   const findOwn = async (req: FastifyRequest, id: string): Promise<TemplateRecord> => {
@@ -58,16 +58,7 @@ export function registerTemplateRoutes(app: FastifyInstance, templates: Template
       throw invalidArgument('category', `must be Custom or Official, got ${JSON.stringify(category)}`);
     const namePrefix = single(q, 'name') ?? '';
     const idsParam = single(q, 'ids');
-    const ids = idsParam
-      ? [
-          ...new Set(
-            idsParam
-              .split(',')
-              .map((s) => s.trim())
-              .filter((s) => s !== ''),
-          ),
-        ]
-      : undefined;
+    const ids = idsParam ? commaList(idsParam) : undefined;
     if (ids && ids.length > 100) throw invalidArgument('ids', `at most 100 template ids, got ${ids.length}`);
 
     let candidates: TemplateRecord[];

@@ -11,7 +11,7 @@ import { parseWorkflowRequest, workflowToXml } from '../../wire/workflow.js';
 import type { WorkflowStore } from '../../store/workflow-store.js';
 import { sendXml } from '../reply.js';
 import { invalidArgument } from '../errors.js';
-import { pageParams, single, type Query } from '../query.js';
+import { commaList, pageParams, single, type Query } from '../query.js';
 
 /** Refuses to make runnable a workflow holding node types the engine does not execute. */
 function assertRunnable(w: WorkflowRecord, action: string): void {
@@ -86,14 +86,7 @@ export function registerWorkflowRoutes(app: FastifyInstance, workflows: Workflow
     const name = single(q, 'name') ?? '';
     const idsParam = single(q, 'ids');
     if (idsParam) {
-      const ids = [
-        ...new Set(
-          idsParam
-            .split(',')
-            .map((s) => s.trim())
-            .filter((s) => s !== ''),
-        ),
-      ];
+      const ids = commaList(idsParam);
       if (ids.length > 100) throw invalidArgument('ids', `at most 100 workflow ids, got ${ids.length}`);
       const found = await workflows.getMany(
         req.ci.bucket,
