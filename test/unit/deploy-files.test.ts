@@ -2,6 +2,7 @@
 // is needed. Each assertion targets a mistake that would break `docker compose up` or the image at run
 // time: a wrong service host name, mismatched S3 credentials, a healthcheck that cannot run, a missing
 // volume declaration, a COPY of a file that is not in the build context, an env var typo.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -582,7 +583,15 @@ describe('Dockerfile', () => {
       .filter((i) => i.op === 'COPY')
       .flatMap((i) => copyParts(i.args).sources.map((src) => src.replace(/^\.\//, '').replace(/\/$/, '')));
     expect(builderSources).toContain('src');
-    expect(pkg.scripts.build).toMatch(/\bcp -R src\/store\/scripts dist\/src\/store\/?(\s|$)/);
+    // Every build that produces dist (npm run build, and the benchmarks' build) copies them beside it.
+    expect(pkg.scripts.build).toMatch(/&& npm run --silent build:assets$/);
+    expect(read('scripts/bench.sh')).toMatch(/^npm run --silent build:assets$/m);
+    execFileSync('npm', ['run', '--silent', 'build:assets'], { cwd: ROOT });
+    const copied = readdirSync(path.join(ROOT, 'dist/src/store/scripts')).filter((f) => f.endsWith('.lua'));
+    expect(copied.sort()).toEqual(scripts.sort());
+    for (const f of scripts) {
+      expect(read(`dist/src/store/scripts/${f}`), f).toBe(read(`src/store/scripts/${f}`));
+    }
   });
 
   it('runs entry points that the build produces (dist/<path>.js from <path>.ts)', () => {
