@@ -27,13 +27,14 @@ const FRAGMENT_SEC = FRAMES / FPS;
 let dir: string;
 const file = (name: string): string => path.join(dir, name);
 
-/** One fragment: black 160x90 at 30 fps with one white frame, silence with a beep starting on that frame. */
-async function makeFragment(out: string): Promise<void> {
+/** One fragment: black 160x90 at 30 fps with one white frame, silence with a beep starting on that frame;
+ * the audio track lasts `audioSec` (the picture always 1.3 s). */
+async function makeFragment(out: string, audioSec = FRAGMENT_SEC): Promise<void> {
   const beepEnd = EVENT_SEC + 0.1;
   await run('ffmpeg', [
     ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'],
     ...['-f', 'lavfi', '-i', `color=c=black:s=160x90:r=${FPS}:d=${FRAGMENT_SEC},drawbox=c=white:t=fill:enable='eq(n,${FLASH_FRAME})'`],
-    ...['-f', 'lavfi', '-i', `aevalsrc='0.8*sin(2*PI*1000*t)*between(t,${EVENT_SEC},${beepEnd})':s=${RATE}:d=${FRAGMENT_SEC}`],
+    ...['-f', 'lavfi', '-i', `aevalsrc='0.8*sin(2*PI*1000*t)*between(t,${EVENT_SEC},${beepEnd})':s=${RATE}:d=${audioSec}`],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
     ...['-c:a', 'aac', '-ac', '1', out],
   ]);
@@ -112,6 +113,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'direct-concat-sync-'));
   await makeFragment(file('f0.mp4'));
   for (let i = 1; i < FRAGMENTS; i++) copyFileSync(file('f0.mp4'), file(`f${i}.mp4`));
+  await Promise.all([makeFragment(file('short.mp4'), 1.21), makeFragment(file('long.mp4'), 1.37)]);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -135,19 +137,23 @@ describe('DirectConcat audio/video sync (real ffmpeg, decoded output)', () => {
     expect(offsets[FRAGMENTS - 1]!).toBeGreaterThan(10);
   });
 
-  it('the DirectConcat plan keeps every beep within 1 ms of its flash and the audio as long as the video', async () => {
+  async function directConcat(files: string[], out: string): Promise<Measured> {
     const sources: PlanSource[] = await Promise.all(
-      fragments().map(async (f) => ({ path: f, label: path.basename(f), probe: normalizeProbe(await probeFile(f)) })),
+      files.map(async (f) => ({ path: f, label: path.basename(f), probe: normalizeProbe(await probeFile(f)) })),
     );
     const template: ConcatTemplate = { fragments: [], container: { format: 'mp4' }, audioMixArray: [], directConcat: true };
-    const out = file('direct.mp4');
     const plan = planConcat({ sources, template, bgm: [], outputPath: out });
     expect(plan).toMatchObject({ kind: 'copy', video: true, audio: true, audioEncode: { encoder: 'aac' } });
     await concat(plan);
-
     const m = await measure(out);
+    console.info(`DirectConcat ${path.basename(out)}: beep - flash (ms)`, offsetsMs(m), 'audio', m.audioSec, 's video', m.videoSec, 's');
+    return m;
+  }
+
+  it('the DirectConcat plan keeps every beep within 1 ms of its flash and the audio as long as the video', async () => {
+    const out = file('direct.mp4');
+    const m = await directConcat(fragments(), out);
     const offsets = offsetsMs(m);
-    console.info('DirectConcat: beep - flash per fragment (ms)', offsets, 'audio', m.audioSec, 's video', m.videoSec, 's');
     expect(m.flashes).toHaveLength(FRAGMENTS);
     expect(m.beeps).toHaveLength(FRAGMENTS);
     for (const o of offsets) expect(Math.abs(o)).toBeLessThanOrEqual(1);
@@ -162,5 +168,13 @@ describe('DirectConcat audio/video sync (real ffmpeg, decoded output)', () => {
       await run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', out])
     ).stdout;
     expect(video.trim()).toBe('h264');
+  });
+  it('fragments whose audio is shorter or longer than their picture are cut or padded to it: still within 1 ms', async () => {
+    const files = Array.from({ length: FRAGMENTS }, (_, i) => file(['f0.mp4', 'short.mp4', 'long.mp4'][i % 3]!));
+    const m = await directConcat(files, file('uneven.mp4'));
+    expect(m.beeps).toHaveLength(FRAGMENTS);
+    for (const o of offsetsMs(m)) expect(Math.abs(o)).toBeLessThanOrEqual(1);
+    expect(m.frames).toBe(FRAGMENTS * FRAMES);
+    expect(Math.abs(m.audioSec - m.videoSec)).toBeLessThanOrEqual(1 / FPS);
   });
 });
