@@ -444,9 +444,9 @@ export interface ConcatListEntry {
 }
 
 /** A concat demuxer list: each path single-quoted, a `'` written as `'\''` (close, escaped quote, reopen).
- * `stream`: declare one output stream (matched by the container's id when given, else by index 0). */
-export function buildConcatListFile(entries: readonly ConcatListEntry[], stream?: { exactStreamId?: number }): string {
-  const head = stream ? ['stream', ...(stream.exactStreamId !== undefined ? [`exact_stream_id ${stream.exactStreamId}`] : [])] : [];
+ * `stream`: declare one output stream, the one with this container id in every file. */
+export function buildConcatListFile(entries: readonly ConcatListEntry[], stream?: { exactStreamId: number }): string {
+  const head = stream ? ['stream', `exact_stream_id ${stream.exactStreamId}`] : [];
   const lines = entries.flatMap(({ path: p, durationSec }) => {
     if (/[\r\n]/.test(p)) throw new Error(`a concat list entry cannot contain a line break: ${JSON.stringify(p)}`);
     const file = `file '${p.replaceAll("'", "'\\''")}'`;

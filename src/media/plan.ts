@@ -182,11 +182,12 @@ export interface CopyPlan extends PlanBase {
   listFilePath: string;
   video: boolean;
   audio: boolean;
-  /** With video: the concat list declares one stream so only the picture is read from each fragment (the
-   * others' early timestamps, such as AAC priming, would otherwise shift it); by the container's id when
-   * every fragment has the same, else by index 0 when the picture is every fragment's first stream.
-   * Absent: the list reads every stream. */
-  listStream?: { exactStreamId?: number };
+  /** MP4/MOV fragments with the same picture track id: the concat list declares that one stream so only
+   * the picture is read. Their AAC priming packets carry negative timestamps (the edit list hides them
+   * from a direct read) that would otherwise move the whole picture later than the separately decoded
+   * audio. Other containers keep every stream: their picture and audio are placed from the same file start
+   * either way (and ffmpeg 5.1 cannot match a declared stream by index in MPEG-TS or FLV). */
+  listStream?: { exactStreamId: number };
   /**
    * Video and audio: the picture is copied, the sound is not. A copied AAC fragment keeps its encoder
    * priming and padding, so each join would push the audio later than the picture; instead each fragment's
@@ -336,14 +337,16 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
     video,
     audio,
   };
-  if (video) {
-    const ids = new Set(sources.map((s) => s.probe.video?.streamId));
-    const id = first.video?.streamId;
-    if (id !== undefined && ids.size === 1) plan.listStream = { exactStreamId: id };
-    else if (sources.every((s) => s.probe.video?.streamIndex === 0)) plan.listStream = {};
+  const id = first.video?.streamId;
+  if (video && id !== undefined && sources.every((s) => s.probe.video?.streamId === id && isMp4Family(s.probe))) {
+    plan.listStream = { exactStreamId: id };
   }
   if (video && audio) plan.audioEncode = planAudio(template, first.audio);
   return plan;
+}
+
+function isMp4Family(probe: MediaProbe): boolean {
+  return probe.formatName.split(',').includes('mp4') || probe.formatName.split(',').includes('mov');
 }
 
 /** A fragment's picture length: its frames over its rate when both are known, else what the stream or file says. */

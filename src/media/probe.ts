@@ -77,9 +77,8 @@ interface VideoProbe {
    * places each fragment's joins by its pictures, not by the container's (audio-inclusive) length. */
   frameCount?: number;
   durationSec?: number;
-  /** Where the picture is in the file: its index, and the container's id for it when that is set and
-   * names it alone (a concat list can then read only this stream from every fragment). */
-  streamIndex: number;
+  /** The container's id for the picture (MP4 track id, MPEG-TS PID) when it is set and names it alone:
+   * a concat list can then read only this stream from every fragment. */
   streamId?: number;
 }
 
@@ -167,7 +166,6 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
       rotation,
       ...(frameCount !== undefined && frameCount > 0 ? { frameCount } : {}),
       ...(durationSec !== undefined && durationSec > 0 ? { durationSec } : {}),
-      streamIndex: v.index,
       ...(idAlone ? { streamId } : {}),
     };
   }

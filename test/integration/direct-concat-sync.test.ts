@@ -113,7 +113,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'direct-concat-sync-'));
   await makeFragment(file('f0.mp4'));
   for (let i = 1; i < FRAGMENTS; i++) copyFileSync(file('f0.mp4'), file(`f${i}.mp4`));
-  await Promise.all([makeFragment(file('short.mp4'), 1.21), makeFragment(file('long.mp4'), 1.37)]);
+  await Promise.all([makeFragment(file('short.mp4'), 1.21), makeFragment(file('long.mp4'), 1.37), makeFragment(file('f0.ts'))]);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -172,6 +172,13 @@ describe('DirectConcat audio/video sync (real ffmpeg, decoded output)', () => {
   it('fragments whose audio is shorter or longer than their picture are cut or padded to it: still within 1 ms', async () => {
     const files = Array.from({ length: FRAGMENTS }, (_, i) => file(['f0.mp4', 'short.mp4', 'long.mp4'][i % 3]!));
     const m = await directConcat(files, file('uneven.mp4'));
+    expect(m.beeps).toHaveLength(FRAGMENTS);
+    for (const o of offsetsMs(m)) expect(Math.abs(o)).toBeLessThanOrEqual(1);
+    expect(m.frames).toBe(FRAGMENTS * FRAMES);
+    expect(Math.abs(m.audioSec - m.videoSec)).toBeLessThanOrEqual(1 / FPS);
+  });
+  it('MPEG-TS fragments (the list reads every stream) stay within 1 ms too', async () => {
+    const m = await directConcat(Array<string>(FRAGMENTS).fill(file('f0.ts')), file('from-ts.mp4'));
     expect(m.beeps).toHaveLength(FRAGMENTS);
     for (const o of offsetsMs(m)) expect(Math.abs(o)).toBeLessThanOrEqual(1);
     expect(m.frames).toBe(FRAGMENTS * FRAMES);

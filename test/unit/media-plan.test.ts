@@ -424,7 +424,7 @@ describe('planConcat: DirectConcat', () => {
     ).toMatchObject({ durationSec: 1.334667, segments: [{ videoDurationSec: 1.334667 }] });
   });
 
-  it('the list reads only the picture: by stream id when all agree, else by index 0, else every stream', () => {
+  it('the list reads only the picture from MP4 fragments with the same track id, else every stream', () => {
     const plan = (b: MediaProbe) =>
       planConcat({
         sources: [src('a.mp4', LAND), src('b.mp4', b)],
@@ -433,8 +433,9 @@ describe('planConcat: DirectConcat', () => {
         outputPath: '/o/o.mp4',
       });
     expect(plan(LAND)).toMatchObject({ listStream: { exactStreamId: 1 } });
-    expect(plan({ ...LAND, video: { ...LAND.video!, streamId: 256 } })).toMatchObject({ listStream: {} });
-    expect(plan({ ...LAND, video: { ...LAND.video!, streamId: undefined, streamIndex: 1 } })).not.toHaveProperty('listStream');
+    expect(plan({ ...LAND, video: { ...LAND.video!, streamId: 2 } })).not.toHaveProperty('listStream');
+    expect(plan({ ...LAND, video: { ...LAND.video!, streamId: undefined } })).not.toHaveProperty('listStream');
+    expect(plan({ ...LAND, formatName: 'mpegts' })).not.toHaveProperty('listStream');
   });
 
   it('without video or audio nothing is re-encoded: audio-only containers and silent fragments stay a plain copy', () => {

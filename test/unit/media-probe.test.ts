@@ -114,7 +114,6 @@ describe('normalizeProbe', () => {
         rotation: 0,
         frameCount: 300,
         durationSec: 10,
-        streamIndex: 0,
         streamId: 1,
       },
       audio: { codec: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128.046, profile: 'LC' },
@@ -137,7 +136,6 @@ describe('normalizeProbe', () => {
         rotation: 0,
         frameCount: 200,
         durationSec: 8,
-        streamIndex: 0,
         streamId: 1,
       },
       audio: { codec: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 64.463, profile: 'LC' },
@@ -197,7 +195,6 @@ describe('normalizeProbe', () => {
         profile: '',
         level: 0,
         rotation: 270,
-        streamIndex: 1,
       },
       audio: { codec: 'opus', sampleRate: 48000, channels: 6, channelLayout: '5.1', profile: '' },
     });
