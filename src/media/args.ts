@@ -376,15 +376,47 @@ function buildEncodeArgs(plan: EncodePlan): string[] {
   ];
 }
 
-/** Stream copy through the concat demuxer; `-safe 0` because our list holds absolute paths. */
+/**
+ * The audio of a stream copy with video: each fragment (input i + 1) decoded, cut or padded to exactly its
+ * picture's length so every join falls on the picture's join, then joined into `[aout]`.
+ */
+export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan): string {
+  const labels = plan.segments.map((_, i) => `a${i}`);
+  const parts = plan.segments.map((s, i) => {
+    const d = n(s.videoDurationSec ?? s.durationSec);
+    return audioNormalizeFilter(i + 1, labels[i]!, a, [`atrim=end=${d}`, `apad=whole_dur=${d}`]);
+  });
+  parts.push(concatFilter(labels, labels.length, 0, 1, ['aout']));
+  return parts.join(';');
+}
+
+/** Stream copy through the concat demuxer; `-safe 0` because our list holds absolute paths. With video and
+ * audio, only the picture is copied from the list; the audio is encoded once from the fragments themselves. */
 function buildDirectConcatArgs(plan: CopyPlan): string[] {
+  const demuxer = ['-f', 'concat', '-safe', '0', ...fileInput(plan.listFilePath)];
+  const a = plan.audioEncode;
+  if (plan.video && a) {
+    return [
+      ...COMMON_ARGS,
+      ...demuxer,
+      ...plan.segments.flatMap((s) => fileInput(s.path)),
+      '-filter_complex',
+      buildCopyAudioGraph(plan, a),
+      '-map',
+      '0:v:0',
+      '-map',
+      '[aout]',
+      '-c:v',
+      'copy',
+      ...audioEncoderArgs(a),
+      ...muxerArgs(plan.container),
+      ...PROGRESS_ARGS,
+      argPath(plan.outputPath),
+    ];
+  }
   return [
     ...COMMON_ARGS,
-    '-f',
-    'concat',
-    '-safe',
-    '0',
-    ...fileInput(plan.listFilePath),
+    ...demuxer,
     ...(plan.video ? ['-map', '0:v:0'] : []),
     ...(plan.audio ? ['-map', '0:a:0'] : []),
     '-c',
@@ -404,11 +436,21 @@ export function buildConcatArgs(plan: ConcatPlan): string[] {
   }
 }
 
-/** A concat demuxer list: each path single-quoted, a `'` written as `'\''` (close, escaped quote, reopen). */
-export function buildConcatListFile(paths: readonly string[]): string {
-  const lines = paths.map((p) => {
+export interface ConcatListEntry {
+  path: string;
+  /** Where the next file starts, relative to this one's start (the `duration` directive); without it the
+   * demuxer uses the file's own length, which MP4 rounds to the millisecond and stretches to its audio. */
+  durationSec?: number;
+}
+
+/** A concat demuxer list: each path single-quoted, a `'` written as `'\''` (close, escaped quote, reopen).
+ * `stream`: declare one output stream, the one with this container id in every file. */
+export function buildConcatListFile(entries: readonly ConcatListEntry[], stream?: { exactStreamId: number }): string {
+  const head = stream ? ['stream', `exact_stream_id ${stream.exactStreamId}`] : [];
+  const lines = entries.flatMap(({ path: p, durationSec }) => {
     if (/[\r\n]/.test(p)) throw new Error(`a concat list entry cannot contain a line break: ${JSON.stringify(p)}`);
-    return `file '${p.replaceAll("'", "'\\''")}'`;
+    const file = `file '${p.replaceAll("'", "'\\''")}'`;
+    return durationSec !== undefined ? [file, `duration ${n(durationSec)}`] : [file];
   });
-  return ['ffconcat version 1.0', ...lines, ''].join('\n');
+  return ['ffconcat version 1.0', ...head, ...lines, ''].join('\n');
 }

@@ -377,7 +377,16 @@ export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Pro
   if (plan.kind === 'copy') {
     await mkdir(plan.workDir, { recursive: true });
     // Absolute: the demuxer resolves relative entries against the list file's directory.
-    await writeFile(plan.listFilePath, buildConcatListFile(plan.segments.map((s) => path.resolve(s.path))));
+    await writeFile(
+      plan.listFilePath,
+      buildConcatListFile(
+        plan.segments.map((s) => ({
+          path: path.resolve(s.path),
+          ...(s.videoDurationSec !== undefined ? { durationSec: s.videoDurationSec } : {}),
+        })),
+        plan.listStream,
+      ),
+    );
   }
   const helperFiles = await writeWatermarkFiles(plan);
   try {

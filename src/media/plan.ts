@@ -166,13 +166,34 @@ export interface EncodePlan extends PlanBase {
   watermarks?: WatermarkPlan[];
 }
 
+export interface CopySegment {
+  path: string;
+  label: string;
+  durationSec: number;
+  /** Frames / fps of the fragment's picture: where the next fragment starts (the list's `duration` line),
+   * and how long its audio is made. Absent when the output has no video. */
+  videoDurationSec?: number;
+}
+
 export interface CopyPlan extends PlanBase {
   kind: 'copy';
-  segments: { path: string; label: string; durationSec: number }[];
+  segments: CopySegment[];
   /** The concat demuxer list ffmpeg.ts writes before running. */
   listFilePath: string;
   video: boolean;
   audio: boolean;
+  /** MP4/MOV fragments with the same picture track id: the concat list declares that one stream so only
+   * the picture is read. Their AAC priming packets carry negative timestamps (the edit list hides them
+   * from a direct read) that would otherwise move the whole picture later than the separately decoded
+   * audio. Other containers keep every stream: their picture and audio are placed from the same file start
+   * either way (and ffmpeg 5.1 cannot match a declared stream by index in MPEG-TS or FLV). */
+  listStream?: { exactStreamId: number };
+  /**
+   * Video and audio: the picture is copied, the sound is not. A copied AAC fragment keeps its encoder
+   * priming and padding, so each join would push the audio later than the picture; instead each fragment's
+   * audio is decoded, cut or padded to its picture's length and the whole is encoded once with this.
+   */
+  audioEncode?: AudioOutputPlan;
 }
 
 export type ConcatPlan = EncodePlan | CopyPlan;
@@ -297,17 +318,42 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
     }
   }
   const base = path.basename(input.outputPath).replace(/\.[^.]*$/, '');
-  return {
+  const video = !!first.video && !audioOnly;
+  const audio = !!first.audio;
+  const segments: CopySegment[] = sources.map((s) => ({
+    path: s.path,
+    label: s.label,
+    durationSec: s.probe.durationSec,
+    ...(video ? { videoDurationSec: videoDurationOf(s.probe) } : {}),
+  }));
+  const plan: CopyPlan = {
     kind: 'copy',
     outputPath: input.outputPath,
     workDir,
-    durationSec: round6(sources.reduce((sum, s) => sum + s.probe.durationSec, 0)),
+    durationSec: round6(segments.reduce((sum, s) => sum + (s.videoDurationSec ?? s.durationSec), 0)),
     container,
-    segments: sources.map((s) => ({ path: s.path, label: s.label, durationSec: s.probe.durationSec })),
+    segments,
     listFilePath: path.join(workDir, `${base}.concat.txt`),
-    video: !!first.video && !audioOnly,
-    audio: !!first.audio,
+    video,
+    audio,
   };
+  const id = first.video?.streamId;
+  if (video && id !== undefined && sources.every((s) => s.probe.video?.streamId === id && isMp4Family(s.probe))) {
+    plan.listStream = { exactStreamId: id };
+  }
+  if (video && audio) plan.audioEncode = planAudio(template, first.audio);
+  return plan;
+}
+
+function isMp4Family(probe: MediaProbe): boolean {
+  return probe.formatName.split(',').includes('mp4') || probe.formatName.split(',').includes('mov');
+}
+
+/** A fragment's picture length: its frames over its rate when both are known, else what the stream or file says. */
+function videoDurationOf(probe: MediaProbe): number {
+  const v = probe.video;
+  if (v?.frameCount && v.fps > 0) return round6(v.frameCount / v.fps);
+  return v?.durationSec ?? probe.durationSec;
 }
 
 // ---------------------------------------------------------------------------------------------- encode
@@ -602,7 +648,14 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
 /** The plan without bulky repetition (no argv, no filter graph, no probe data), for a job's log line. */
 export function summarizePlan(plan: ConcatPlan): Record<string, unknown> {
   const base = { kind: plan.kind, durationSec: plan.durationSec, container: plan.container };
-  if (plan.kind === 'copy') return { ...base, segments: plan.segments.map((s) => ({ label: s.label, durationSec: s.durationSec })) };
+  if (plan.kind === 'copy') {
+    return {
+      ...base,
+      video: plan.video ? 'copy' : undefined,
+      audio: plan.audioEncode ?? (plan.audio ? 'copy' : undefined),
+      segments: plan.segments.map((s) => ({ label: s.label, durationSec: s.durationSec, videoDurationSec: s.videoDurationSec })),
+    };
+  }
   return {
     ...base,
     video: plan.video,

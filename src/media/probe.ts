@@ -4,6 +4,8 @@
 /** One stream of `ffprobe -print_format json -show_format -show_streams`: only the fields we read. */
 interface FfprobeStream {
   index: number;
+  /** The container's own stream id (MP4 track id, MPEG-TS PID) as "0x1". */
+  id?: string;
   codec_name?: string;
   codec_long_name?: string;
   profile?: string;
@@ -71,6 +73,13 @@ interface VideoProbe {
   bitrateKbps?: number;
   /** Degrees in [0, 360) as ffprobe reports them (display matrix, else the legacy `rotate` tag). */
   rotation: number;
+  /** The stream's frame count (nb_frames) and own duration, when the container says: a stream copy
+   * places each fragment's joins by its pictures, not by the container's (audio-inclusive) length. */
+  frameCount?: number;
+  durationSec?: number;
+  /** The container's id for the picture (MP4 track id, MPEG-TS PID) when it is set and names it alone:
+   * a concat list can then read only this stream from every fragment. */
+  streamId?: number;
 }
 
 interface AudioProbe {
@@ -141,6 +150,10 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
     const width = v.width ?? 0;
     const height = v.height ?? 0;
     const bitrateKbps = kbps(v.bit_rate);
+    const frameCount = num(v.nb_frames);
+    const durationSec = num(v.duration);
+    const streamId = v.id !== undefined ? Number(v.id) : NaN;
+    const idAlone = Number.isInteger(streamId) && streamId > 0 && streams.filter((s) => s.id === v.id).length === 1;
     probe.video = {
       codec: v.codec_name ?? 'unknown',
       width: swap ? height : width,
@@ -151,6 +164,9 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
       level: v.level ?? 0,
       ...(bitrateKbps !== undefined ? { bitrateKbps } : {}),
       rotation,
+      ...(frameCount !== undefined && frameCount > 0 ? { frameCount } : {}),
+      ...(durationSec !== undefined && durationSec > 0 ? { durationSec } : {}),
+      ...(idAlone ? { streamId } : {}),
     };
   }
   if (a) {

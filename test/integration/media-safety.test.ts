@@ -98,10 +98,10 @@ describe('hostile paths in the ffmpeg argv', () => {
   });
 
   it('writes hostile paths into a concat list as one quoted entry each, and refuses line breaks', () => {
-    const list = buildConcatListFile(["/in/x';file '/etc/passwd", '/in/plain.mp4']);
+    const list = buildConcatListFile([{ path: "/in/x';file '/etc/passwd" }, { path: '/in/plain.mp4' }]);
     expect(list).toBe("ffconcat version 1.0\nfile '/in/x'\\'';file '\\''/etc/passwd'\nfile '/in/plain.mp4'\n");
     expect(list.split('\n').filter((l) => l.startsWith('file '))).toHaveLength(2);
-    expect(() => buildConcatListFile(["/in/a.mp4\nfile '/etc/passwd'"])).toThrow(/line break/);
+    expect(() => buildConcatListFile([{ path: "/in/a.mp4\nfile '/etc/passwd'" }])).toThrow(/line break/);
   });
 });
 

@@ -49,6 +49,8 @@ class Fakes {
   readonly plans: ConcatPlan[] = [];
   readonly progress: number[] = [];
   readonly logLines: string[] = [];
+  /** The fields logged with each line, by its message. */
+  readonly logFields = new Map<string, unknown>();
   /** Local file -> object key it was fetched from. */
   private readonly keyOf = new Map<string, string>();
   bucketMissing = false;
@@ -95,6 +97,7 @@ class Fakes {
   logger(): Logger {
     const line = (obj: unknown, msg?: string): void => {
       this.logLines.push(typeof obj === 'string' ? obj : (msg ?? ''));
+      if (typeof obj !== 'string' && msg) this.logFields.set(msg, obj);
     };
     return { info: line, debug: () => undefined, warn: line, error: line } as unknown as Logger;
   }
@@ -405,6 +408,97 @@ describe('createConcatRunner with fake ports', () => {
       '-nostats',
       '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
     ]);
+  });
+
+  it('DirectConcat: the picture copied through the list, the audio encoded once with the Audio settings; the plan log line says so', async () => {
+    await run(
+      jobOf({
+        ConcatTemplate: {
+          ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('input/main.mp4')],
+          Container: { Format: 'mp4' },
+          Audio: { Codec: 'aac', Samplerate: '44100', Bitrate: '96', Channels: '1' },
+          DirectConcat: 'true',
+        },
+      }),
+    );
+    const { plan, args } = planAndArgs();
+    const audioEncode = { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 };
+    expect(plan).toEqual({
+      kind: 'copy',
+      outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+      workDir: '$DIR',
+      durationSec: 20,
+      container: { format: 'mp4', muxer: 'mp4', faststart: true },
+      segments: [
+        { path: '$DIR/in-0.mp4', label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10 },
+        { path: '$DIR/in-1.mp4', label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
+      ],
+      listFilePath: '$DIR/j0123456789abcdef0123456789abcdef.concat.txt',
+      video: true,
+      audio: true,
+      listStream: { exactStreamId: 1 },
+      audioEncode,
+    });
+    expect(args).toEqual([
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'level+warning',
+      '-f',
+      'concat',
+      '-safe',
+      '0',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/j0123456789abcdef0123456789abcdef.concat.txt',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-0.mp4',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '$DIR/in-1.mp4',
+      '-filter_complex',
+      '[1:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,atrim=end=10,apad=whole_dur=10[a0];[2:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,atrim=end=10,apad=whole_dur=10[a1];[a0][a1]concat=n=2:v=0:a=1[aout]',
+      '-map',
+      '0:v:0',
+      '-map',
+      '[aout]',
+      '-c:v',
+      'copy',
+      '-c:a',
+      'aac',
+      '-ar',
+      '44100',
+      '-ac',
+      '1',
+      '-b:a',
+      '96k',
+      '-f',
+      'mp4',
+      '-movflags',
+      '+faststart',
+      '-progress',
+      'pipe:1',
+      '-nostats',
+      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    ]);
+    expect(fakes.logFields.get('plan')).toEqual({
+      plan: {
+        kind: 'copy',
+        durationSec: 20,
+        container: { format: 'mp4', muxer: 'mp4', faststart: true },
+        video: 'copy',
+        audio: audioEncode,
+        segments: [
+          { label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10 },
+          { label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
+        ],
+      },
+    });
   });
 
   it('AudioMix background music is fetched after the fragments and mixed in', async () => {

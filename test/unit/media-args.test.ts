@@ -650,9 +650,18 @@ describe('buildConcatArgs: background audio', () => {
 
 describe('buildConcatArgs: DirectConcat', () => {
   const copy = (format: ConcatTemplate['container']['format'], out: string, p: MediaProbe = LAND) =>
-    args([src('a', p), src('b', p)], tpl({ directConcat: true, container: { format } }), out);
+    args([src('a.mp4', p), src('b.mp4', p)], tpl({ directConcat: true, container: { format } }), out);
 
-  it('mp4: concat demuxer, stream copy, faststart', () => {
+  // The picture from the concat list (input 0), each fragment's audio from the fragment itself (inputs 1, 2),
+  // cut or padded to its picture's 10 s, joined and encoded once.
+  const COPY_AUDIO_GRAPH = [
+    '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a0]',
+    '[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a1]',
+    '[a0][a1]concat=n=2:v=0:a=1[aout]',
+  ].join(';');
+  const COPY_INPUTS = (list: string) => ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', list, ...IN_A, ...IN_B];
+
+  it('mp4: the picture copied through the concat demuxer, the audio decoded per fragment and encoded once, faststart', () => {
     expect(copy('mp4', '/out/out.mp4')).toEqual([
       '-hide_banner',
       '-nostdin',
@@ -667,12 +676,30 @@ describe('buildConcatArgs: DirectConcat', () => {
       'file',
       '-i',
       '/out/out.concat.txt',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '/in/a.mp4',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      '/in/b.mp4',
+      '-filter_complex',
+      COPY_AUDIO_GRAPH,
       '-map',
       '0:v:0',
       '-map',
-      '0:a:0',
-      '-c',
+      '[aout]',
+      '-c:v',
       'copy',
+      '-c:a',
+      'aac',
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+      '-b:a',
+      '128k',
       '-f',
       'mp4',
       '-movflags',
@@ -685,22 +712,11 @@ describe('buildConcatArgs: DirectConcat', () => {
   });
 
   it('hls and ts', () => {
+    const tail = ['-filter_complex', COPY_AUDIO_GRAPH, '-map', '0:v:0', '-map', '[aout]', '-c:v', 'copy', ...AAC_48K];
     expect(copy('hls', '/out/h/p.m3u8')).toEqual([
       ...HEAD,
-      '-f',
-      'concat',
-      '-safe',
-      '0',
-      '-protocol_whitelist',
-      'file',
-      '-i',
-      '/out/h/p.concat.txt',
-      '-map',
-      '0:v:0',
-      '-map',
-      '0:a:0',
-      '-c',
-      'copy',
+      ...COPY_INPUTS('/out/h/p.concat.txt'),
+      ...tail,
       '-f',
       'hls',
       '-hls_time',
@@ -714,20 +730,8 @@ describe('buildConcatArgs: DirectConcat', () => {
     ]);
     expect(copy('ts', '/out/o.ts')).toEqual([
       ...HEAD,
-      '-f',
-      'concat',
-      '-safe',
-      '0',
-      '-protocol_whitelist',
-      'file',
-      '-i',
-      '/out/o.concat.txt',
-      '-map',
-      '0:v:0',
-      '-map',
-      '0:a:0',
-      '-c',
-      'copy',
+      ...COPY_INPUTS('/out/o.concat.txt'),
+      ...tail,
       '-f',
       'mpegts',
       ...PROGRESS,
@@ -779,13 +783,28 @@ describe('buildConcatArgs: DirectConcat', () => {
 
 describe('buildConcatListFile', () => {
   it("single-quotes every path and escapes quotes as '\\''", () => {
-    expect(buildConcatListFile(['/tmp/job/a.mp4', "/tmp/job/it's here.mp4", "/tmp/''"])).toBe(
+    expect(buildConcatListFile([{ path: '/tmp/job/a.mp4' }, { path: "/tmp/job/it's here.mp4" }, { path: "/tmp/''" }])).toBe(
       ['ffconcat version 1.0', "file '/tmp/job/a.mp4'", "file '/tmp/job/it'\\''s here.mp4'", "file '/tmp/'\\'''\\'''", ''].join('\n'),
     );
   });
 
+  it('a duration line after a file fixes where the next one starts', () => {
+    expect(
+      buildConcatListFile([
+        { path: '/tmp/a.mp4', durationSec: 1.3 },
+        { path: '/tmp/b.mp4', durationSec: 1001 / 30000 },
+      ]),
+    ).toBe(['ffconcat version 1.0', "file '/tmp/a.mp4'", 'duration 1.3', "file '/tmp/b.mp4'", 'duration 0.033367', ''].join('\n'));
+  });
+
+  it('declares one stream by its container id, so only the picture is read', () => {
+    expect(buildConcatListFile([{ path: '/tmp/a.mp4', durationSec: 1.3 }], { exactStreamId: 1 })).toBe(
+      ['ffconcat version 1.0', 'stream', 'exact_stream_id 1', "file '/tmp/a.mp4'", 'duration 1.3', ''].join('\n'),
+    );
+  });
+
   it('refuses a line break, which would start a new directive', () => {
-    expect(() => buildConcatListFile(["/tmp/a.mp4'\nfile '/etc/passwd"])).toThrow(/line break/);
+    expect(() => buildConcatListFile([{ path: "/tmp/a.mp4'\nfile '/etc/passwd" }])).toThrow(/line break/);
   });
 });
 

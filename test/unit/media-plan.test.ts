@@ -373,7 +373,7 @@ describe('planConcat: background audio', () => {
 });
 
 describe('planConcat: DirectConcat', () => {
-  it('plans a stream copy; trims and Audio/Video parameters are ignored', () => {
+  it('plans a stream copy of the picture and one audio encode; trims and Video parameters are ignored', () => {
     const plan = planConcat({
       sources: [src('a.mp4', LAND, { startTime: 3 }), src('b.mp4', LAND)],
       template: tpl({ directConcat: true, video: { codec: 'H.264', width: 640, remove: false } }),
@@ -387,13 +387,69 @@ describe('planConcat: DirectConcat', () => {
       durationSec: 20,
       container: { format: 'mp4', muxer: 'mp4', faststart: true },
       segments: [
-        { path: '/in/a.mp4', label: 'a.mp4', durationSec: 10 },
-        { path: '/in/b.mp4', label: 'b.mp4', durationSec: 10 },
+        { path: '/in/a.mp4', label: 'a.mp4', durationSec: 10, videoDurationSec: 10 },
+        { path: '/in/b.mp4', label: 'b.mp4', durationSec: 10, videoDurationSec: 10 },
       ],
       listFilePath: '/out/out.concat.txt',
       video: true,
       audio: true,
+      listStream: { exactStreamId: 1 },
+      audioEncode: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
     });
+  });
+
+  it("each fragment's picture length is its frames over its rate; the job's Audio settings choose the encode", () => {
+    const short: MediaProbe = { ...LAND, durationSec: 1.321, video: { ...LAND.video!, frameCount: 39, durationSec: 1.3 } };
+    const forty: MediaProbe = { ...LAND, video: { ...LAND.video!, frameCount: 40 } };
+    const noCount: MediaProbe = { ...LAND, durationSec: 2.2, video: { ...LAND.video!, frameCount: undefined, durationSec: 2.1 } };
+    const plan = planConcat({
+      sources: [src('a.mp4', short), src('b.mp4', forty), src('c.mp4', noCount)],
+      template: tpl({ directConcat: true, audio: { codec: 'aac', samplerate: 44100, bitrate: 96, channels: 1, remove: false } }),
+      bgm: [],
+      outputPath: '/out/out.mp4',
+    });
+    expect(plan).toMatchObject({
+      kind: 'copy',
+      durationSec: 4.733333,
+      segments: [
+        { label: 'a.mp4', durationSec: 1.321, videoDurationSec: 1.3 },
+        { label: 'b.mp4', durationSec: 10, videoDurationSec: 1.333333 },
+        { label: 'c.mp4', durationSec: 2.2, videoDurationSec: 2.1 },
+      ],
+      audioEncode: { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 },
+    });
+    const ntsc: MediaProbe = { ...LAND, video: { ...LAND.video!, fps: 30000 / 1001, frameCount: 40 } };
+    expect(
+      planConcat({ sources: [src('n.mp4', ntsc)], template: tpl({ directConcat: true }), bgm: [], outputPath: '/o/o.mp4' }),
+    ).toMatchObject({ durationSec: 1.334667, segments: [{ videoDurationSec: 1.334667 }] });
+  });
+
+  it('the list reads only the picture from MP4 fragments with the same track id, else every stream', () => {
+    const plan = (b: MediaProbe) =>
+      planConcat({
+        sources: [src('a.mp4', LAND), src('b.mp4', b)],
+        template: tpl({ directConcat: true }),
+        bgm: [],
+        outputPath: '/o/o.mp4',
+      });
+    expect(plan(LAND)).toMatchObject({ listStream: { exactStreamId: 1 } });
+    expect(plan({ ...LAND, video: { ...LAND.video!, streamId: 2 } })).not.toHaveProperty('listStream');
+    expect(plan({ ...LAND, video: { ...LAND.video!, streamId: undefined } })).not.toHaveProperty('listStream');
+    expect(plan({ ...LAND, formatName: 'mpegts' })).not.toHaveProperty('listStream');
+  });
+
+  it('without video or audio nothing is re-encoded: audio-only containers and silent fragments stay a plain copy', () => {
+    const mp3 = planConcat({
+      sources: [src('a.mp3', MUSIC), src('b.mp3', MUSIC)],
+      template: tpl({ directConcat: true, container: { format: 'mp3' } }),
+      bgm: [],
+      outputPath: '/o/o.mp3',
+    });
+    expect(mp3).not.toHaveProperty('audioEncode');
+    expect(mp3.kind === 'copy' && mp3.segments.map((s) => s.videoDurationSec)).toEqual([undefined, undefined]);
+    const mute = planConcat({ sources: [src('a.mp4', MUTE)], template: tpl({ directConcat: true }), bgm: [], outputPath: '/o/o.mp4' });
+    expect(mute).toMatchObject({ video: true, audio: false, segments: [{ videoDurationSec: 5 }] });
+    expect(mute).not.toHaveProperty('audioEncode');
   });
 
   it('never silently re-encodes: incompatible fragments are an InvalidArgument with the difference', () => {
@@ -528,9 +584,11 @@ describe('summarizePlan (the job log line)', () => {
       kind: 'copy',
       durationSec: 20,
       container: { format: 'mp4', muxer: 'mp4', faststart: true },
+      video: 'copy',
+      audio: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
       segments: [
-        { label: 'a.mp4', durationSec: 10 },
-        { label: 'b.mp4', durationSec: 10 },
+        { label: 'a.mp4', durationSec: 10, videoDurationSec: 10 },
+        { label: 'b.mp4', durationSec: 10, videoDurationSec: 10 },
       ],
     });
   });

@@ -112,6 +112,9 @@ describe('normalizeProbe', () => {
         level: 31,
         bitrateKbps: 1048.881,
         rotation: 0,
+        frameCount: 300,
+        durationSec: 10,
+        streamId: 1,
       },
       audio: { codec: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128.046, profile: 'LC' },
     });
@@ -131,6 +134,9 @@ describe('normalizeProbe', () => {
         level: 31,
         bitrateKbps: 977.246,
         rotation: 0,
+        frameCount: 200,
+        durationSec: 8,
+        streamId: 1,
       },
       audio: { codec: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 64.463, profile: 'LC' },
     });
@@ -180,7 +186,16 @@ describe('normalizeProbe', () => {
     expect(normalizeProbe(json)).toEqual({
       durationSec: 3.5,
       formatName: 'mp4',
-      video: { codec: 'h264', width: 1080, height: 1920, fps: 30000 / 1001, pixFmt: 'unknown', profile: '', level: 0, rotation: 270 },
+      video: {
+        codec: 'h264',
+        width: 1080,
+        height: 1920,
+        fps: 30000 / 1001,
+        pixFmt: 'unknown',
+        profile: '',
+        level: 0,
+        rotation: 270,
+      },
       audio: { codec: 'opus', sampleRate: 48000, channels: 6, channelLayout: '5.1', profile: '' },
     });
   });
