@@ -13,6 +13,7 @@ import type { ConcatTemplate } from '../../src/domain/concat-types.js';
 import { concat, probeFile } from '../../src/media/ffmpeg.js';
 import { planConcat, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
+import { makeSyncClip, measureSync as measure, offsetsMs, type Measured } from '../helpers/av-sync.js';
 
 const run = promisify(execFile);
 
@@ -21,7 +22,6 @@ const FPS = 30;
 const FRAMES = 39; // 1.3 s
 const FLASH_FRAME = 15; // 0.5 s into each fragment
 const EVENT_SEC = FLASH_FRAME / FPS;
-const RATE = 48000;
 const FRAGMENT_SEC = FRAMES / FPS;
 
 let dir: string;
@@ -29,85 +29,8 @@ const file = (name: string): string => path.join(dir, name);
 
 /** One fragment: black 160x90 at 30 fps with one white frame, silence with a beep starting on that frame;
  * the audio track lasts `audioSec` (the picture always 1.3 s). */
-async function makeFragment(out: string, audioSec = FRAGMENT_SEC): Promise<void> {
-  const beepEnd = EVENT_SEC + 0.1;
-  await run('ffmpeg', [
-    ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'],
-    ...['-f', 'lavfi', '-i', `color=c=black:s=160x90:r=${FPS}:d=${FRAGMENT_SEC},drawbox=c=white:t=fill:enable='eq(n,${FLASH_FRAME})'`],
-    ...['-f', 'lavfi', '-i', `aevalsrc='0.8*sin(2*PI*1000*t)*between(t,${EVENT_SEC},${beepEnd})':s=${RATE}:d=${audioSec}`],
-    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'],
-    ...['-c:a', 'aac', '-ac', '1', out],
-  ]);
-}
-
-interface Measured {
-  /** Time of each white frame, from the decoded frames' timestamps. */
-  flashes: number[];
-  /** Time of each beep's first loud sample in the decoded PCM. */
-  beeps: number[];
-  frames: number;
-  videoSec: number;
-  audioSec: number;
-}
-
-async function firstFramePts(out: string, stream: 'a' | 'v'): Promise<number> {
-  const { stdout } = await run('ffprobe', [
-    ...['-v', 'error', '-select_streams', `${stream}:0`],
-    ...['-show_entries', 'frame=pts_time', '-of', 'csv=p=0', out],
-  ]);
-  return Number(
-    stdout
-      .split('\n')
-      .find((l) => /^-?\d/.test(l))!
-      .split(',')[0],
-  );
-}
-
-/** Decode the output as a player does: pictures with their presentation times, audio as PCM from its first sample's time. */
-async function measure(out: string): Promise<Measured> {
-  const { stdout: times } = await run('ffprobe', [
-    ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', out],
-  ]);
-  // Side data (the first frame's) prints as extra empty lines.
-  const pts = times
-    .split('\n')
-    .map((l) => l.split(',')[0]!)
-    .filter((t) => t !== '')
-    .map(Number);
-  const luma = await run(
-    'ffmpeg',
-    ['-v', 'error', '-i', out, '-map', '0:v:0', '-vf', 'scale=1:1,format=gray', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-'],
-    { encoding: 'buffer', maxBuffer: 1 << 24 },
-  );
-  const lumaBytes = luma.stdout;
-  expect(lumaBytes.length).toBe(pts.length);
-  const flashes = pts.filter((_, i) => lumaBytes[i]! > 128);
-
-  const pcm = await run('ffmpeg', ['-v', 'error', '-i', out, '-map', '0:a:0', '-ac', '1', '-ar', String(RATE), '-f', 's16le', '-'], {
-    encoding: 'buffer',
-    maxBuffer: 1 << 24,
-  });
-  const samples = new Int16Array(pcm.stdout.buffer, pcm.stdout.byteOffset, pcm.stdout.length / 2);
-  const audioStart = await firstFramePts(out, 'a');
-  // A beep starts at the first sample above ~0.25 of full scale after at least 0.3 s of quiet; at 0.8
-  // amplitude a 1 kHz sine gets there within 3 samples (0.06 ms) of its start, the same in every fragment.
-  const beeps: number[] = [];
-  let lastLoud = -Infinity;
-  for (let k = 0; k < samples.length; k++) {
-    if (Math.abs(samples[k]!) < 8000) continue;
-    if (k - lastLoud > 0.3 * RATE) beeps.push(audioStart + k / RATE);
-    lastLoud = k;
-  }
-  return {
-    flashes,
-    beeps,
-    frames: pts.length,
-    videoSec: pts[pts.length - 1]! + 1 / FPS - pts[0]!,
-    audioSec: audioStart + samples.length / RATE - pts[0]!,
-  };
-}
-
-const offsetsMs = (m: Measured): number[] => m.beeps.map((b, i) => Math.round((b - m.flashes[i]!) * 1e6) / 1e3);
+const makeFragment = (out: string, audioSec = FRAGMENT_SEC): Promise<string> =>
+  makeSyncClip(out, { frames: FRAMES, fps: FPS, flashFrames: [FLASH_FRAME], audioSec });
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'direct-concat-sync-'));
