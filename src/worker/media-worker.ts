@@ -135,7 +135,7 @@ export class MediaWorker {
       }
       const failure = failureOf(err);
       await this.deps.jobs.transition(jobId, ['Running'], 'Failed', { endMs: Date.now(), ...failure });
-      log.warn({ code: failure.code, msg: failure.message }, 'job failed');
+      log.warn({ code: failure.code, message: failure.message }, 'job failed');
     }
     await this.finished(jobId, log);
   }
