@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { buildApp } from './api/app.js';
 import { healthCheck } from './api/routes/health.js';
-import { createRedis, type Redis } from './store/redis.js';
+import { connected, createRedis, reportConnection, type Redis } from './store/redis.js';
 import { JobStore } from './store/job-store.js';
 import { QueueStore } from './store/queue-store.js';
 import { TemplateStore } from './store/template-store.js';
@@ -84,6 +84,8 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   const { api: apiConfig, redis: redisConfig } = config;
   const { credentials, clockSkewSeconds } = apiConfig.security;
   const redis = createRedis(ep.redisUrl, 'ci-api', 'api');
+  reportConnection(redis, logger, 'ci-api');
+  await connected(redis);
   const stores = openStores(redis, redisConfig.keyPrefix);
   const { workflows, mediaQueues } = stores;
   const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
@@ -135,6 +137,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   const connections: Redis[] = [];
   const connection = (): Redis => {
     const r = createRedis(ep.redisUrl, 'ci-worker', 'worker');
+    reportConnection(r, logger, 'ci-worker');
     connections.push(r);
     return r;
   };
