@@ -175,6 +175,8 @@ describe('createConcatRunner with fake ports', () => {
     expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'in-1.mp4']);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -308,6 +310,8 @@ describe('createConcatRunner with fake ports', () => {
     ]);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -424,6 +428,8 @@ describe('createConcatRunner with fake ports', () => {
     const { plan, args } = planAndArgs();
     const audioEncode = { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 };
     expect(plan).toEqual({
+      path: 'hybrid',
+      reason: 'DirectConcat',
       kind: 'copy',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -488,6 +494,8 @@ describe('createConcatRunner with fake ports', () => {
     ]);
     expect(fakes.logFields.get('plan')).toEqual({
       plan: {
+        path: 'hybrid',
+        reason: 'DirectConcat',
         kind: 'copy',
         durationSec: 20,
         container: { format: 'mp4', muxer: 'mp4', faststart: true },
@@ -514,6 +522,8 @@ describe('createConcatRunner with fake ports', () => {
     expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'bgm-0.mp3']);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -611,6 +621,8 @@ describe('createConcatRunner with fake ports', () => {
     expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'wm-0.png', 'wm-1.png']);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -728,6 +740,8 @@ describe('createConcatRunner with fake ports', () => {
     );
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.m3u8',
       workDir: '$DIR',
