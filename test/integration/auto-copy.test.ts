@@ -3,7 +3,7 @@
 // keep every frame bit-identical to its source, decode without a single error and keep each beep within
 // 1 ms of its flash on decoded PCM; a fragment from another encoder setting must send the job to encode.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -101,6 +101,60 @@ describe('automatic copy (real ffmpeg)', () => {
     const encodeMs = await timed(encodePlan);
     console.info(`hybrid ${copyMs.toFixed(0)} ms, encode ${encodeMs.toFixed(0)} ms, ratio ${(copyMs / encodeMs).toFixed(3)}`);
     expect(copyMs).toBeLessThan(encodeMs);
+  });
+
+  it.each(['ts', 'flv'] as const)('into %s too: hybrid, exact frames, no decode error, joins within 1 ms', async (format) => {
+    const out = file(`auto.${format}`);
+    const plan = planConcat({
+      sources: await sources(names),
+      template: { ...template, container: { format } },
+      bgm: [],
+      outputPath: out,
+      autoCopy: true,
+    });
+    expect(plan.path).toBe('hybrid');
+    await concat(plan);
+    const m = await measureSync(out);
+    expect(m.frames).toBe(3 * FRAMES);
+    expect(m.beeps).toHaveLength(3);
+    for (const o of offsetsMs(m)) expect(Math.abs(o)).toBeLessThanOrEqual(1);
+    const { stdout, stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', out, '-f', 'null', '-']);
+    expect(stdout + stderr).toBe('');
+  });
+
+  it('Audio.Remove: a full copy, every picture bit-identical and no audio stream', async () => {
+    const out = file('silent.mp4');
+    const plan = planConcat({
+      sources: await sources(names),
+      template: { ...template, audio: { codec: 'aac', remove: true } },
+      bgm: [],
+      outputPath: out,
+      autoCopy: true,
+    });
+    expect(plan).toMatchObject({ kind: 'copy', path: 'copy', video: true, audio: false });
+    await concat(plan);
+    const { stdout: streams } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type', '-of', 'csv=p=0', out]);
+    expect(streams.trim().split('\n')).toEqual(['video']);
+    const originals = (await Promise.all(names.map((n) => frameHashes(file(n))))).flat();
+    expect(await frameHashes(out)).toEqual(originals);
+    const { stdout, stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', out, '-f', 'null', '-']);
+    expect(stdout + stderr).toBe('');
+  });
+
+  it('why audio is never fully copied: AAC fragments whose audio lasts as long as their picture still drift at each join', async () => {
+    const probes = await sources(names);
+    for (const p of probes) expect(Math.abs(p.probe.audio!.durationSec! - p.probe.video!.durationSec!)).toBeLessThanOrEqual(0.001);
+    const list = file('full.concat.txt');
+    const lines = names.flatMap((n) => [`file '${file(n)}'`, `duration ${FRAMES / FPS}`]);
+    writeFileSync(list, ['ffconcat version 1.0', ...lines, ''].join('\n'));
+    const out = file('full-copy.mp4');
+    await run('ffmpeg', [
+      ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', list],
+      ...['-map', '0:v:0', '-map', '0:a:0', '-c', 'copy', '-f', 'mp4', out],
+    ]);
+    const offsets = offsetsMs(await measureSync(out));
+    console.info('full copy with AAC: beep - flash per fragment (ms)', offsets);
+    expect(offsets[2]!).toBeGreaterThan(10);
   });
 
   it('a fragment encoded at another CRF (other parameter sets) sends the job to encode, naming it', async () => {
