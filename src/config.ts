@@ -84,6 +84,9 @@ interface WorkerConfig {
   concurrency: number;
   /** Hosts outside the storage that fragment/Input/AudioSource URLs may name (FETCH_ALLOWED_HOSTS). */
   fetchAllowedHosts: string[];
+  /** AUTO_COPY: jobs without DirectConcat copy the fragments' picture when the request changes nothing
+   * in it; false encodes every such job as before. */
+  autoCopy: boolean;
 }
 
 interface JobConfig {
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxStringLength: int('MAX_STRING_LENGTH', 4096, 256, 1_048_576),
   };
   const blockPrivate = bool('CALLBACK_BLOCK_PRIVATE', false);
+  const autoCopy = bool('AUTO_COPY', true);
   const s3EventsToken = str('S3_EVENTS_TOKEN');
   const limits = {
     maxInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
@@ -237,7 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretAccessKey: s3SecretAccessKey ?? EMBEDDED_S3_KEY,
     },
     callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey },
-    worker: { concurrency, fetchAllowedHosts },
+    worker: { concurrency, fetchAllowedHosts, autoCopy },
     job: { limits },
     log: { level: logLevel },
     dataDir,

@@ -167,6 +167,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
       s3Endpoint: ep.s3Endpoint,
       dataDir: config.dataDir,
       fetchAllowedHosts: config.worker.fetchAllowedHosts,
+      autoCopy: config.worker.autoCopy,
       limits: config.job.limits,
     }),
     onFinished,

@@ -32,6 +32,8 @@ interface ConcatRunnerDeps {
   dataDir: string;
   /** FETCH_ALLOWED_HOSTS: hosts outside the storage that sources may be fetched from over HTTP. */
   fetchAllowedHosts?: readonly string[];
+  /** AUTO_COPY: let the planner copy what a job leaves unchanged; off unless given. */
+  autoCopy?: boolean;
   limits?: JobLimits;
 }
 
@@ -107,6 +109,7 @@ async function runInDir(
     workDir: dir,
     watermarks: marks,
     fontAvailable: existsSync,
+    autoCopy: deps.autoCopy ?? false,
   });
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);

@@ -8,7 +8,7 @@ describe('loadConfig', () => {
       api: { port: 8080, security: { ciSecretId: undefined } },
       redis: { url: undefined, port: 6379 },
       s3: { endpoint: undefined, port: 4568, forcePathStyle: true, accessKeyId: 'S3RVER' },
-      worker: { concurrency: 2 },
+      worker: { concurrency: 2, autoCopy: true },
       log: { level: 'info' },
     });
     expect(c.dataDir).toMatch(/\/data$/);
@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       CI_SECRET_ID: 'id',
       CI_SECRET_KEY: 'key',
       WORKER_CONCURRENCY: '4',
+      AUTO_COPY: 'false',
       LOG_LEVEL: 'debug',
     });
     expect(c).toMatchObject({
@@ -34,7 +35,7 @@ describe('loadConfig', () => {
       dataDir: '/srv/engine',
       redis: { url: 'redis://r:6379' },
       s3: { endpoint: 'http://minio:9000', region: 'ap-guangzhou', forcePathStyle: false, accessKeyId: 'ak', secretAccessKey: 'sk' },
-      worker: { concurrency: 4 },
+      worker: { concurrency: 4, autoCopy: false },
       log: { level: 'debug' },
     });
   });
@@ -59,6 +60,18 @@ describe('loadConfig', () => {
       expect(problems).toContain(name);
     }
     expect((err as ConfigError).problems).toHaveLength(6);
+  });
+
+  it('AUTO_COPY: true unless false or 0; anything else is refused', () => {
+    expect(['1', 'true', 'yes', 'false', '0', 'no'].map((v) => loadConfig({ AUTO_COPY: v }).worker.autoCopy)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(() => loadConfig({ AUTO_COPY: 'sometimes' })).toThrow(/AUTO_COPY="sometimes": must be true or false/);
   });
 
   it('requires S3 credentials with an external S3 endpoint', () => {
