@@ -87,6 +87,12 @@ interface WorkerConfig {
   /** AUTO_COPY: jobs without DirectConcat copy the fragments' picture when the request changes nothing
    * in it; false encodes every such job as before. */
   autoCopy: boolean;
+  /** On SIGTERM, how long running jobs may go on before they are handed back to the queue; 0 = at once. */
+  drainSec: number;
+  /** A running job's lock: renewed every half of it, lost when its worker dies. */
+  lockSec: number;
+  /** How often workers look for jobs whose lock was lost. A dead worker's job runs again within lock + this. */
+  stalledCheckSec: number;
 }
 
 interface JobConfig {
@@ -204,6 +210,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s3Region = str('S3_REGION') ?? 'us-east-1';
   const s3ForcePathStyle = bool('S3_FORCE_PATH_STYLE', true);
   const concurrency = int('WORKER_CONCURRENCY', 2, 1, 64);
+  const drainSec = int('WORKER_DRAIN_SECONDS', 0, 0, 24 * 3600);
+  const lockSec = int('WORKER_LOCK_SECONDS', 30, 2, 3600);
+  const stalledCheckSec = int('WORKER_STALLED_CHECK_SECONDS', 30, 1, 3600);
   const bodyLimitBytes = int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024);
   const retryBaseMs = int('CALLBACK_RETRY_BASE_MS', 10_000, 10, 3_600_000);
   const timeoutMs = int('CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000);
@@ -241,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretAccessKey: s3SecretAccessKey ?? EMBEDDED_S3_KEY,
     },
     callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey },
-    worker: { concurrency, fetchAllowedHosts, autoCopy },
+    worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec },
     job: { limits },
     log: { level: logLevel },
     dataDir,

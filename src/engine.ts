@@ -15,6 +15,7 @@ import { MediaQueues } from './queue/media-queues.js';
 import { createS3, pingS3 } from './storage/s3.js';
 import { MediaWorker } from './worker/media-worker.js';
 import { createConcatRunner } from './worker/concat-runner.js';
+import { removeStaleJobDirs } from './worker/job-dirs.js';
 import { ffmpegMedia } from './media/ffmpeg.js';
 import { jobObjectsOf } from './storage/job-objects.js';
 import { CallbackQueue, startCallbackWorker } from './callbacks/delivery.js';
@@ -161,6 +162,9 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     ...stores,
     logger,
     concurrency: config.worker.concurrency,
+    drainMs: config.worker.drainSec * 1000,
+    lockMs: config.worker.lockSec * 1000,
+    stalledIntervalMs: config.worker.stalledCheckSec * 1000,
     runConcat: createConcatRunner({
       media: ffmpegMedia,
       objects: jobObjectsOf(s3),
@@ -172,6 +176,8 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     }),
     onFinished,
   });
+  const stale = await removeStaleJobDirs(config.dataDir);
+  if (stale.length > 0) logger.warn({ dirs: stale }, 'removed job directories left by stopped workers');
   await worker.start();
   return {
     async close() {
