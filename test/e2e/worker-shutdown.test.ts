@@ -45,7 +45,8 @@ interface Engine {
 }
 
 async function engineWith(env: Record<string, string>): Promise<Engine> {
-  const config = testConfig({ CALLBACK_RETRY_BASE_MS: '50', WORKER_LOCK_SECONDS: '5', WORKER_STALLED_CHECK_SECONDS: '5', ...env });
+  // Locks that outlast the test: a job taken up again was handed back, not found by the stalled-job check.
+  const config = testConfig({ CALLBACK_RETRY_BASE_MS: '50', WORKER_LOCK_SECONDS: '600', WORKER_STALLED_CHECK_SECONDS: '600', ...env });
   const lines: string[] = [];
   const logger = createLogger('info', 'test', { write: (l: string) => void lines.push(l) });
   const api = await startApi(config, testEndpoints(), logger);
@@ -120,12 +121,9 @@ describe('worker shutdown', () => {
     expect(lines.find((l) => l.jobId === jobId && String(l.msg).includes('handed back to the queue'))).toBeDefined();
     expect(lines.find((l) => l.msg === 'worker stopped')).toMatchObject({ finished: 0, handedBack: 1 });
 
-    // A second worker takes it up at once: well before a lost lock would be noticed (5 s + 5 s).
-    const takenFrom = Date.now();
+    // A second worker takes it up at once, long before its lock (600 s) would have run out.
     const second = await startWorker(e.config, testEndpoints(), createLogger('silent', 'test'));
     try {
-      await waitState(e, jobId, (d) => d.State === 'Running' && Number(d.Progress) >= 6, 60_000);
-      expect(Date.now() - takenFrom).toBeLessThan(5_000);
       const done = await waitState(e, jobId, (d) => d.State === 'Success' || d.State === 'Failed');
       expect(done.State).toBe('Success');
     } finally {
