@@ -23,6 +23,7 @@ import { checkFreeDisk, checkOutputDuration, InputBudget, NO_LIMITS, withJobTime
 import type { ConcatRunner, RunContext } from './media-worker.js';
 import { localNameOf, outputObjectOf, SEGMENT_CONTENT_TYPE } from './output-object.js';
 import type { MediaPort, ObjectsPort } from './ports.js';
+import type { RetryNotice } from '../storage/store-retry.js';
 
 interface ConcatRunnerDeps {
   media: MediaPort;
@@ -85,11 +86,13 @@ async function runInDir(
   const inputs = jobInputsOf(job.request, template, watermarks, (field, url) => resolveSource(deps, job.bucket, field, url));
   const output = job.request.operation.output;
   const timer = new PhaseTimer();
+  const notice: RetryNotice = (what, attempt, delayMs, err) =>
+    log.warn({ what, attempt, delayMs, err: err.message }, 'the storage did not answer; trying again');
 
   // The output bucket is checked while the inputs come in; a missing one is reported first, before ffmpeg runs.
   const [bucket, fetchedAll] = await Promise.allSettled([
-    deps.objects.bucketExists(output.bucket, 'Output.Bucket'),
-    fetchInputs(deps, inputs, dir, signal, new InputBudget(limits.maxInputBytes)),
+    deps.objects.bucketExists(output.bucket, 'Output.Bucket', notice),
+    fetchInputs(deps, inputs, dir, signal, new InputBudget(limits.maxInputBytes), notice),
   ]);
   if (bucket.status === 'rejected') throw bucket.reason;
   if (fetchedAll.status === 'rejected') throw fetchedAll.reason;
@@ -127,7 +130,7 @@ async function runInDir(
   // The output is described (ffprobe) while it uploads.
   const described = deps.media.probe(plan.outputPath);
   described.catch(() => undefined);
-  const segments = await uploadOutput(deps, plan, outDir, output.bucket, target, job.jobId);
+  const segments = await uploadOutput(deps, plan, outDir, output.bucket, target, job.jobId, notice);
   const mediaInfo = toMediaInfo(await described);
   timer.end('upload');
   log.info(
@@ -166,11 +169,12 @@ function fetchInputs(
   dir: string,
   signal: AbortSignal,
   budget: ByteBudget,
+  notice: RetryNotice,
 ): Promise<FetchedInput[]> {
   return Promise.all(
     inputs.map(async (input): Promise<FetchedInput> => {
       const file = localFileOf(input, dir);
-      const got = await deps.objects.fetch(input.ref, file, signal, budget);
+      const got = await deps.objects.fetch(input.ref, file, signal, budget, notice);
       return { ...input, file, key: got.key, bytes: got.bytes, probe: await probeInput(deps.media, file, got.key) };
     }),
   );
@@ -197,6 +201,7 @@ async function uploadOutput(
   bucket: string,
   target: { key: string; contentType: string },
   jobId: string,
+  notice: RetryNotice,
 ): Promise<{ count: number; md5: string }> {
   const keyDir = path.posix.dirname(target.key) === '.' ? '' : `${path.posix.dirname(target.key)}/`;
   const mainName = path.basename(plan.outputPath);
@@ -206,9 +211,9 @@ async function uploadOutput(
     await Promise.all(
       segments
         .slice(k, k + SEGMENT_UPLOADS)
-        .map((name) => deps.objects.upload(bucket, `${keyDir}${name}`, path.join(outDir, name), SEGMENT_CONTENT_TYPE, meta)),
+        .map((name) => deps.objects.upload(bucket, `${keyDir}${name}`, path.join(outDir, name), SEGMENT_CONTENT_TYPE, meta, notice)),
     );
   }
-  const md5 = await deps.objects.upload(bucket, target.key, plan.outputPath, target.contentType, meta);
+  const md5 = await deps.objects.upload(bucket, target.key, plan.outputPath, target.contentType, meta, notice);
   return { count: segments.length, md5 };
 }

@@ -5,6 +5,7 @@ import type { ConcatPlan } from '../media/plan.js';
 import type { FfprobeJson } from '../media/probe.js';
 import type { ByteBudget } from '../storage/objects.js';
 import type { SourceRef } from '../storage/resolve-url.js';
+import type { RetryNotice } from '../storage/store-retry.js';
 
 interface MediaRunOptions {
   signal: AbortSignal;
@@ -23,14 +24,29 @@ export interface MediaPort {
   run(plan: ConcatPlan, opts: MediaRunOptions): Promise<void>;
 }
 
+/** Each method tries again while the store does not answer, for a bounded time, telling `notice` of
+ * each retry; then it fails with ServiceUnavailable. */
 export interface ObjectsPort {
   /**
    * Streams a resolved source into `file`, counting its bytes against `budget`. Returns the object key
    * found (the URL's path for an HTTP source) and the bytes written.
    */
-  fetch(source: SourceRef, file: string, signal: AbortSignal, budget: ByteBudget): Promise<{ key: string; bytes: number }>;
+  fetch(
+    source: SourceRef,
+    file: string,
+    signal: AbortSignal,
+    budget: ByteBudget,
+    notice?: RetryNotice,
+  ): Promise<{ key: string; bytes: number }>;
   /** Uploads a local file with its content type and user metadata; returns its MD5 (hex). */
-  upload(bucket: string, key: string, file: string, contentType: string, metadata: Record<string, string>): Promise<string>;
+  upload(
+    bucket: string,
+    key: string,
+    file: string,
+    contentType: string,
+    metadata: Record<string, string>,
+    notice?: RetryNotice,
+  ): Promise<string>;
   /** Resolves when `bucket` exists and can be used; rejects with a failure naming `field` otherwise. */
-  bucketExists(bucket: string, field: string): Promise<void>;
+  bucketExists(bucket: string, field: string, notice?: RetryNotice): Promise<void>;
 }
