@@ -1,6 +1,7 @@
 // One Concat job's media work, orchestrated: resolve every input to an object of the storage, fetch
 // them in parallel into a temp directory of the job's own, probe, plan, run ffmpeg, upload the output
-// (and its HLS segments), then describe the result (MediaInfo of the output, MediaResult with its MD5).
+// (and its HLS segments) once a copy's output has passed verification (else the job is encoded instead),
+// then describe the result (MediaInfo of the output, MediaResult with its MD5).
 // The temp directory is removed in every outcome. The media layer decides how; this module decides
 // what. Media and storage come in as ports (ports.ts), so the whole sequence runs in unit tests too.
 // Resource limits (job-limits.ts): free disk before fetching, input bytes while fetching, the planned
@@ -34,6 +35,8 @@ interface ConcatRunnerDeps {
   fetchAllowedHosts?: readonly string[];
   limits?: JobLimits;
 }
+
+type PlanConcatInput = Parameters<typeof planConcat>[0];
 
 /** HLS segments go up this many at a time. */
 const SEGMENT_UPLOADS = 4;
@@ -99,7 +102,7 @@ async function runInDir(
   const target = outputObjectOf(output.object, template.container.format, job.jobId);
   const outDir = path.join(dir, 'out');
   await mkdir(outDir, { recursive: true });
-  const plan = planConcat({
+  const planInput: PlanConcatInput = {
     sources,
     template,
     bgm,
@@ -107,17 +110,44 @@ async function runInDir(
     workDir: dir,
     watermarks: marks,
     fontAvailable: existsSync,
-  });
+  };
+  let plan = planConcat(planInput);
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
   timer.end('plan');
 
-  await deps.media.run(plan, {
-    signal,
-    onProgress: (p) => ctx.setProgress(5 + p * 0.9),
-    log: (event, data) => log.debug({ event, ...data }, event),
-  });
+  const mediaLog = (event: string, data: object): void => log.debug({ event, ...data }, event);
+  // A copy may be followed by a fallback encode: it reports up to 50 and leaves the rest to that encode,
+  // so progress never goes back.
+  const copyShare = plan.kind === 'copy' ? 0.45 : 0.9;
+  await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * copyShare), log: mediaLog });
   timer.end('ffmpeg');
+
+  if (plan.kind === 'copy') {
+    const verdict = await deps.media.verify(plan, { signal, log: mediaLog });
+    timer.end('verify');
+    if (!verdict.ok) {
+      // DirectConcat promises the picture is never re-encoded: refuse rather than quietly encode.
+      if (template.directConcat) {
+        throw new JobError(
+          'ResourceNotSupported',
+          `DirectConcat: the stream-copied output failed its ${verdict.check} check and was not uploaded (${verdict.reason}); set DirectConcat to false to re-encode`,
+        );
+      }
+      log.warn(
+        { check: verdict.check, reason: verdict.reason, path: copyPathOf(plan), file: plan.outputPath },
+        'copy output failed verification; encoding instead',
+      );
+      // Nothing of the copy may be uploaded: HLS segments of it would otherwise go up with the encode's.
+      await rm(outDir, { recursive: true, force: true });
+      await mkdir(outDir, { recursive: true });
+      plan = planConcat(encodeInputOf(planInput));
+      log.info({ plan: summarizePlan(plan) }, 'fallback plan');
+      checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
+      await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(50 + p * 0.45), log: mediaLog });
+      timer.end('fallbackEncode');
+    }
+  }
   ctx.setProgress(95);
 
   // The output is described (ffprobe) while it uploads.
@@ -143,6 +173,16 @@ async function runInDir(
       },
     },
   };
+}
+
+/** The same job planned as a full encode: the fallback when a copy's output fails verification. */
+function encodeInputOf(input: PlanConcatInput): PlanConcatInput {
+  return { ...input, template: { ...input.template, directConcat: false } };
+}
+
+/** Which copy path a plan took, for the fallback's log line. */
+function copyPathOf(plan: ConcatPlan): string {
+  return 'path' in plan && typeof plan.path === 'string' ? plan.path : plan.kind;
 }
 
 /** A source URL as a reference to fetch; a refused one is InvalidArgument naming the field. */

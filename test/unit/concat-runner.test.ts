@@ -1,7 +1,7 @@
 // The concat runner with fake ports: frozen ffprobe fixtures stand for the fetched files, the fake run
 // records the plan it is handed, the fake upload records what goes up. Each case asserts the exact plan
 // and the exact ffmpeg argv (buildConcatArgs of that plan) a job leads to.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import type { JobRecord, JobResult } from '../../src/domain/job.js';
 import { buildConcatArgs } from '../../src/media/args.js';
 import { MediaProcessError } from '../../src/media/errors.js';
 import type { ConcatPlan } from '../../src/media/plan.js';
+import type { VerifyVerdict } from '../../src/media/verify.js';
 import { StorageError } from '../../src/storage/errors.js';
 import type { SourceRef } from '../../src/storage/resolve-url.js';
 import type { Logger } from '../../src/logger.js';
@@ -58,6 +59,11 @@ class Fakes {
   notMedia?: string;
   /** Files the fake run leaves in the output directory besides the main file (HLS segments). */
   segments: string[] = [];
+  /** What verify answers for every copy output. */
+  verdict: VerifyVerdict = { ok: true };
+  readonly verified: ConcatPlan[] = [];
+  /** The output directory's files after each run. */
+  readonly outputs: string[][] = [];
 
   readonly media: MediaPort = {
     probe: (file) => {
@@ -71,6 +77,11 @@ class Fakes {
       this.plans.push(plan);
       opts.onProgress(50);
       for (const name of this.segments) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
+      this.outputs.push(await readdir(path.dirname(plan.outputPath)));
+    },
+    verify: (plan) => {
+      this.verified.push(plan);
+      return Promise.resolve(this.verdict);
     },
   };
 
@@ -430,12 +441,13 @@ describe('createConcatRunner with fake ports', () => {
       durationSec: 20,
       container: { format: 'mp4', muxer: 'mp4', faststart: true },
       segments: [
-        { path: '$DIR/in-0.mp4', label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10 },
-        { path: '$DIR/in-1.mp4', label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
+        { path: '$DIR/in-0.mp4', label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
+        { path: '$DIR/in-1.mp4', label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
       ],
       listFilePath: '$DIR/j0123456789abcdef0123456789abcdef.concat.txt',
       video: true,
       audio: true,
+      fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode,
     });
