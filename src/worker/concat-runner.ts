@@ -34,6 +34,8 @@ interface ConcatRunnerDeps {
   /** FETCH_ALLOWED_HOSTS: hosts outside the storage that sources may be fetched from over HTTP. */
   fetchAllowedHosts?: readonly string[];
   limits?: JobLimits;
+  /** Defaults to planConcat; tests hand in a planner that picks a copy plan where they need one. */
+  planner?: (input: PlanConcatInput) => ConcatPlan;
 }
 
 type PlanConcatInput = Parameters<typeof planConcat>[0];
@@ -111,7 +113,8 @@ async function runInDir(
     watermarks: marks,
     fontAvailable: existsSync,
   };
-  let plan = planConcat(planInput);
+  const planner = deps.planner ?? planConcat;
+  let plan = planner(planInput);
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
   timer.end('plan');
@@ -141,7 +144,7 @@ async function runInDir(
       // Nothing of the copy may be uploaded: HLS segments of it would otherwise go up with the encode's.
       await rm(outDir, { recursive: true, force: true });
       await mkdir(outDir, { recursive: true });
-      plan = planConcat(encodeInputOf(planInput));
+      plan = planner(encodeInputOf(planInput));
       log.info({ plan: summarizePlan(plan) }, 'fallback plan');
       checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
       await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(50 + p * 0.45), log: mediaLog });

@@ -9,7 +9,7 @@ import { parseConcatJobRequest } from '../../src/wire/concat-request.js';
 import type { JobRecord, JobResult } from '../../src/domain/job.js';
 import { buildConcatArgs } from '../../src/media/args.js';
 import { MediaProcessError } from '../../src/media/errors.js';
-import type { ConcatPlan } from '../../src/media/plan.js';
+import { planConcat, type ConcatPlan } from '../../src/media/plan.js';
 import type { VerifyVerdict } from '../../src/media/verify.js';
 import { StorageError } from '../../src/storage/errors.js';
 import type { SourceRef } from '../../src/storage/resolve-url.js';
@@ -59,6 +59,8 @@ class Fakes {
   notMedia?: string;
   /** Files the fake run leaves in the output directory besides the main file (HLS segments). */
   segments: string[] = [];
+  /** Files only a copy run leaves in the output directory. */
+  copyFiles: string[] = [];
   /** What verify answers for every copy output. */
   verdict: VerifyVerdict = { ok: true };
   readonly verified: ConcatPlan[] = [];
@@ -77,6 +79,7 @@ class Fakes {
       this.plans.push(plan);
       opts.onProgress(50);
       for (const name of this.segments) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
+      if (plan.kind === 'copy') for (const name of this.copyFiles) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
       this.outputs.push(await readdir(path.dirname(plan.outputPath)));
     },
     verify: (plan) => {
@@ -148,8 +151,14 @@ function jobOf(operation: Tree, extra: Tree = {}): JobRecord {
   };
 }
 
-async function run(job: JobRecord): Promise<JobResult> {
-  const runner = createConcatRunner({ media: fakes.media, objects: fakes.objects, s3Endpoint: S3, dataDir });
+async function run(job: JobRecord, planner?: typeof planConcat): Promise<JobResult> {
+  const runner = createConcatRunner({
+    media: fakes.media,
+    objects: fakes.objects,
+    s3Endpoint: S3,
+    dataDir,
+    ...(planner ? { planner } : {}),
+  });
   return runner(job, { log: fakes.logger(), signal: new AbortController().signal, setProgress: (p) => fakes.progress.push(p) });
 }
 
@@ -162,8 +171,8 @@ function planAndArgs(): { plan: unknown; args: string[] } {
   return { plan: scrub(plan), args: scrub(buildConcatArgs(plan)) };
 }
 
-async function runFailure(job: JobRecord): Promise<{ code: string; message: string }> {
-  const err = await run(job).then(
+async function runFailure(job: JobRecord, planner?: typeof planConcat): Promise<{ code: string; message: string }> {
+  const err = await run(job, planner).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -895,5 +904,85 @@ describe('createConcatRunner with fake ports', () => {
         'ConcatFragment[1].Url: "https://elsewhere.example.com/b.mp4": host elsewhere.example.com is not this engine\'s storage (use <bucket>.cos.<region>.myqcloud.com, the S3 endpoint, or a key in the bucket)',
     });
     expect(fakes.fetched).toEqual([]);
+  });
+});
+
+describe('a copy is verified before it is uploaded', () => {
+  const BAD = {
+    ok: false,
+    check: 'pts-gap',
+    reason: 'pts-gap: the picture after the one at 9.967 s follows it by 40 ms; one frame is 33.3 ms',
+  } as const;
+  const twoClips = (extra: Tree = {}): JobRecord =>
+    jobOf({
+      ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('input/main.mp4')], Container: { Format: 'mp4' }, ...extra },
+    });
+  /** A job without DirectConcat whose first plan is a copy, as the planner chooses for matching fragments. */
+  const copyFirst = (): typeof planConcat => {
+    let calls = 0;
+    return (input) => (calls++ === 0 ? planConcat({ ...input, template: { ...input.template, directConcat: true } }) : planConcat(input));
+  };
+
+  it('a copy that passes is uploaded after one run; the verify time is in the final log line', async () => {
+    await run(twoClips({ DirectConcat: 'true' }));
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy']);
+    expect(fakes.verified).toEqual(fakes.plans);
+    expect(fakes.uploads.map((u) => u.file)).toEqual([fakes.plans[0]!.outputPath]);
+    expect(fakes.logLines).toEqual(['inputs fetched and probed', 'plan', 'output uploaded']);
+    expect(fakes.logFields.get('output uploaded')).toMatchObject({ ffmpegMs: expect.any(Number), verifyMs: expect.any(Number) });
+    // The copy leaves half the bar to an encode that might follow it.
+    expect(fakes.progress).toEqual([5, 27.5, 95]);
+  });
+
+  it('a copy that fails is encoded instead: a warn line with the reason, the encode uploaded once, nothing of the copy', async () => {
+    fakes.copyFiles = ['stale-00000.ts'];
+    fakes.verdict = BAD;
+    await run(twoClips(), copyFirst());
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy', 'encode']);
+    const [copy, encode] = fakes.plans as [ConcatPlan, ConcatPlan];
+    expect(fakes.verified).toEqual([copy]);
+    // The same inputs and output file, planned as the job asks without the copy.
+    expect(encode).toMatchObject({
+      kind: 'encode',
+      outputPath: copy.outputPath,
+      workDir: copy.workDir,
+      segments: copy.segments.map((seg) => expect.objectContaining({ path: seg.path, label: seg.label, video: 'source', audio: 'source' })),
+    });
+    expect(fakes.logLines).toEqual([
+      'inputs fetched and probed',
+      'plan',
+      'copy output failed verification; encoding instead',
+      'fallback plan',
+      'output uploaded',
+    ]);
+    expect(fakes.logFields.get('copy output failed verification; encoding instead')).toEqual({
+      check: 'pts-gap',
+      reason: BAD.reason,
+      path: 'copy',
+      file: copy.outputPath,
+    });
+    expect(fakes.outputs[0]).toContain('stale-00000.ts');
+    expect(fakes.outputs[1]).toEqual([]);
+    expect(fakes.uploads.map((u) => u.file)).toEqual([encode.outputPath]);
+    expect(fakes.logFields.get('output uploaded')).toMatchObject({ verifyMs: expect.any(Number), fallbackEncodeMs: expect.any(Number) });
+    expect(fakes.progress).toEqual([5, 27.5, 72.5, 95]);
+  });
+
+  it('a DirectConcat copy that fails ends the job Failed naming the check, and nothing is uploaded or re-encoded', async () => {
+    fakes.verdict = BAD;
+    const failure = await runFailure(twoClips({ DirectConcat: 'true' }));
+    expect(failure).toEqual({
+      code: 'ResourceNotSupported',
+      message:
+        'DirectConcat: the stream-copied output failed its pts-gap check and was not uploaded (pts-gap: the picture after the one at 9.967 s follows it by 40 ms; one frame is 33.3 ms); set DirectConcat to false to re-encode',
+    });
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy']);
+    expect(fakes.uploads).toEqual([]);
+  });
+
+  it('an encode plan is not verified', async () => {
+    await run(twoClips());
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['encode']);
+    expect(fakes.verified).toEqual([]);
   });
 });
