@@ -32,7 +32,7 @@ export interface VerifySpec {
   audio: boolean;
   /** The planned length: what the audio of an output without video is held to. */
   durationSec: number;
-  /** Fragments joined: an output without video may be off by one audio frame per fragment. */
+  /** Fragments joined: an output without video may be off by two audio frames per fragment. */
   fragments: number;
   /**
    * How a window is read. 'seek': `-ss` finds the keyframe at or before it through the file's index
@@ -257,7 +257,9 @@ function checkAudio(a: ScannedStream | undefined, spec: VerifySpec, video: Video
       return failed('audio-length', `the audio lasts ${at(audioSec)} and the picture ${at(videoSec)}; they may differ by ${ms(tolerance)}`);
     }
   } else {
-    const tolerance = audioFrameSec * Math.max(1, spec.fragments) + tb;
+    // Each copied fragment keeps its encoder priming and padding where the container cannot mark them
+    // (ADTS, MP3): up to two audio frames each.
+    const tolerance = 2 * audioFrameSec * Math.max(1, spec.fragments) + tb;
     if (Math.abs(audioSec - spec.durationSec) > tolerance) {
       return failed(
         'audio-length',

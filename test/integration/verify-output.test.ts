@@ -15,6 +15,7 @@ import { planConcat, type CopyPlan, type PlanSource } from '../../src/media/plan
 import { normalizeProbe } from '../../src/media/probe.js';
 import type { DecodeWindow, VerifyVerdict } from '../../src/media/verify.js';
 import { makeSyncClip } from '../helpers/av-sync.js';
+import { makeClip } from '../helpers/media.js';
 
 const run = promisify(execFile);
 
@@ -119,6 +120,27 @@ describe('verifyOutput (real ffmpeg)', () => {
       expect(w.startSec).toBeGreaterThan(9.6 + i * 10 - 0.01);
       expect(w.bytes!.end).toBeGreaterThan(w.bytes!.start);
     }
+  });
+
+  it.each([
+    ['mp4', 'a.mp4', {}],
+    ['flv', 'a.mp4', {}],
+    ['hls', 'a.mp4', {}],
+    ['ts', 'a.ts', {}],
+    ['mp3', 'a.mp3', { video: false, audioCodec: 'libmp3lame' }],
+    ['aac', 'a.m4a', { video: false }],
+  ] as const)('passes a good copy into %s (from %s fragments)', async (format, name, extra) => {
+    const one = await makeClip(file(`c-${format}-${name}`), { durationSec: 2, fps: 25, audio: true, ...extra });
+    const sources: PlanSource[] = await Promise.all(
+      [0, 1, 2].map(async (i) => ({ path: one, label: `${i}-${name}`, probe: normalizeProbe(await probeFile(one)) })),
+    );
+    const template: ConcatTemplate = { fragments: [], container: { format }, audioMixArray: [], directConcat: true };
+    const plan = planConcat({ sources, template, bgm: [], outputPath: file(`c-${format}-out.${format === 'hls' ? 'm3u8' : format}`) });
+    if (plan.kind !== 'copy') throw new Error('expected a copy plan');
+    await concat(plan);
+    const { verdict, windows } = await verify(plan);
+    expect(verdict).toEqual({ ok: true });
+    expect(windows.length).toBeGreaterThanOrEqual(1);
   });
 
   it('fails on damaged bytes inside a join GOP, naming the join; the packet scan alone cannot see them', async () => {
