@@ -45,6 +45,8 @@ export interface VerifySpec {
 
 /** Which check failed; the first word of every failure reason. */
 export type VerifyCheck =
+  /** ffmpeg could not write the copy at all (the runner's own check). */
+  | 'copy'
   | 'scan'
   | 'video-missing'
   | 'timestamps'

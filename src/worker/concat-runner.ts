@@ -14,6 +14,7 @@ import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '
 import { MediaProcessError } from '../media/errors.js';
 import { planConcat, summarizePlan, type ConcatPlan } from '../media/plan.js';
 import { normalizeProbe, toMediaInfo, type MediaProbe } from '../media/probe.js';
+import type { VerifyVerdict } from '../media/verify.js';
 import type { ByteBudget } from '../storage/objects.js';
 import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 import { resolveSourceUrl, UrlRefused, type SourceRef } from '../storage/resolve-url.js';
@@ -123,12 +124,20 @@ async function runInDir(
   // A copy may be followed by a fallback encode: it reports up to 50 and leaves the rest to that encode,
   // so progress never goes back.
   const copyShare = plan.kind === 'copy' ? 0.45 : 0.9;
-  await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * copyShare), log: mediaLog });
+  const copied = deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * copyShare), log: mediaLog });
+  // ffmpeg refusing a copy the planner chose is one more reason to encode (never for DirectConcat, whose
+  // ffmpeg failure stays the job's failure, as before).
+  let copyError: string | undefined;
+  if (plan.kind === 'copy' && !template.directConcat) copyError = await copied.then(() => undefined, fallbackReason);
+  else await copied;
   timer.end('ffmpeg');
 
   if (plan.kind === 'copy') {
-    const verdict = await deps.media.verify(plan, { signal, log: mediaLog });
-    timer.end('verify');
+    const verdict: VerifyVerdict =
+      copyError !== undefined
+        ? { ok: false, check: 'copy', reason: `copy: ${copyError}` }
+        : await deps.media.verify(plan, { signal, log: mediaLog });
+    if (copyError === undefined) timer.end('verify');
     if (!verdict.ok) {
       // DirectConcat promises the picture is never re-encoded: refuse rather than quietly encode.
       if (template.directConcat) {
@@ -139,7 +148,7 @@ async function runInDir(
       }
       log.warn(
         { check: verdict.check, reason: verdict.reason, path: copyPathOf(plan), file: plan.outputPath },
-        'copy output failed verification; encoding instead',
+        copyError !== undefined ? 'copy failed; encoding instead' : 'copy output failed verification; encoding instead',
       );
       // Nothing of the copy may be uploaded: HLS segments of it would otherwise go up with the encode's.
       await rm(outDir, { recursive: true, force: true });
@@ -181,6 +190,12 @@ async function runInDir(
 /** The same job planned as a full encode: the fallback when a copy's output fails verification. */
 function encodeInputOf(input: PlanConcatInput): PlanConcatInput {
   return { ...input, template: { ...input.template, directConcat: false } };
+}
+
+/** Why a copy run failed when an encode may still succeed: ffmpeg's own failure, not a cancel or the time limit. */
+function fallbackReason(err: unknown): string {
+  if (err instanceof MediaProcessError && err.code === 'InternalError') return err.message;
+  throw err;
 }
 
 /** Which copy path a plan took, for the fallback's log line. */

@@ -59,6 +59,8 @@ class Fakes {
   notMedia?: string;
   /** Files the fake run leaves in the output directory besides the main file (HLS segments). */
   segments: string[] = [];
+  /** What a copy run rejects with, if anything. */
+  copyRunError?: MediaProcessError;
   /** Files only a copy run leaves in the output directory. */
   copyFiles: string[] = [];
   /** What verify answers for every copy output. */
@@ -77,6 +79,7 @@ class Fakes {
     },
     run: async (plan, opts) => {
       this.plans.push(plan);
+      if (plan.kind === 'copy' && this.copyRunError) throw this.copyRunError;
       opts.onProgress(50);
       for (const name of this.segments) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
       if (plan.kind === 'copy') for (const name of this.copyFiles) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
@@ -976,6 +979,24 @@ describe('a copy is verified before it is uploaded', () => {
       message:
         'DirectConcat: the stream-copied output failed its pts-gap check and was not uploaded (pts-gap: the picture after the one at 9.967 s follows it by 40 ms; one frame is 33.3 ms); set DirectConcat to false to re-encode',
     });
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy']);
+    expect(fakes.uploads).toEqual([]);
+  });
+
+  it('a copy ffmpeg fails to write is encoded instead too; for DirectConcat, or when canceled, the failure stays', async () => {
+    fakes.copyRunError = new MediaProcessError('InternalError', 'mov: Non-monotonous DTS');
+    await run(twoClips(), copyFirst());
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy', 'encode']);
+    expect(fakes.verified).toEqual([]);
+    expect(fakes.logFields.get('copy failed; encoding instead')).toMatchObject({ check: 'copy', reason: 'copy: mov: Non-monotonous DTS' });
+    expect(fakes.uploads.map((u) => u.file)).toEqual([fakes.plans[1]!.outputPath]);
+
+    fakes = new Fakes();
+    fakes.copyRunError = new MediaProcessError('InternalError', 'mov: Non-monotonous DTS');
+    expect(await runFailure(twoClips({ DirectConcat: 'true' }))).toEqual({ code: 'InternalError', message: 'mov: Non-monotonous DTS' });
+    fakes = new Fakes();
+    fakes.copyRunError = new MediaProcessError('Canceled', 'the job was canceled; ffmpeg was stopped');
+    expect(await runFailure(twoClips(), copyFirst())).toEqual({ code: 'Canceled', message: 'the job was canceled; ffmpeg was stopped' });
     expect(fakes.plans.map((p) => p.kind)).toEqual(['copy']);
     expect(fakes.uploads).toEqual([]);
   });
