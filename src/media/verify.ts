@@ -174,6 +174,15 @@ export function parsePacketScan(csv: string): PacketScan {
   return scan;
 }
 
+const durationOf = (p: ScannedPacket): number => (Number.isFinite(p.duration) ? p.duration : 0);
+
+/** The largest value; a loop, as an hour of packets is too many arguments for Math.max. */
+function largest(values: readonly number[]): number {
+  let max = -Infinity;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
 const ms = (sec: number): string => `${Math.round(sec * 1e4) / 10} ms`;
 const at = (sec: number): string => `${Math.round(sec * 1e3) / 1e3} s`;
 
@@ -247,8 +256,8 @@ function checkAudio(a: ScannedStream | undefined, spec: VerifySpec, video: Video
     }
   }
   const last = packets[packets.length - 1]!;
-  const audioSec = (last.pts + (Number.isFinite(last.duration) ? last.duration : 0) - packets[0]!.pts) * tb;
-  const audioFrameSec = Math.max(...packets.map((p) => (Number.isFinite(p.duration) ? p.duration : 0))) * tb;
+  const audioSec = (last.pts + durationOf(last) - packets[0]!.pts) * tb;
+  const audioFrameSec = largest(packets.map(durationOf)) * tb;
   if (video) {
     const { sortedPts, frameTicks } = video;
     const videoSec = (sortedPts[sortedPts.length - 1]! + frameTicks - sortedPts[0]!) * vtb;
@@ -310,8 +319,8 @@ export function decodeWindowsOf(scan: PacketScan, spec: VerifySpec): DecodeWindo
   const tb = stream.timeBase;
   const played = stream.packets.filter((p) => !p.discard && Number.isFinite(p.pts));
   if (played.length === 0) return [];
-  const origin = Math.min(...played.map((p) => p.pts)) * tb;
-  const end = Math.max(...played.map((p) => p.pts + (Number.isFinite(p.duration) ? p.duration : 0))) * tb - origin;
+  const origin = -largest(played.map((p) => -p.pts)) * tb;
+  const end = largest(played.map((p) => p.pts + durationOf(p))) * tb - origin;
   const keys = played.filter((p) => p.key).sort((a, b) => a.pts - b.pts);
   const keyTimes = keys.map((p) => p.pts * tb - origin);
   if (v) {

@@ -270,6 +270,17 @@ describe('checkPacketScan', () => {
     expect(checkPacketScan(scan, spec())).toMatchObject({ check: 'video-missing' });
   });
 
+  it('an hour of packets (108,000 pictures, 168,750 audio frames) is checked and windowed', () => {
+    const scan: PacketScan = {
+      startSec: 0,
+      video: { timeBase: VIDEO_TB, packets: videoPackets(108_000) },
+      audio: { timeBase: AUDIO_TB, packets: audioPackets(3600) },
+    };
+    const hour = spec({ frames: 108_000, durationSec: 3600, joins: [{ atSec: 1800, why: 'j' }] });
+    expect(checkPacketScan(scan, hour)).toEqual({ ok: true });
+    expect(decodeWindowsOf(scan, hour)).toHaveLength(1);
+  });
+
   it('without video: the audio is held to the planned length, two audio frames (priming, padding) per fragment', () => {
     const scan: PacketScan = { startSec: 0, audio: { timeBase: AUDIO_TB, packets: audioPackets(30.125) } };
     const audioOnly = spec({ video: false, frames: 0, frameSec: 0 });
