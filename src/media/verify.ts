@@ -38,7 +38,8 @@ export interface VerifySpec {
    * How a window is read. 'seek': `-ss` finds the keyframe at or before it through the file's index
    * (MP4, FLV). 'seek-forward': the HLS demuxer skips to the first keyframe at or after `-ss`. 'bytes':
    * MPEG-TS has no index and its timestamp search can land mid-GOP, so the window is read as the byte
-   * range from its first keyframe's packet (the muxer repeats the PAT/PMT before every keyframe).
+   * range from its first keyframe's packet up to the next window end's keyframe (the demuxer picks up the
+   * programme tables the muxer repeats; every picture of such a range decodes).
    */
   seek: 'seek' | 'seek-forward' | 'bytes';
 }
