@@ -1,6 +1,7 @@
 // One Concat job's media work, orchestrated: resolve every input to an object of the storage, fetch
 // them in parallel into a temp directory of the job's own, probe, plan, run ffmpeg, upload the output
-// (and its HLS segments), then describe the result (MediaInfo of the output, MediaResult with its MD5).
+// (and its HLS segments) once a copy's output has passed verification (else the job is encoded instead),
+// then describe the result (MediaInfo of the output, MediaResult with its MD5).
 // The temp directory is removed in every outcome. The media layer decides how; this module decides
 // what. Media and storage come in as ports (ports.ts), so the whole sequence runs in unit tests too.
 // Resource limits (job-limits.ts): free disk before fetching, input bytes while fetching, the planned
@@ -13,6 +14,7 @@ import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '
 import { MediaProcessError } from '../media/errors.js';
 import { planConcat, summarizePlan, type ConcatPlan } from '../media/plan.js';
 import { normalizeProbe, toMediaInfo, type MediaProbe } from '../media/probe.js';
+import type { VerifyVerdict } from '../media/verify.js';
 import type { ByteBudget } from '../storage/objects.js';
 import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 import { resolveSourceUrl, UrlRefused, type SourceRef } from '../storage/resolve-url.js';
@@ -38,6 +40,8 @@ interface ConcatRunnerDeps {
   autoCopy?: boolean;
   limits?: JobLimits;
 }
+
+type PlanConcatInput = Parameters<typeof planConcat>[0];
 
 /** HLS segments go up this many at a time. */
 const SEGMENT_UPLOADS = 4;
@@ -105,7 +109,7 @@ async function runInDir(
   const target = outputObjectOf(output.object, template.container.format, job.jobId);
   const outDir = path.join(dir, 'out');
   await mkdir(outDir, { recursive: true });
-  const plan = planConcat({
+  const planInput: PlanConcatInput = {
     sources,
     template,
     bgm,
@@ -114,17 +118,52 @@ async function runInDir(
     watermarks: marks,
     fontAvailable: existsSync,
     autoCopy: deps.autoCopy ?? false,
-  });
+  };
+  let plan = planConcat(planInput);
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
   timer.end('plan');
 
-  await deps.media.run(plan, {
-    signal,
-    onProgress: (p) => ctx.setProgress(5 + p * 0.9),
-    log: (event, data) => log.debug({ event, ...data }, event),
-  });
+  const mediaLog = (event: string, data: object): void => log.debug({ event, ...data }, event);
+  // A copy may be followed by a fallback encode: it reports up to 50 and leaves the rest to that encode,
+  // so progress never goes back.
+  const copyShare = plan.kind === 'copy' ? 0.45 : 0.9;
+  const copied = deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * copyShare), log: mediaLog });
+  // ffmpeg refusing a copy the planner chose is one more reason to encode (never for DirectConcat, whose
+  // ffmpeg failure stays the job's failure, as before).
+  let copyError: string | undefined;
+  if (plan.kind === 'copy' && !template.directConcat) copyError = await copied.then(() => undefined, fallbackReason);
+  else await copied;
   timer.end('ffmpeg');
+
+  if (plan.kind === 'copy') {
+    const verdict: VerifyVerdict =
+      copyError !== undefined
+        ? { ok: false, check: 'copy', reason: `copy: ${copyError}` }
+        : await deps.media.verify(plan, { signal, log: mediaLog });
+    if (copyError === undefined) timer.end('verify');
+    if (!verdict.ok) {
+      // DirectConcat promises the picture is never re-encoded: refuse rather than quietly encode.
+      if (template.directConcat) {
+        throw new JobError(
+          'ResourceNotSupported',
+          `DirectConcat: the stream-copied output failed its ${verdict.check} check and was not uploaded (${verdict.reason}); set DirectConcat to false to re-encode`,
+        );
+      }
+      log.warn(
+        { check: verdict.check, reason: verdict.reason, path: plan.path, file: plan.outputPath },
+        copyError !== undefined ? 'copy failed; encoding instead' : 'copy output failed verification; encoding instead',
+      );
+      // Nothing of the copy may be uploaded: HLS segments of it would otherwise go up with the encode's.
+      await rm(outDir, { recursive: true, force: true });
+      await mkdir(outDir, { recursive: true });
+      plan = planConcat(encodeInputOf(planInput));
+      log.info({ plan: summarizePlan(plan) }, 'fallback plan');
+      checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
+      await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(50 + p * 0.45), log: mediaLog });
+      timer.end('fallbackEncode');
+    }
+  }
   ctx.setProgress(95);
 
   // The output is described (ffprobe) while it uploads.
@@ -150,6 +189,17 @@ async function runInDir(
       },
     },
   };
+}
+
+/** The same job planned as a full encode: the fallback when a copy's output fails verification. */
+function encodeInputOf(input: PlanConcatInput): PlanConcatInput {
+  return { ...input, template: { ...input.template, directConcat: false }, autoCopy: false };
+}
+
+/** Why a copy run failed when an encode may still succeed: ffmpeg's own failure, not a cancel or the time limit. */
+function fallbackReason(err: unknown): string {
+  if (err instanceof MediaProcessError && err.code === 'InternalError') return err.message;
+  throw err;
 }
 
 /** A source URL as a reference to fetch; a refused one is InvalidArgument naming the field. */

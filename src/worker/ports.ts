@@ -1,8 +1,9 @@
 // What a Concat job needs from the media and storage layers, as the runner sees them. engine.ts hands
 // in the real adapters (media/ffmpeg.ts, storage/job-objects.ts); unit tests hand in fakes, so the
 // runner's decisions (which files, which plan, which uploads) are tested without ffmpeg or a storage.
-import type { ConcatPlan } from '../media/plan.js';
+import type { ConcatPlan, CopyPlan } from '../media/plan.js';
 import type { FfprobeJson } from '../media/probe.js';
+import type { VerifyVerdict } from '../media/verify.js';
 import type { ByteBudget } from '../storage/objects.js';
 import type { SourceRef } from '../storage/resolve-url.js';
 import type { RetryNotice } from '../storage/store-retry.js';
@@ -22,6 +23,16 @@ export interface MediaPort {
   probe(file: string): Promise<FfprobeJson>;
   /** Produces plan.outputPath from the plan's local files. */
   run(plan: ConcatPlan, opts: MediaRunOptions): Promise<void>;
+  /**
+   * Checks a copy plan's output before it is uploaded (media/verify.ts): the first failed check with a
+   * reason naming it, or ok. Rejects only when the job is canceled or the binaries cannot run.
+   */
+  verify(plan: CopyPlan, opts: MediaVerifyOptions): Promise<VerifyVerdict>;
+}
+
+interface MediaVerifyOptions {
+  signal: AbortSignal;
+  log: (event: string, data: object) => void;
 }
 
 /** Each method tries again while the store does not answer, for a bounded time, telling `notice` of
