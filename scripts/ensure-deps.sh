@@ -36,8 +36,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# Also after the lock file changed since the last install (npm writes node_modules/.package-lock.json).
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "Installing npm dependencies (npm ci)..."
+# Also when a declared package is not installed: one was added since the last install.
+absent=$(node -e '
+  const p = require("./package.json");
+  const names = Object.keys({ ...p.dependencies, ...p.devDependencies });
+  console.log(names.filter((n) => !require("fs").existsSync(`node_modules/${n}/package.json`)).join(" "));
+')
+if [ ! -d node_modules ] || [ -n "$absent" ]; then
+  echo "Installing npm dependencies (npm ci)${absent:+, missing: $absent}..."
   npm ci --no-audit --no-fund
 fi
