@@ -12,19 +12,12 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ConcatFragment, ConcatTemplate } from '../src/domain/concat-types.js';
-import { concat, probeFile } from '../src/media/ffmpeg.js';
+import { concat, probeFile, verifyOutput } from '../src/media/ffmpeg.js';
 import { planConcat, type ConcatPlan, type PlanSource } from '../src/media/plan.js';
 import { normalizeProbe } from '../src/media/probe.js';
 import { makeSyncClip, measureSync, offsetsMs } from '../test/helpers/av-sync.js';
 
 const run = promisify(execFile);
-
-/**
- * How a request without DirectConcat is planned when the engine may copy. Until the planner has its copy
- * ladder, DirectConcat's plan (picture copied, sound encoded once) stands in for untrimmed jobs; with the
- * ladder this line becomes `{ planner: { autoCopy: true }, directConcat: false }`.
- */
-const AUTO: { planner: object; directConcat: boolean } = { planner: {}, directConcat: true };
 
 export interface BenchRow {
   label: string;
@@ -65,18 +58,19 @@ function templateOf(fragments: BenchFragment[], directConcat: boolean): ConcatTe
   return { fragments: items, container: { format: 'mp4' }, audioMixArray: [], directConcat };
 }
 
-/** Plans (the full encode, or the path the engine picks) and runs the job; returns the plan and seconds spent. */
+/**
+ * Plans (the full encode, or the path the engine picks with AUTO_COPY on) and runs the job as a worker
+ * does, a copy's verification before upload included; returns the plan and seconds spent.
+ */
 async function timeJob(fragments: BenchFragment[], out: string, mode: 'encode' | 'auto'): Promise<{ plan: ConcatPlan; sec: number }> {
   const sources = await sourcesOf(fragments);
-  // DirectConcat joins whole fragments (it ignores StartTime/EndTime), so it cannot stand in for a
-  // trimmed job: until the ladder exists those get the encode path.
-  const trimmed = fragments.some((f) => f.startTime !== undefined || f.endTime !== undefined);
   const t0 = performance.now();
-  const plan =
-    mode === 'encode'
-      ? planConcat({ sources, template: templateOf(fragments, false), bgm: [], outputPath: out })
-      : planConcat({ sources, template: templateOf(fragments, AUTO.directConcat && !trimmed), bgm: [], outputPath: out, ...AUTO.planner });
+  const plan = planConcat({ sources, template: templateOf(fragments, false), bgm: [], outputPath: out, autoCopy: mode === 'auto' });
   await concat(plan);
+  if (plan.kind === 'copy') {
+    const verdict = await verifyOutput(plan);
+    if (!verdict.ok) throw new Error(`the ${plan.path} output failed verification: ${verdict.reason}`);
+  }
   return { plan, sec: (performance.now() - t0) / 1000 };
 }
 
@@ -118,7 +112,7 @@ export async function benchUntrimmed(clips: string[], dir: string, fullEncodeSec
     value: ratio.toFixed(3),
     target: '<= 0.05',
     pass: ratio <= 0.05,
-    detail: `${plan!.kind} plan${AUTO.directConcat ? ' (DirectConcat stand-in)' : ''}: ${secsList(times)}; full encode ${fullEncodeSec.toFixed(2)} s`,
+    detail: `${plan!.path} path (verified): ${secsList(times)}; full encode ${fullEncodeSec.toFixed(2)} s`,
   };
 }
 
@@ -201,7 +195,7 @@ export async function benchJoinSync(dir: string): Promise<BenchRow[]> {
     },
     {
       label: 'no DirectConcat (auto copy)',
-      plan: (out) => planConcat({ sources, template: templateOf(inputs, AUTO.directConcat), bgm: [], outputPath: out, ...AUTO.planner }),
+      plan: (out) => planConcat({ sources, template: templateOf(inputs, false), bgm: [], outputPath: out, autoCopy: true }),
     },
   ];
   for (const [i, job] of jobs.entries()) {
@@ -217,7 +211,7 @@ export async function benchJoinSync(dir: string): Promise<BenchRow[]> {
       value: complete ? `${worst.toFixed(3)} ms` : `${m.flashes.length} flashes, ${m.beeps.length} beeps`,
       target: '<= 1 ms',
       pass: complete && worst <= 1,
-      detail: `${plan.kind} plan; per fragment (ms): ${offsets.join(', ')}`,
+      detail: `${plan.path} path; per fragment (ms): ${offsets.join(', ')}`,
     });
   }
   // For reference, what the concat demuxer copying every stream does: each fragment's AAC priming and

@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcatFragment, ConcatTemplate } from '../../src/domain/concat-types.js';
 import { concat, probeFile } from '../../src/media/ffmpeg.js';
-import { planConcat, type ConcatPlan, type PlanSource } from '../../src/media/plan.js';
+import { planConcat, type ConcatPlan, type PlanPath, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
 import { makeSyncClip } from '../helpers/av-sync.js';
 import { launchChromium, playToEnd, serveMedia, type Browser, type MediaServer, type Playback } from '../helpers/browser.js';
@@ -30,32 +30,32 @@ const FRAME_SEC = 1 / FPS;
 const VIDEO_ARGS = ['-bf', '3', '-g', '12', '-keyint_min', '12', '-sc_threshold', '0'];
 const ARTIFACTS = path.resolve('test-artifacts', 'browser-playback');
 
-// Planner options shared by every case. Until the planner has its copy ladder, DirectConcat's plan stands
-// for the copied paths (see `directConcat` in CASES); with the ladder this becomes { autoCopy: true } and
-// the copied cases drop `directConcat`, so each case gets the path a default deployment would choose.
-const PLANNER_OPTIONS = {};
+// Every case is planned as a default deployment plans it (AUTO_COPY on), and asserts the path it took.
+const PLANNER_OPTIONS = { autoCopy: true };
 
 interface Case {
   name: string;
   /** Why the planner should copy (or not) these fragments. */
   what: string;
   fragments: { file: string; startTime?: number; endTime?: number }[];
-  /** Stand-in for the copy ladder (see PLANNER_OPTIONS). */
-  directConcat: boolean;
+  /** Audio.Remove: the output has the picture only. */
+  removeAudio?: boolean;
+  path: PlanPath;
 }
 
 const CASES: Case[] = [
   {
     name: 'copy',
-    what: 'three identical fragments whose sound ends with their picture: every stream can be copied',
+    what: 'three identical fragments, Audio.Remove: the picture is all there is, and it is copied',
     fragments: [{ file: 'exact.mp4' }, { file: 'exact.mp4' }, { file: 'exact.mp4' }],
-    directConcat: true,
+    removeAudio: true,
+    path: 'copy',
   },
   {
     name: 'hybrid',
     what: 'three identical fragments whose sound runs 80 ms past their picture: picture copied, sound cut and encoded once',
     fragments: [{ file: 'long-audio.mp4' }, { file: 'long-audio.mp4' }, { file: 'long-audio.mp4' }],
-    directConcat: true,
+    path: 'hybrid',
   },
   {
     name: 'smartcut',
@@ -65,7 +65,7 @@ const CASES: Case[] = [
       { file: 'recording.mp4', startTime: 0.2, endTime: 1.32 },
       { file: 'recording.mp4', startTime: 2.04, endTime: 3.68 },
     ],
-    directConcat: false,
+    path: 'encode',
   },
 ];
 
@@ -101,7 +101,13 @@ async function planAndRun(c: Case): Promise<{ plan: ConcatPlan; out: string }> {
     ...(f.startTime !== undefined ? { startTime: f.startTime } : {}),
     ...(f.endTime !== undefined ? { endTime: f.endTime } : {}),
   }));
-  const template: ConcatTemplate = { fragments, container: { format: 'mp4' }, audioMixArray: [], directConcat: c.directConcat };
+  const template: ConcatTemplate = {
+    fragments,
+    container: { format: 'mp4' },
+    audioMixArray: [],
+    directConcat: false,
+    ...(c.removeAudio ? { audio: { codec: 'aac', remove: true } } : {}),
+  };
   const plan = planConcat({ sources, template, bgm: [], outputPath: out, workDir: path.join(dir, `${c.name}-work`), ...PLANNER_OPTIONS });
   await concat(plan);
   return { plan, out };
@@ -137,8 +143,9 @@ describe('copy-path outputs play to the end in headless chromium', () => {
     const frames = await frameCount(out);
     const played: Playback = await playToEnd(page(), urlOf(out));
     await screenshot(c.name);
-    const summary = { plan: { kind: plan.kind, durationSec: plan.durationSec }, frames, played };
+    const summary = { plan: { path: plan.path, reason: plan.reason, durationSec: plan.durationSec }, frames, played };
     console.info(`browser playback ${c.name}:`, JSON.stringify(summary));
+    expect(plan.path, plan.reason).toBe(c.path);
 
     expect(played.error, JSON.stringify(summary)).toBeNull();
     expect(played.outcome, JSON.stringify(summary)).toBe('ended');
