@@ -3,7 +3,8 @@
 # fonts Text watermarks are drawn with (src/media/fonts.ts), and the npm dependencies. Installs them
 # with apt-get when running as root; otherwise says what to run.
 # --test also wants what only the tests use: chromium, the browser the playback test plays outputs in
-# (CHROMIUM_PATH, default /usr/bin/chromium); `npm start` does not need it.
+# (CHROMIUM_PATH, default /usr/bin/chromium), and redis-sentinel for the failover test; `npm start`
+# needs neither.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 with_test_tools=false
@@ -18,6 +19,7 @@ command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || missing+=(fonts-liberation)
 if $with_test_tools; then
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+  command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
 fi
 # shellcheck disable=SC2207
 missing=($(printf '%s\n' "${missing[@]+"${missing[@]}"}" | sort -u))

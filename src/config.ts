@@ -1,5 +1,6 @@
 // The environment, parsed once into typed, validated sections, each handed as it is to the part it
 // configures. A bad value stops the start with a message that lists every bad variable, not just the first.
+import type { SentinelTarget } from './config/redis-target.js';
 import path from 'node:path';
 import { indexCredentials, loadCredentialsFile, type ApiCredential } from './config/credentials.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
@@ -52,8 +53,13 @@ interface ApiSecurityConfig {
 }
 
 interface RedisConfig {
-  /** External Redis; undefined means `npm start` runs the embedded redis-server on `port`. */
+  /** External Redis; undefined (and no `sentinel`) means `npm start` runs the embedded redis-server on `port`. */
   url?: string;
+  /** Redis Sentinel (REDIS_SENTINELS): the primary is asked of the sentinels and followed through failovers. */
+  sentinel?: SentinelTarget;
+  /** REDIS_WAIT_REPLICAS: after a write that must survive a failover (a submit, a job's end), wait until this
+   * many replicas have it (Redis WAIT, up to 1 s); 0 = do not wait. */
+  waitReplicas: number;
   port: number;
   /** Prefix of every Redis key the engine writes (records, indexes and BullMQ queues). */
   keyPrefix: string;
@@ -207,6 +213,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = str('HOST') ?? '0.0.0.0';
   const dataDir = path.resolve(str('DATA_DIR') ?? './data');
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']);
+  const sentinelList = str('REDIS_SENTINELS');
+  let sentinel: SentinelTarget | undefined;
+  if (sentinelList !== undefined) {
+    const sentinels = sentinelList.split(',').map((hp) => {
+      const m = /^\s*([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})\s*$/.exec(hp);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
+        problems.push(`REDIS_SENTINELS: ${JSON.stringify(hp.trim())} must be host:port`);
+        return { host: '', port: 0 };
+      }
+      return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+    });
+    if (redisUrl !== undefined) problems.push('REDIS_URL and REDIS_SENTINELS: set one or the other');
+    const password = str('REDIS_PASSWORD');
+    const sentinelPassword = str('REDIS_SENTINEL_PASSWORD');
+    sentinel = {
+      sentinels,
+      name: str('REDIS_SENTINEL_NAME') ?? 'mymaster',
+      ...(password !== undefined ? { password } : {}),
+      ...(sentinelPassword !== undefined ? { sentinelPassword } : {}),
+    };
+  }
+  const waitReplicas = int('REDIS_WAIT_REPLICAS', sentinel ? 1 : 0, 0, 16);
   const redisPort = int('REDIS_PORT', 6379, 1, 65535);
   const s3Port = int('S3_PORT', 4568, 1, 65535);
   const s3Region = str('S3_REGION') ?? 'us-east-1';
@@ -243,7 +271,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyLimitBytes,
       security: { credentials, ciSecretId, ciSecretKey, clockSkewSeconds, requestLimits, s3EventsToken },
     },
-    redis: { url: redisUrl, port: redisPort, keyPrefix },
+    redis: { url: redisUrl, ...(sentinel ? { sentinel } : {}), waitReplicas, port: redisPort, keyPrefix },
     s3: {
       endpoint: s3Endpoint,
       port: s3Port,
@@ -266,6 +294,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** The Redis URL to use once embedded services (if any) are up. */
 export function redisUrlOf(redis: RedisConfig): string {
   return redis.url ?? `redis://127.0.0.1:${redis.port}`;
+}
+
+/** The sentinels to find Redis through, as an Endpoints field, when REDIS_SENTINELS is set. */
+export function sentinelOf(redis: RedisConfig): { redisSentinel?: SentinelTarget } {
+  return redis.sentinel ? { redisSentinel: redis.sentinel } : {};
 }
 
 /** The S3 endpoint to use once embedded services (if any) are up. */

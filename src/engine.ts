@@ -25,9 +25,12 @@ import { ExecutionStore } from './store/execution-store.js';
 import { WorkflowRunner } from './workflows/runner.js';
 import { onS3Notification } from './workflows/upload-trigger.js';
 import type { ExecutionRecord } from './domain/workflow-execution.js';
+import type { SentinelTarget } from './config/redis-target.js';
 
 export interface Endpoints {
   redisUrl: string;
+  /** Redis Sentinel instead of the URL (REDIS_SENTINELS). */
+  redisSentinel?: SentinelTarget;
   s3Endpoint: string;
 }
 
@@ -56,9 +59,9 @@ interface Stores {
   mediaQueues: MediaQueues;
 }
 
-function openStores(redis: Redis, keyPrefix: string): Stores {
+function openStores(redis: Redis, keyPrefix: string, waitReplicas = 0): Stores {
   return {
-    jobs: new JobStore(redis, keyPrefix),
+    jobs: new JobStore(redis, keyPrefix, waitReplicas),
     queues: new QueueStore(redis, keyPrefix),
     templates: new TemplateStore(redis, keyPrefix),
     workflows: new WorkflowStore(redis, keyPrefix),
@@ -84,10 +87,10 @@ function workflowRunnerOf(stores: Stores, callbacks: CallbackQueue, logger: Logg
 export async function startApi(config: Config, ep: Endpoints, logger: Logger): Promise<RunningApi> {
   const { api: apiConfig, redis: redisConfig } = config;
   const { credentials, clockSkewSeconds } = apiConfig.security;
-  const redis = createRedis(ep.redisUrl, 'ci-api', 'api');
+  const redis = createRedis(ep.redisSentinel ?? ep.redisUrl, 'ci-api', 'api');
   reportConnection(redis, logger, 'ci-api');
   await connected(redis);
-  const stores = openStores(redis, redisConfig.keyPrefix);
+  const stores = openStores(redis, redisConfig.keyPrefix, redisConfig.waitReplicas);
   const { workflows, mediaQueues } = stores;
   const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
   const callbacks = new CallbackQueue(redis, redisConfig.keyPrefix, config.callbacks);
@@ -137,14 +140,14 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   const { keyPrefix } = config.redis;
   const connections: Redis[] = [];
   const connection = (): Redis => {
-    const r = createRedis(ep.redisUrl, 'ci-worker', 'worker');
+    const r = createRedis(ep.redisSentinel ?? ep.redisUrl, 'ci-worker', 'worker');
     reportConnection(r, logger, 'ci-worker');
     connections.push(r);
     return r;
   };
   const redis = connection();
   const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
-  const stores = openStores(redis, keyPrefix);
+  const stores = openStores(redis, keyPrefix, config.redis.waitReplicas);
   const { jobs, queues, mediaQueues } = stores;
   const callbacks = new CallbackQueue(redis, keyPrefix, config.callbacks);
   const runner = workflowRunnerOf(stores, callbacks, logger);

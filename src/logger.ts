@@ -37,6 +37,11 @@ const REDACT_PATHS = [
   'callbacks.signingKey',
   'callbackSigningKey',
   'signingKey',
+  'config.redis.sentinel.password',
+  'config.redis.sentinel.sentinelPassword',
+  'redis.sentinel.password',
+  'redis.sentinel.sentinelPassword',
+  'sentinelPassword',
 ];
 
 /** The process's logger; lines go to stdout unless a destination is given. */

@@ -1,7 +1,7 @@
 // `npm start`: the whole engine in one process: the embedded redis-server and S3 store (unless
 // REDIS_URL / S3_ENDPOINT point elsewhere), the API and a worker.
 import path from 'node:path';
-import { EMBEDDED_S3_KEY } from './config.js';
+import { EMBEDDED_S3_KEY, sentinelOf } from './config.js';
 import { startApi, startWorker } from './engine.js';
 import { startRedisServer } from './embedded/redis-server.js';
 import { startS3Server } from './embedded/s3-server.js';
@@ -15,7 +15,7 @@ stopOnSignals(stops, (msg) => logger.info(msg));
 
 try {
   let redisUrl = config.redis.url;
-  if (redisUrl === undefined) {
+  if (redisUrl === undefined && config.redis.sentinel === undefined) {
     const redis = await startRedisServer({ port: config.redis.port, dir: path.join(config.dataDir, 'redis') });
     stops.push(() => redis.stop());
     redisUrl = redis.url;
@@ -36,7 +36,7 @@ try {
     s3Endpoint = s3.endpoint;
     logger.info({ s3Endpoint, dir: path.join(config.dataDir, 's3') }, 'embedded S3 store started');
   }
-  const endpoints = { redisUrl, s3Endpoint };
+  const endpoints = { redisUrl: redisUrl ?? '', ...sentinelOf(config.redis), s3Endpoint };
   const api = await startApi(config, endpoints, componentLogger(logger, 'api'));
   stops.push(() => api.close());
   // Uploads to the embedded store start workflows, as MinIO's webhook does in docker compose.

@@ -12,11 +12,13 @@
 import type { Redis } from 'ioredis';
 import { idLowerBound } from '../domain/ids.js';
 import { hgetallMany } from './hashes.js';
+import { replicated } from './redis.js';
 import { pageByIdRange } from './paging.js';
 import { readScript } from './lua-scripts.js';
 import { JOB_STATES, type CallbackStatus, type JobDoc, type JobRecord, type JobResult, type JobState } from '../domain/job.js';
 
 const ANY = '*';
+const FINAL_STATES: ReadonlySet<JobState> = new Set(['Success', 'Failed', 'Cancel']);
 
 /** The scripts behind state changes and submit (src/store/scripts/, defined on the connection at start). */
 const SCRIPTS = {
@@ -69,9 +71,11 @@ interface IndexLine {
 }
 
 export class JobStore {
+  /** `waitReplicas` (REDIS_WAIT_REPLICAS): replicas a submit and a job's end reach before they return. */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly waitReplicas = 0,
   ) {
     for (const [name, script] of Object.entries(SCRIPTS)) redis.defineCommand(name, script);
   }
@@ -127,7 +131,11 @@ export class JobStore {
 
   /** Makes a Pending job Submitted; false when there is no Pending record (it expired). */
   async commit(jobId: string): Promise<boolean> {
-    return (await (this.redis as unknown as RedisWithScripts).ciJobCommit(this.jobKey(jobId), ANY)) === 1;
+    const ok = (await (this.redis as unknown as RedisWithScripts).ciJobCommit(this.jobKey(jobId), ANY)) === 1;
+    // The client is told its job exists only once a replica has it too (with Sentinel): a failover
+    // right after the answer does not lose it.
+    if (ok) await replicated(this.redis, this.waitReplicas);
+    return ok;
   }
 
   /** Removes a job that never became visible (its enqueue failed). */
@@ -164,6 +172,8 @@ export class JobStore {
       from.join(','),
       ...encodeFields(fields),
     )) as [number, string];
+    // A job's end must survive a failover: else it would read Running again, and run a second time.
+    if (ok === 1 && FINAL_STATES.has(to)) await replicated(this.redis, this.waitReplicas);
     return { ok: ok === 1, previous: previous as JobState | '' };
   }
 

@@ -3,13 +3,18 @@
 // is out of reach fails at once and the request answers 503 instead of waiting for Redis to come back
 // (ioredis would hold it through ever longer reconnect delays: measured 1.4 s, then 4.6 s, 7.8 s, 11 s
 // for successive requests). Before the first connect, commands wait for it as usual.
-import { Redis } from 'ioredis';
+//
+// With Redis Sentinel the connection asks the sentinels for the primary and, when it fails over, finds
+// the new one: a connection that loses its primary reconnects through the sentinels, and one whose
+// server became a replica (it answers READONLY) reconnects too.
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config/redis-target.js';
 import type { Logger } from '../logger.js';
 
 type RedisRole = 'api' | 'worker';
 
-export function createRedis(url: string, name: string, role: RedisRole): Redis {
-  const redis = new Redis(url, {
+export function createRedis(target: RedisTarget, name: string, role: RedisRole): Redis {
+  const options: RedisOptions = {
     connectionName: name,
     maxRetriesPerRequest: role === 'worker' ? null : 1,
     enableOfflineQueue: true,
@@ -17,7 +22,20 @@ export function createRedis(url: string, name: string, role: RedisRole): Redis {
     // No auto-pipelining: at 50 concurrent submissions a tick rarely holds more than one request's
     // command, so batching them cost more than it saved (POST /jobs did about 13% better without it).
     enableAutoPipelining: false,
-  });
+  };
+  const redis =
+    typeof target === 'string'
+      ? new Redis(target, options)
+      : new Redis({
+          ...options,
+          sentinels: target.sentinels,
+          name: target.name,
+          ...(target.password !== undefined ? { password: target.password } : {}),
+          ...(target.sentinelPassword !== undefined ? { sentinelPassword: target.sentinelPassword } : {}),
+          // A primary that was demoted under a live connection answers writes with READONLY.
+          reconnectOnError: (err) => err.message.startsWith('READONLY'),
+          failoverDetector: true,
+        });
   if (role === 'api') {
     redis.once('ready', () => {
       redis.options.enableOfflineQueue = false;
@@ -79,6 +97,9 @@ const UNREACHABLE_MESSAGES = [
   /^Stream isn't writeable/,
   /^Reached the max retries per request limit/,
   /^connect ETIMEDOUT/,
+  // A write that reached a primary just demoted by a failover, or no sentinel to ask for the new one.
+  /^READONLY /,
+  /^All sentinels are unreachable/,
 ];
 
 /** Whether `err` means Redis could not be reached (the request may be retried), not that a command failed. */
@@ -91,4 +112,14 @@ export function isRedisUnavailable(err: unknown): boolean {
     (typeof code === 'string' && UNREACHABLE_CODES.has(code)) ||
     UNREACHABLE_MESSAGES.some((m) => m.test(message))
   );
+}
+
+/**
+ * After a write that must survive a failover (a submit, a job's end): waits until `replicas` replicas
+ * have everything this connection wrote (Redis WAIT, at most `timeoutMs`). Returns how many did; the
+ * caller logs a shortfall (the write stands on the primary, and is lost only if it fails right now).
+ */
+export async function replicated(redis: Redis, replicas: number, timeoutMs = 1000): Promise<number> {
+  if (replicas <= 0) return 0;
+  return Number(await redis.wait(replicas, timeoutMs));
 }

@@ -94,6 +94,32 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUTO_COPY: 'sometimes' })).toThrow(/AUTO_COPY="sometimes": must be true or false/);
   });
 
+  it('REDIS_SENTINELS: the sentinels, the primary name and passwords; a replica acknowledges writes by default; not with REDIS_URL', () => {
+    const c = loadConfig({
+      REDIS_SENTINELS: 's1:26379, [::1]:26380',
+      REDIS_SENTINEL_NAME: 'main',
+      REDIS_PASSWORD: 'p',
+      REDIS_SENTINEL_PASSWORD: 'sp',
+    });
+    expect(c.redis.sentinel).toEqual({
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      name: 'main',
+      password: 'p',
+      sentinelPassword: 'sp',
+    });
+    expect(c.redis.waitReplicas).toBe(1);
+    expect(loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_WAIT_REPLICAS: '0' }).redis.waitReplicas).toBe(0);
+    expect(loadConfig({}).redis).toMatchObject({ waitReplicas: 0 });
+    expect(loadConfig({}).redis.sentinel).toBeUndefined();
+    expect(() => loadConfig({ REDIS_SENTINELS: 's1' })).toThrow(/REDIS_SENTINELS: "s1" must be host:port/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 's1:1', REDIS_URL: 'redis://r:6379' })).toThrow(
+      /REDIS_URL and REDIS_SENTINELS: set one or the other/,
+    );
+  });
+
   it('requires S3 credentials with an external S3 endpoint', () => {
     expect(() => loadConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_ACCESS_KEY_ID/);
   });

@@ -25,6 +25,8 @@ interface Service {
   volumes?: (string | { type?: string; source?: string; target?: string })[];
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean | string };
+  profiles?: string[];
+  entrypoint?: string | string[];
 }
 
 interface Compose {
@@ -143,6 +145,8 @@ const DOCUMENTED_ENV = new Set([
   'PORT',
   'DATA_DIR',
   'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
   'S3_ENDPOINT',
   'S3_REGION',
   'S3_FORCE_PATH_STYLE',
@@ -431,6 +435,27 @@ describe('docker-compose.yml', () => {
     it('waits for healthy redis and minio', () => {
       expect(dependsOn(s)).toMatchObject({ redis: 'service_healthy', minio: 'service_healthy' });
     });
+  });
+
+  it('has an `ha` profile: a replica of the redis service and three sentinels with a quorum of 2 that monitor it', () => {
+    const replica = service('redis-replica');
+    expect(replica.profiles).toEqual(['ha']);
+    expect(commandText(replica.command)).toMatch(/--replicaof\s+redis\s+6379/);
+    expect(commandText(replica.command)).toMatch(/--maxmemory-policy\s+noeviction/);
+    for (const name of ['sentinel-1', 'sentinel-2', 'sentinel-3']) {
+      const s = service(name);
+      expect(s.profiles).toEqual(['ha']);
+      const script = commandText(s.entrypoint);
+      expect(script).toMatch(/sentinel monitor mymaster redis 6379 2/);
+      expect(script).toMatch(/sentinel resolve-hostnames yes/);
+      expect(script).toMatch(/--sentinel/);
+    }
+    for (const s of [service('api'), service('worker')]) {
+      expect(rawEnv(s).REDIS_SENTINELS).toBe('${REDIS_SENTINELS:-}');
+      // REDIS_URL= in .env switches the engine to the sentinels.
+      expect(resolvedEnv(s, { REDIS_URL: '' }).REDIS_URL).toBe('');
+      expect(resolvedEnv(s).REDIS_URL).toBe('redis://redis:6379');
+    }
   });
 
   it('uses service_healthy for every dependency that has a healthcheck, and only existing services', () => {
