@@ -116,10 +116,10 @@ export function isRedisUnavailable(err: unknown): boolean {
 
 /**
  * After a write that must survive a failover (a submit, a job's end): waits until `replicas` replicas
- * have everything this connection wrote (Redis WAIT, at most `timeoutMs`). Returns how many did; the
- * caller logs a shortfall (the write stands on the primary, and is lost only if it fails right now).
+ * have everything this connection wrote (Redis WAIT, at most `timeoutMs`). Returns how many did; after a
+ * shortfall the write still stands on the primary, and is lost only if that fails within the second.
  */
 export async function replicated(redis: Redis, replicas: number, timeoutMs = 1000): Promise<number> {
   if (replicas <= 0) return 0;
-  return Number(await redis.wait(replicas, timeoutMs));
+  return redis.wait(replicas, timeoutMs);
 }

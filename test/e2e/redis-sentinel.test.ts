@@ -52,10 +52,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await api?.close();
-  await ha?.stop();
-  s3?.destroy();
+  await worker.close();
+  await api.close();
+  await ha.stop();
+  s3.destroy();
   rmSync(work, { recursive: true, force: true });
 });
 

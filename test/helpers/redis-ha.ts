@@ -26,7 +26,7 @@ export interface RedisHa {
 
 function start(cmd: string, args: string[]): ChildProcess {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.resume();
+  child.stderr.resume();
   return child;
 }
 
@@ -117,7 +117,10 @@ export async function startRedisHa(root: string): Promise<RedisHa> {
         procs.map(
           (c) =>
             new Promise<void>((resolve) => {
-              if (c.exitCode !== null || c.signalCode !== null) return resolve();
+              if (c.exitCode !== null || c.signalCode !== null) {
+                resolve();
+                return;
+              }
               c.once('exit', () => resolve());
               c.kill('SIGKILL');
             }),
