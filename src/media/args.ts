@@ -14,6 +14,7 @@ import type {
   TransitionPlan,
   VideoOutputPlan,
 } from './plan.js';
+import type { SmartCutPiece } from './smart-cut.js';
 import type { WatermarkPlan, WatermarkPosition } from './watermarks.js';
 
 /** Every run starts like this: no banner, never read stdin, overwrite, and level-tagged warnings/errors on
@@ -453,4 +454,62 @@ export function buildConcatListFile(entries: readonly ConcatListEntry[], stream?
     return durationSec !== undefined ? [file, `duration ${n(durationSec)}`] : [file];
   });
   return ['ffconcat version 1.0', ...head, ...lines, ''].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------- smart-cut
+
+/** Seconds for `-ss`, rounded up to the microsecond ffmpeg parses: never before the wanted picture. */
+function ssUp(x: number): string {
+  return String(Math.ceil(Math.max(0, x) * 1e6 - 1e-3) / 1e6);
+}
+
+/**
+ * One smart-cut piece as an MP4 of the picture alone, in the source's timescale.
+ * Copy: `-ss` lands on the piece's IDR picture (a keyframe seek finds it: the time is at or just after it,
+ * less than a frame), and `-frames:v` stops after exactly its packets, which the plan checked are the piece's
+ * frames in decode order. Encode: decoding starts half a frame early so the first kept picture is the first
+ * one after the seek; the timestamps restart at 0 and pass through unchanged (no frame dropped or repeated
+ * unless the piece holds its first picture), and `-frames:v` stops on the last kept picture.
+ */
+export function buildSmartCutPieceArgs(piece: SmartCutPiece): string[] {
+  const out = ['-video_track_timescale', String(piece.timescale), '-map_metadata', '-1', '-f', 'mp4', argPath(piece.outputPath)];
+  if (piece.kind === 'copy' || !piece.encoder) {
+    return [
+      ...COMMON_ARGS,
+      ...fileInput(piece.source, ['-ss', ssUp(piece.startSec)]),
+      ...['-map', '0:v:0', '-c:v', 'copy', '-frames:v', String(piece.frameCount)],
+      ...out,
+    ];
+  }
+  const e = piece.encoder;
+  const colour = [
+    ...(e.colorPrimaries ? ['-color_primaries', e.colorPrimaries] : []),
+    ...(e.colorTransfer ? ['-color_trc', e.colorTransfer] : []),
+    ...(e.colorSpace ? ['-colorspace', e.colorSpace] : []),
+    ...(e.colorRange ? ['-color_range', e.colorRange] : []),
+  ];
+  return [
+    ...COMMON_ARGS,
+    ...fileInput(piece.source, ['-ss', n(Math.max(0, piece.startSec - piece.frameSec / 2))]),
+    ...['-map', '0:v:0', '-vf', ['setpts=PTS-STARTPTS', ...(piece.holdFirst ? ['tpad=start=1:start_mode=clone'] : [])].join(',')],
+    ...['-fps_mode', 'passthrough', '-frames:v', String(piece.frameCount)],
+    ...['-c:v', 'libx264', '-profile:v', e.profile, '-level:v', e.level, '-pix_fmt', e.pixFmt, '-bf', String(e.bFrames)],
+    ...['-crf', n(e.crf), '-x264-params', e.x264Params, ...colour],
+    ...out,
+  ];
+}
+
+/**
+ * The pieces of one or more smart-cut fragments joined into a picture-only MP4 (the concat demuxer list names
+ * every piece with its exact duration). `inBand`: some pieces carry their own parameter sets; the demuxer puts
+ * each piece's SPS/PPS in-band before its IDR pictures, and the sample entry is tagged avc3, the MP4 form in
+ * which parameter sets may change in-band (ISO/IEC 14496-15).
+ */
+export function buildSmartCutJoinArgs(listFile: string, outputPath: string, inBand: boolean): string[] {
+  return [
+    ...COMMON_ARGS,
+    ...['-f', 'concat', '-safe', '0', ...fileInput(listFile)],
+    ...['-map', '0:v:0', '-c:v', 'copy', ...(inBand ? ['-tag:v', 'avc3'] : [])],
+    ...['-movflags', '+faststart', '-f', 'mp4', argPath(outputPath)],
+  ];
 }

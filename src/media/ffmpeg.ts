@@ -11,12 +11,14 @@
 // in the directory of ffmpeg.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildConcatArgs, buildConcatListFile } from './args.js';
+import { buildConcatArgs, buildConcatListFile, buildSmartCutJoinArgs, buildSmartCutPieceArgs } from './args.js';
 import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan } from './plan.js';
 import type { FfprobeJson } from './probe.js';
+import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeIndex, type KeyframeStreamJson, type PacketJson } from './keyframes.js';
+import type { SmartCut, SmartCutPiece } from './smart-cut.js';
 
 type MediaLog = (event: string, data: object) => void;
 
@@ -343,6 +345,68 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
   return json;
 }
 
+/** ffprobe's JSON for `args` (a local file at the end); rejects with the last stderr line. */
+async function ffprobeJsonOf<T>(args: string[], timeoutMs: number): Promise<T> {
+  const binary = await ffprobePath();
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    let out = '';
+    let errText = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new MediaProcessError('InternalError', `cannot run ffprobe: ${e.message}`));
+    });
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ code: exitCode, stdout: out, stderr: errText });
+    });
+  });
+  if (code !== 0) throw new MediaProcessError('InternalError', `ffprobe failed: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
+  return JSON.parse(stdout) as T;
+}
+
+/** A packet scan reads the whole file's index: allow it more time than a probe. */
+const SCAN_TIMEOUT_MS = 120_000;
+
+/**
+ * The keyframe index of a file's first video stream (keyframes.ts): its packets from a demux-only ffprobe
+ * scan, and for each keyframe the sample's own bytes (read at the packet's position; MP4/MOV samples are
+ * contiguous there), from which the NAL types tell IDR pictures from other keyframes.
+ */
+export async function scanKeyframes(file: string): Promise<KeyframeIndex> {
+  const input = file.startsWith('-') ? `./${file}` : file;
+  const common = ['-v', 'error', '-protocol_whitelist', 'file', '-select_streams', 'v:0', '-of', 'json'];
+  const [head, body] = await Promise.all([
+    ffprobeJsonOf<{ streams?: KeyframeStreamJson[]; format?: { start_time?: string } }>(
+      [...common, '-show_streams', '-show_data', '-show_data_hash', 'sha256', '-show_entries', 'format=start_time', '-i', input],
+      PROBE_TIMEOUT_MS,
+    ),
+    ffprobeJsonOf<{ packets?: PacketJson[] }>(
+      [...common, '-show_packets', '-show_entries', 'packet=pts,dts,duration,flags,pos,size', '-i', input],
+      SCAN_TIMEOUT_MS,
+    ),
+  ]);
+  const stream = head.streams?.[0];
+  if (!stream) throw new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no video stream`);
+  const packets = body.packets ?? [];
+  const samples = new Map<number, Uint8Array>();
+  const handle = await open(file, 'r');
+  try {
+    for (const at of keyframeSamplesToRead(packets)) {
+      const bytes = Buffer.alloc(at.size);
+      const { bytesRead } = await handle.read(bytes, 0, at.size, at.pos);
+      samples.set(at.packet, bytes.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  const start = Number(head.format?.start_time ?? 0);
+  return buildKeyframeIndex(stream, Number.isFinite(start) ? start : 0, packets, samples);
+}
+
 // ---------------------------------------------------------------------------------------------- verbs
 
 interface ConcatRunOptions {
@@ -400,6 +464,51 @@ export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Pro
   } finally {
     if (plan.kind === 'copy') await rm(plan.listFilePath, { force: true });
     await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
+  }
+}
+
+interface PieceRunOptions {
+  signal?: AbortSignal;
+  /** Whole percent of all the pieces' frames written, 0..100. */
+  onProgress?: (percent: number) => void;
+  log?: MediaLog;
+}
+
+/**
+ * Produce every smart-cut piece file, one ffmpeg run each (they are short: a few GOPs re-encoded, or a
+ * stream copy). Progress counts frames over all pieces.
+ */
+export async function produceSmartCutPieces(pieces: readonly SmartCutPiece[], opts: PieceRunOptions = {}): Promise<void> {
+  const total = pieces.reduce((sum, p) => sum + p.frameCount, 0);
+  let done = 0;
+  for (const piece of pieces) {
+    await mkdir(path.dirname(piece.outputPath), { recursive: true });
+    const before = done;
+    await runFfmpeg(buildSmartCutPieceArgs(piece), {
+      expectedDurationSec: piece.durationSec,
+      timeoutMs: jobTimeoutMs(piece),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+      onProgress: (p) => opts.onProgress?.(Math.floor(((before + (p / 100) * piece.frameCount) / total) * 100)),
+    });
+    done += piece.frameCount;
+  }
+}
+
+/** The picture of one smart-cut fragment as an MP4 of its own: the pieces, then their join. */
+export async function smartCutVideo(cut: SmartCut, outputPath: string, opts: PieceRunOptions = {}): Promise<void> {
+  await produceSmartCutPieces(cut.pieces, opts);
+  const listFile = `${outputPath}.ffconcat`;
+  await writeFile(listFile, buildConcatListFile(cut.pieces.map((p) => ({ path: path.resolve(p.outputPath), durationSec: p.durationSec }))));
+  try {
+    await runFfmpeg(buildSmartCutJoinArgs(listFile, outputPath, cut.inBandParameterSets), {
+      expectedDurationSec: cut.durationSec,
+      timeoutMs: jobTimeoutMs(cut),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  } finally {
+    await rm(listFile, { force: true });
   }
 }
 

@@ -1,0 +1,267 @@
+// Smart-cut planning on synthetic keyframe indexes: 4 s at 30 fps in a 1/15360 time base, one B-frame between
+// references (decode order I0 P2 B1 P4 B3 ...), an IDR picture every 30 frames. Which frames are kept
+// (the same as the encode path's trim), which are re-encoded and which copied, the matched encoder, and
+// every refusal with its reason.
+import { describe, expect, it } from 'vitest';
+import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeStreamJson, type PacketJson } from '../../src/media/keyframes.js';
+import type { MediaProbe } from '../../src/media/probe.js';
+import { planSmartCut, SMART_CUT_CRF, type SmartCutDecision, type SmartCutInput } from '../../src/media/smart-cut.js';
+
+const TICKS = 512; // 1/15360 s per tick, 30 fps
+const AVCC =
+  '\n00000000: 014d 400d ffe1 0018 674d 400d eca0 a0fd  .M@.....gM@.....\n' +
+  '00000010: 8088 0000 0300 0800 0003 01e0 78a1 4cb0  ............x.L.\n' +
+  '00000020: 0100 0468 ce0f c8                        ...h...\n';
+const STREAM: KeyframeStreamJson = {
+  codec_name: 'h264',
+  profile: 'High',
+  level: 31,
+  pix_fmt: 'yuv420p',
+  has_b_frames: 1,
+  field_order: 'progressive',
+  time_base: '1/15360',
+  r_frame_rate: '30/1',
+  avg_frame_rate: '30/1',
+  color_range: 'tv',
+  color_space: 'bt709',
+  color_transfer: 'bt709',
+  color_primaries: 'unknown',
+  extradata: AVCC,
+  extradata_hash: 'SHA256:abc',
+};
+const SEI = [0, 0, 0, 3, 0x06, 0x05, 0x80];
+const IDR = Uint8Array.from([...SEI, 0, 0, 0, 2, 0x65, 0x88]);
+const OPEN_I = Uint8Array.from([...SEI, 0, 0, 0, 2, 0x41, 0x9a]);
+
+interface Clip {
+  frames?: number;
+  gop?: number;
+  /** Keyframes after the first are non-IDR I pictures. */
+  openGop?: boolean;
+  /** Display-order frame -> extra ticks on its pts. */
+  jitter?: Record<number, number>;
+  stream?: Partial<KeyframeStreamJson>;
+  /** Decode order rewritten after building. */
+  reorder?: (frames: number[]) => number[];
+}
+
+/** Packets in decode order for a clip, and the samples of its keyframes. */
+function clip(spec: Clip = {}): { packets: PacketJson[]; samples: Map<number, Uint8Array> } {
+  const frames = spec.frames ?? 120;
+  const gop = spec.gop ?? 30;
+  let order: number[] = [];
+  for (let g = 0; g < frames; g += gop) {
+    const last = Math.min(g + gop, frames) - 1;
+    order.push(g);
+    let k = g + 2;
+    for (; k <= last; k += 2) order.push(k, k - 1);
+    if (k - 1 === last) order.push(last);
+  }
+  if (spec.reorder) order = spec.reorder(order);
+  const samples = new Map<number, Uint8Array>();
+  const packets = order.map((f, i): PacketJson => {
+    const key = f % gop === 0;
+    if (key) samples.set(i, spec.openGop && f > 0 ? OPEN_I : IDR);
+    return {
+      pts: f * TICKS + (spec.jitter?.[f] ?? 0),
+      dts: (i - 1) * TICKS,
+      duration: TICKS,
+      flags: key ? 'K__' : '___',
+      pos: String(1000 + i * 100),
+      size: String(key ? IDR.length : 50),
+    };
+  });
+  return { packets, samples };
+}
+
+const PROBE: MediaProbe = {
+  durationSec: 4,
+  formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+  video: { codec: 'h264', width: 320, height: 240, fps: 30, pixFmt: 'yuv420p', profile: 'High', level: 31, rotation: 0 },
+};
+
+function decide(startSec: number, endSec: number | undefined, spec: Clip = {}, probe: MediaProbe = PROBE): SmartCutDecision {
+  const { packets, samples } = clip(spec);
+  const index = buildKeyframeIndex({ ...STREAM, ...spec.stream }, 0, packets, samples);
+  const input: SmartCutInput = { path: '/in/a.mp4', label: 'a.mp4', probe, index, startSec, workDir: '/work/job', name: 'f0' };
+  if (endSec !== undefined) input.endSec = endSec;
+  return planSmartCut(input);
+}
+
+function pieces(d: SmartCutDecision): [string, number, number][] {
+  if (!d.ok) throw new Error(d.reason);
+  return d.cut.pieces.map((p) => [p.kind, p.firstFrame, p.frameCount]);
+}
+
+describe('buildKeyframeIndex', () => {
+  it('orders frames by display time, finds the IDR keyframes by NAL type and reads the avcC length size', () => {
+    const { packets, samples } = clip();
+    const index = buildKeyframeIndex(STREAM, 0, packets, samples);
+    expect(index.frames).toHaveLength(120);
+    expect(index.frames.map((p) => index.packets[p]!.pts)).toEqual(Array.from({ length: 120 }, (_, f) => f * TICKS));
+    expect(index.idrPackets.map((p) => index.packets[p]!.frame)).toEqual([0, 30, 60, 90]);
+    expect(index.stream).toMatchObject({
+      nalLengthSize: 4,
+      timeBase: { num: 1, den: 15360 },
+      frameRate: { num: 30, den: 1 },
+      hasBFrames: 1,
+    });
+  });
+
+  it('does not count an open-GOP I picture or a keyframe whose bytes are missing as an IDR', () => {
+    const open = clip({ openGop: true });
+    expect(buildKeyframeIndex(STREAM, 0, open.packets, open.samples).idrPackets).toEqual([0]);
+    const { packets } = clip();
+    expect(buildKeyframeIndex(STREAM, 0, packets, new Map()).idrPackets).toEqual([]);
+  });
+
+  it('reads the samples of keyframes only', () => {
+    const { packets } = clip();
+    expect(keyframeSamplesToRead(packets).map((s) => s.packet)).toEqual([0, 30, 60, 90]);
+    expect(keyframeSamplesToRead(packets)[1]).toEqual({ packet: 30, pos: 4000, size: IDR.length });
+  });
+});
+
+describe('planSmartCut: kept frames and pieces', () => {
+  it('cuts inside GOPs: re-encodes up to the next IDR and from the last IDR, copies the GOPs between', () => {
+    // 0.52 s is 0.6 frame into frame 15; the kept frames run less than 2.85 s from frame 16: 16..101.
+    const d = decide(0.52, 3.37);
+    expect(pieces(d)).toEqual([
+      ['encode', 16, 14],
+      ['copy', 30, 60],
+      ['encode', 90, 12],
+    ]);
+    if (!d.ok) return;
+    expect(d.cut).toMatchObject({ firstFrame: 16, frameCount: 86, heldFrames: 0, startSec: 0.533333, endSec: 3.4, durationSec: 2.866667 });
+    expect(d.cut.inBandParameterSets).toBe(true);
+    expect(d.cut.pieces.map((p) => [p.startSec, p.durationSec, p.outputPath])).toEqual([
+      [0.533333, 0.466667, '/work/job/f0-0-encode.mp4'],
+      [1, 2, '/work/job/f0-1-copy.mp4'],
+      [3, 0.4, '/work/job/f0-2-encode.mp4'],
+    ]);
+    expect(d.cut.pieces.every((p) => p.timescale === 15360 && p.frameSec === 0.033333 && p.source === '/in/a.mp4')).toBe(true);
+  });
+
+  it('keeps a frame that starts exactly on the start cut and drops the one that starts exactly at the end', () => {
+    expect(decide(0.5, 1.8)).toMatchObject({ ok: true, cut: { firstFrame: 15, frameCount: 39, heldFrames: 0 } });
+    expect(decide(0.5, 1.81)).toMatchObject({ ok: true, cut: { firstFrame: 15, frameCount: 40, heldFrames: 0 } });
+  });
+
+  it('counts the duration from the first kept frame, as the encode path does', () => {
+    // 2.48 s after frame 16 (0.533 s) reaches past frame 90 (3.0 s): kept, though 3.0 is the EndTime.
+    expect(decide(0.52, 3)).toMatchObject({ ok: true, cut: { firstFrame: 16, frameCount: 75 } });
+  });
+
+  it('has no head when the start is an IDR picture, and no tail when the end is an IDR picture', () => {
+    expect(pieces(decide(1, 3.37))).toEqual([
+      ['copy', 30, 60],
+      ['encode', 90, 12],
+    ]);
+    expect(pieces(decide(0.52, 2.98))).toEqual([
+      ['encode', 16, 14],
+      ['copy', 30, 60],
+    ]);
+  });
+
+  it('copies to the end of the clip when the trim runs to it (no EndTime, or one past the end)', () => {
+    expect(pieces(decide(0.52, undefined))).toEqual([
+      ['encode', 16, 14],
+      ['copy', 30, 90],
+    ]);
+    expect(pieces(decide(0.52, 9))).toEqual(pieces(decide(0.52, undefined)));
+  });
+
+  it('re-encodes the whole range as one piece when no whole GOP lies between the cuts', () => {
+    const d = decide(1.1, 1.6);
+    expect(pieces(d)).toEqual([['encode', 33, 15]]);
+    if (d.ok) expect(d.cut.inBandParameterSets).toBe(true);
+  });
+
+  it('shows the first frame twice when it starts half a frame or more after the cut, as the encode path does', () => {
+    // 0.51 s: frame 16 starts 0.7 frame later.
+    const d = decide(0.51, 3.37);
+    expect(pieces(d)).toEqual([
+      ['encode', 16, 15],
+      ['copy', 30, 60],
+      ['encode', 90, 12],
+    ]);
+    if (!d.ok) return;
+    expect(d.cut).toMatchObject({ firstFrame: 16, frameCount: 87, heldFrames: 1, startSec: 0.5 });
+    expect(d.cut.pieces[0]!.holdFirst).toBe(true);
+    expect(d.cut.pieces.slice(1).some((p) => p.holdFirst)).toBe(false);
+  });
+
+  it('makes the held frame a piece of its own when the first kept frame is an IDR picture', () => {
+    // 0.98 s: frame 30 (an IDR) starts 0.6 frame later.
+    const d = decide(0.98, 2.5);
+    expect(pieces(d)).toEqual([
+      ['encode', 30, 1],
+      ['copy', 30, 30],
+      ['encode', 60, 16],
+    ]);
+    if (d.ok) expect(d.cut.pieces[0]).toMatchObject({ holdFirst: true, startSec: 1 });
+  });
+
+  it('matches the encoder to the source: profile, level, reorder depth, colour tags; a distinct SPS id', () => {
+    const d = decide(0.52, 3.37);
+    if (!d.ok) throw new Error(d.reason);
+    expect(d.cut.pieces[0]!.encoder).toEqual({
+      profile: 'high',
+      level: '3.1',
+      pixFmt: 'yuv420p',
+      bFrames: 1,
+      crf: SMART_CUT_CRF,
+      x264Params: 'sps-id=1',
+      colorRange: 'tv',
+      colorSpace: 'bt709',
+      colorTransfer: 'bt709',
+    });
+    expect(d.cut.pieces[1]!.encoder).toBeUndefined();
+    const depth2 = decide(0.52, 3.37, { stream: { has_b_frames: 2, profile: 'Constrained Baseline', level: 13 } });
+    if (!depth2.ok) throw new Error(depth2.reason);
+    expect(depth2.cut.pieces[0]!.encoder).toMatchObject({ bFrames: 3, profile: 'baseline', level: '1.3' });
+  });
+});
+
+describe('planSmartCut: refusals', () => {
+  const reason = (d: SmartCutDecision): string => (d.ok ? 'accepted' : d.reason);
+
+  it('refuses other codecs and containers without avcC', () => {
+    expect(reason(decide(0.52, 3.37, { stream: { codec_name: 'hevc' } }))).toBe('the video is hevc, not H.264');
+    expect(reason(decide(0.52, 3.37, {}, { ...PROBE, formatName: 'mpegts' }))).toBe(
+      'the file is not MP4/MOV with an avcC sample description',
+    );
+    expect(reason(decide(0.52, 3.37, { stream: { extradata: '' } }))).toBe('the file is not MP4/MOV with an avcC sample description');
+  });
+
+  it('refuses an open GOP at a cut', () => {
+    expect(reason(decide(0.52, 3.37, { openGop: true }))).toBe('open GOP: the keyframe at frame 30 is not an IDR picture');
+  });
+
+  it('refuses a variable frame rate', () => {
+    expect(reason(decide(0.52, 3.37, { jitter: { 50: 200 } }))).toBe('the video has a variable frame rate');
+  });
+
+  it('refuses interlaced and rotated pictures', () => {
+    expect(reason(decide(0.52, 3.37, { stream: { field_order: 'tt' } }))).toBe('the video is interlaced (field order tt)');
+    expect(reason(decide(0.52, 3.37, {}, { ...PROBE, video: { ...PROBE.video!, rotation: 90 } }))).toBe(
+      'the video is rotated by 90 degrees',
+    );
+  });
+
+  it('refuses formats the matched encoder cannot reproduce', () => {
+    expect(reason(decide(0.52, 3.37, { stream: { profile: 'High 10' } }))).toMatch(/^profile High 10 cannot be matched/);
+    expect(reason(decide(0.52, 3.37, { stream: { pix_fmt: 'yuv422p' } }))).toMatch(/^pixel format yuv422p cannot be matched/);
+    expect(reason(decide(0.52, 3.37, { stream: { has_b_frames: 3 } }))).toMatch(/reorder depth of 3 cannot be matched/);
+  });
+
+  it('refuses when the copied GOPs are not contiguous in decode order', () => {
+    // Frame 89 decoded after the IDR picture of frame 90.
+    const late89 = (order: number[]): number[] => {
+      const rest = order.filter((f) => f !== 89);
+      rest.splice(rest.indexOf(90) + 1, 0, 89);
+      return rest;
+    };
+    expect(reason(decide(0.52, 3.37, { reorder: late89 }))).toBe('frames 30..89 are not contiguous in decode order');
+  });
+});
