@@ -379,13 +379,19 @@ function buildEncodeArgs(plan: EncodePlan): string[] {
 
 /**
  * The audio of a stream copy with video: each fragment (input i + 1) decoded, cut or padded to exactly its
- * picture's length so every join falls on the picture's join, then joined into `[aout]`.
+ * picture's length so every join falls on the picture's join, then joined into `[aout]`. A smart-cut
+ * fragment's audio is first cut to the time span of its kept frames.
  */
 export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan): string {
   const labels = plan.segments.map((_, i) => `a${i}`);
   const parts = plan.segments.map((s, i) => {
     const d = n(s.videoDurationSec ?? s.durationSec);
-    return audioNormalizeFilter(i + 1, labels[i]!, a, [`atrim=end=${d}`, `apad=whole_dur=${d}`]);
+    // A smart-cut fragment's sound starts with its first kept frame: cut on decoded samples, then restarted at 0.
+    const cut = s.smartCut;
+    const kept = cut
+      ? [`atrim=start=${n(cut.startSec + cut.fileStartSec)}:end=${n(cut.endSec + cut.fileStartSec)}`, 'asetpts=PTS-STARTPTS']
+      : [];
+    return audioNormalizeFilter(i + 1, labels[i]!, a, [...kept, `atrim=end=${d}`, `apad=whole_dur=${d}`]);
   });
   parts.push(concatFilter(labels, labels.length, 0, 1, ['aout']));
   return parts.join(';');
@@ -395,6 +401,9 @@ export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan): string 
  * audio, only the picture is copied from the list; the audio is encoded once from the fragments themselves. */
 function buildDirectConcatArgs(plan: CopyPlan): string[] {
   const demuxer = ['-f', 'concat', '-safe', '0', ...fileInput(plan.listFilePath)];
+  // Re-encoded smart-cut pieces bring their own parameter sets, in-band before their IDR pictures: in MP4
+  // that is the avc3 sample entry.
+  const avc3 = plan.container.muxer === 'mp4' && plan.segments.some((s) => s.smartCut?.inBandParameterSets) ? ['-tag:v', 'avc3'] : [];
   const a = plan.audioEncode;
   if (plan.video && a) {
     return [
@@ -409,6 +418,7 @@ function buildDirectConcatArgs(plan: CopyPlan): string[] {
       '[aout]',
       '-c:v',
       'copy',
+      ...avc3,
       ...audioEncoderArgs(a),
       ...muxerArgs(plan.container),
       ...PROGRESS_ARGS,
@@ -422,6 +432,7 @@ function buildDirectConcatArgs(plan: CopyPlan): string[] {
     ...(plan.audio ? ['-map', '0:a:0'] : []),
     '-c',
     'copy',
+    ...avc3,
     ...muxerArgs(plan.container),
     ...PROGRESS_ARGS,
     argPath(plan.outputPath),
@@ -435,6 +446,16 @@ export function buildConcatArgs(plan: ConcatPlan): string[] {
     case 'copy':
       return buildDirectConcatArgs(plan);
   }
+}
+
+/** The concat list of a copy plan: each fragment's file with its picture's length, or for a smart-cut
+ * fragment each of its pieces with theirs. */
+export function copyListEntries(plan: CopyPlan): ConcatListEntry[] {
+  return plan.segments.flatMap((s): ConcatListEntry[] =>
+    s.smartCut
+      ? s.smartCut.pieces.map((p) => ({ path: p.outputPath, durationSec: p.durationSec }))
+      : [{ path: s.path, ...(s.videoDurationSec !== undefined ? { durationSec: s.videoDurationSec } : {}) }],
+  );
 }
 
 export interface ConcatListEntry {
@@ -472,7 +493,17 @@ function ssUp(x: number): string {
  * unless the piece holds its first picture), and `-frames:v` stops on the last kept picture.
  */
 export function buildSmartCutPieceArgs(piece: SmartCutPiece): string[] {
-  const out = ['-video_track_timescale', String(piece.timescale), '-map_metadata', '-1', '-f', 'mp4', argPath(piece.outputPath)];
+  const trackId = piece.trackId !== undefined ? ['-streamid', `0:${piece.trackId}`, '-use_stream_ids_as_track_ids', '1'] : [];
+  const out = [
+    ...trackId,
+    '-video_track_timescale',
+    String(piece.timescale),
+    '-map_metadata',
+    '-1',
+    '-f',
+    'mp4',
+    argPath(piece.outputPath),
+  ];
   if (piece.kind === 'copy' || !piece.encoder) {
     return [
       ...COMMON_ARGS,

@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildConcatArgs, buildConcatListFile, buildSmartCutJoinArgs, buildSmartCutPieceArgs } from './args.js';
+import { buildConcatArgs, buildConcatListFile, buildSmartCutJoinArgs, buildSmartCutPieceArgs, copyListEntries } from './args.js';
 import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan } from './plan.js';
 import type { FfprobeJson } from './probe.js';
@@ -434,36 +434,53 @@ async function writeWatermarkFiles(plan: ConcatPlan): Promise<string[]> {
   return texts.map((m) => m.textFile);
 }
 
+/** Share of a job's progress the smart-cut pieces take: their frames re-encoded against the join, which
+ * copies the picture and encodes only the audio (measured a tenth or less of the pieces' time). */
+function pieceShare(plan: ConcatPlan): number {
+  if (plan.kind !== 'copy') return 0;
+  const pieces = plan.segments.flatMap((s) => s.smartCut?.pieces ?? []);
+  const encoded = pieces.filter((p) => p.kind === 'encode').reduce((sum, p) => sum + p.durationSec, 0);
+  if (pieces.length === 0) return 0;
+  return Math.max(0.1, Math.min(0.9, encoded / (encoded + 0.1 * plan.durationSec)));
+}
+
 /** Produce plan.outputPath from the plan's local fragments. */
 export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Promise<void> {
   opts.log?.('concat.plan', plan);
   await mkdir(path.dirname(plan.outputPath), { recursive: true });
+  const share = pieceShare(plan);
+  const pieces = plan.kind === 'copy' ? plan.segments.flatMap((s) => s.smartCut?.pieces ?? []) : [];
   if (plan.kind === 'copy') {
     await mkdir(plan.workDir, { recursive: true });
     // Absolute: the demuxer resolves relative entries against the list file's directory.
     await writeFile(
       plan.listFilePath,
       buildConcatListFile(
-        plan.segments.map((s) => ({
-          path: path.resolve(s.path),
-          ...(s.videoDurationSec !== undefined ? { durationSec: s.videoDurationSec } : {}),
-        })),
+        copyListEntries(plan).map((e) => ({ ...e, path: path.resolve(e.path) })),
         plan.listStream,
       ),
     );
   }
   const helperFiles = await writeWatermarkFiles(plan);
   try {
+    if (pieces.length > 0) {
+      await produceSmartCutPieces(pieces, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.log ? { log: opts.log } : {}),
+        onProgress: (p) => opts.onProgress?.(Math.floor(p * share)),
+      });
+    }
+    const base = Math.floor(share * 100);
     await runFfmpeg(buildConcatArgs(plan), {
       expectedDurationSec: plan.durationSec,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
       ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onProgress ? { onProgress: (p: number) => opts.onProgress!(base + Math.floor((p * (100 - base)) / 100)) } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
   } finally {
     if (plan.kind === 'copy') await rm(plan.listFilePath, { force: true });
-    await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
+    await Promise.all([...helperFiles, ...pieces.map((p) => p.outputPath)].map((f) => rm(f, { force: true })));
   }
 }
 

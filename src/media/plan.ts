@@ -17,6 +17,7 @@ import type {
 } from '../domain/concat-types.js';
 import { MediaPlanError } from './errors.js';
 import { layoutForChannels, type MediaProbe } from './probe.js';
+import type { SmartCut } from './smart-cut.js';
 import { planWatermarks, type PlanWatermark, type WatermarkPlan } from './watermarks.js';
 
 export type { PlanWatermark } from './watermarks.js';
@@ -173,6 +174,9 @@ export interface CopySegment {
   /** Frames / fps of the fragment's picture: where the next fragment starts (the list's `duration` line),
    * and how long its audio is made. Absent when the output has no video. */
   videoDurationSec?: number;
+  /** A trimmed fragment cut frame-exact (smart-cut.ts): its picture is these pieces, made before the join,
+   * and its audio is the fragment's sound from the first kept frame to the end of the last. */
+  smartCut?: SmartCut;
 }
 
 export interface CopyPlan extends PlanBase {

@@ -60,6 +60,9 @@ export interface SmartCutPiece {
   outputPath: string;
   /** The source time base's denominator: every piece keeps the source's timescale. */
   timescale: number;
+  /** The source picture's MP4 track id: the piece keeps it, so a concat list that reads one track id
+   * from every file finds the pieces' pictures too. */
+  trackId?: number;
   encoder?: PieceEncoder;
 }
 
@@ -73,6 +76,8 @@ export interface SmartCut {
    * fragment's audio is cut so it matches the picture sample for sample. */
   startSec: number;
   endSec: number;
+  /** The file's start time: startSec/endSec plus this are the audio's own timestamps. */
+  fileStartSec: number;
   durationSec: number;
   pieces: SmartCutPiece[];
   /** Re-encoded pieces carry their own SPS/PPS: the joined MP4 must carry parameter sets in-band (avc3). */
@@ -228,6 +233,7 @@ export function planSmartCut(input: SmartCutInput): SmartCutDecision {
       frameSec: round6(frameSec),
       outputPath: path.join(input.workDir, `${input.name}-${pieces.length}-${kind}.mp4`),
       timescale: s.timeBase.den,
+      ...(probe.video?.streamId !== undefined ? { trackId: probe.video.streamId } : {}),
       ...(kind === 'encode' ? { encoder } : {}),
     };
   };
@@ -256,6 +262,7 @@ export function planSmartCut(input: SmartCutInput): SmartCutDecision {
       heldFrames: held ? 1 : 0,
       startSec: round6(startSec),
       endSec: round6(startSec + frameCount * frameSec),
+      fileStartSec: index.fileStartSec,
       durationSec: round6(frameCount * frameSec),
       pieces,
       inBandParameterSets: pieces.some((p) => p.kind === 'encode'),
