@@ -14,7 +14,7 @@ import type {
   TransitionPlan,
   VideoOutputPlan,
 } from './plan.js';
-import type { SmartCutPiece } from './smart-cut.js';
+import type { EncodePiece, SmartCutPiece } from './smart-cut.js';
 import type { WatermarkPlan, WatermarkPosition } from './watermarks.js';
 
 /** Every run starts like this: no banner, never read stdin, overwrite, and level-tagged warnings/errors on
@@ -448,18 +448,33 @@ export function buildConcatArgs(plan: ConcatPlan): string[] {
   }
 }
 
+/** A smart-cut piece in a concat list: a re-encoded piece's own file, or the copied GOPs straight from the source. */
+export function pieceListEntry(p: SmartCutPiece): ConcatListEntry {
+  if (p.kind === 'encode') return { path: p.outputPath, durationSec: p.durationSec };
+  return {
+    path: p.source,
+    inpointSec: p.inpointSec,
+    ...(p.outpointSec !== undefined ? { outpointSec: p.outpointSec } : {}),
+    durationSec: p.durationSec,
+  };
+}
+
 /** The concat list of a copy plan: each fragment's file with its picture's length, or for a smart-cut
  * fragment each of its pieces with theirs. */
 export function copyListEntries(plan: CopyPlan): ConcatListEntry[] {
   return plan.segments.flatMap((s): ConcatListEntry[] =>
     s.smartCut
-      ? s.smartCut.pieces.map((p) => ({ path: p.outputPath, durationSec: p.durationSec }))
+      ? s.smartCut.pieces.map(pieceListEntry)
       : [{ path: s.path, ...(s.videoDurationSec !== undefined ? { durationSec: s.videoDurationSec } : {}) }],
   );
 }
 
 export interface ConcatListEntry {
   path: string;
+  /** Read from here (`inpoint`: the demuxer seeks to the keyframe at or before it) and stop before the first
+   * packet decoded at or after `outpoint`; stream timestamps in seconds. */
+  inpointSec?: number;
+  outpointSec?: number;
   /** Where the next file starts, relative to this one's start (the `duration` directive); without it the
    * demuxer uses the file's own length, which MP4 rounds to the millisecond and stretches to its audio. */
   durationSec?: number;
@@ -469,49 +484,28 @@ export interface ConcatListEntry {
  * `stream`: declare one output stream, the one with this container id in every file. */
 export function buildConcatListFile(entries: readonly ConcatListEntry[], stream?: { exactStreamId: number }): string {
   const head = stream ? ['stream', `exact_stream_id ${stream.exactStreamId}`] : [];
-  const lines = entries.flatMap(({ path: p, durationSec }) => {
+  const lines = entries.flatMap(({ path: p, inpointSec, outpointSec, durationSec }) => {
     if (/[\r\n]/.test(p)) throw new Error(`a concat list entry cannot contain a line break: ${JSON.stringify(p)}`);
-    const file = `file '${p.replaceAll("'", "'\\''")}'`;
-    return durationSec !== undefined ? [file, `duration ${n(durationSec)}`] : [file];
+    return [
+      `file '${p.replaceAll("'", "'\\''")}'`,
+      ...(inpointSec !== undefined ? [`inpoint ${n(inpointSec)}`] : []),
+      ...(outpointSec !== undefined ? [`outpoint ${n(outpointSec)}`] : []),
+      ...(durationSec !== undefined ? [`duration ${n(durationSec)}`] : []),
+    ];
   });
   return ['ffconcat version 1.0', ...head, ...lines, ''].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------- smart-cut
 
-/** Seconds for `-ss`, rounded up to the microsecond ffmpeg parses: never before the wanted picture. */
-function ssUp(x: number): string {
-  return String(Math.ceil(Math.max(0, x) * 1e6 - 1e-3) / 1e6);
-}
-
 /**
- * One smart-cut piece as an MP4 of the picture alone, in the source's timescale.
- * Copy: `-ss` lands on the piece's IDR picture (a keyframe seek finds it: the time is at or just after it,
- * less than a frame), and `-frames:v` stops after exactly its packets, which the plan checked are the piece's
- * frames in decode order. Encode: decoding starts half a frame early so the first kept picture is the first
- * one after the seek; the timestamps restart at 0 and pass through unchanged (no frame dropped or repeated
- * unless the piece holds its first picture), and `-frames:v` stops on the last kept picture.
+ * One re-encoded smart-cut piece as an MP4 of the picture alone, in the source's timescale and track id.
+ * Decoding starts half a frame early so the first kept picture is the first one after the seek; the
+ * timestamps restart at 0 and pass through unchanged (no frame dropped or repeated unless the piece holds its
+ * first picture), and `-frames:v` stops on the last kept picture.
  */
-export function buildSmartCutPieceArgs(piece: SmartCutPiece): string[] {
+export function buildSmartCutPieceArgs(piece: EncodePiece): string[] {
   const trackId = piece.trackId !== undefined ? ['-streamid', `0:${piece.trackId}`, '-use_stream_ids_as_track_ids', '1'] : [];
-  const out = [
-    ...trackId,
-    '-video_track_timescale',
-    String(piece.timescale),
-    '-map_metadata',
-    '-1',
-    '-f',
-    'mp4',
-    argPath(piece.outputPath),
-  ];
-  if (piece.kind === 'copy' || !piece.encoder) {
-    return [
-      ...COMMON_ARGS,
-      ...fileInput(piece.source, ['-ss', ssUp(piece.startSec)]),
-      ...['-map', '0:v:0', '-c:v', 'copy', '-frames:v', String(piece.frameCount)],
-      ...out,
-    ];
-  }
   const e = piece.encoder;
   const colour = [
     ...(e.colorPrimaries ? ['-color_primaries', e.colorPrimaries] : []),
@@ -526,7 +520,8 @@ export function buildSmartCutPieceArgs(piece: SmartCutPiece): string[] {
     ...['-fps_mode', 'passthrough', '-frames:v', String(piece.frameCount)],
     ...['-c:v', 'libx264', '-profile:v', e.profile, '-level:v', e.level, '-pix_fmt', e.pixFmt, '-bf', String(e.bFrames)],
     ...['-crf', n(e.crf), '-x264-params', e.x264Params, ...colour],
-    ...out,
+    ...trackId,
+    ...['-video_track_timescale', String(piece.timescale), '-map_metadata', '-1', '-f', 'mp4', argPath(piece.outputPath)],
   ];
 }
 

@@ -13,12 +13,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildConcatArgs, buildConcatListFile, buildSmartCutJoinArgs, buildSmartCutPieceArgs, copyListEntries } from './args.js';
+import {
+  buildConcatArgs,
+  buildConcatListFile,
+  buildSmartCutJoinArgs,
+  buildSmartCutPieceArgs,
+  copyListEntries,
+  pieceListEntry,
+} from './args.js';
 import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan } from './plan.js';
 import type { FfprobeJson } from './probe.js';
 import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeIndex, type KeyframeStreamJson, type PacketJson } from './keyframes.js';
-import type { SmartCut, SmartCutPiece } from './smart-cut.js';
+import type { EncodePiece, SmartCut } from './smart-cut.js';
 
 type MediaLog = (event: string, data: object) => void;
 
@@ -434,12 +441,18 @@ async function writeWatermarkFiles(plan: ConcatPlan): Promise<string[]> {
   return texts.map((m) => m.textFile);
 }
 
+/** The smart-cut pieces a plan has to make before its join. */
+function encodePiecesOf(plan: ConcatPlan): EncodePiece[] {
+  if (plan.kind !== 'copy') return [];
+  return plan.segments.flatMap((s) => (s.smartCut?.pieces ?? []).flatMap((p) => (p.kind === 'encode' ? [p] : [])));
+}
+
 /** Share of a job's progress the smart-cut pieces take: their frames re-encoded against the join, which
  * copies the picture and encodes only the audio (measured a tenth or less of the pieces' time). */
 function pieceShare(plan: ConcatPlan): number {
   if (plan.kind !== 'copy') return 0;
-  const pieces = plan.segments.flatMap((s) => s.smartCut?.pieces ?? []);
-  const encoded = pieces.filter((p) => p.kind === 'encode').reduce((sum, p) => sum + p.durationSec, 0);
+  const pieces = encodePiecesOf(plan);
+  const encoded = pieces.reduce((sum, p) => sum + p.durationSec, 0);
   if (pieces.length === 0) return 0;
   return Math.max(0.1, Math.min(0.9, encoded / (encoded + 0.1 * plan.durationSec)));
 }
@@ -449,7 +462,7 @@ export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Pro
   opts.log?.('concat.plan', plan);
   await mkdir(path.dirname(plan.outputPath), { recursive: true });
   const share = pieceShare(plan);
-  const pieces = plan.kind === 'copy' ? plan.segments.flatMap((s) => s.smartCut?.pieces ?? []) : [];
+  const pieces = encodePiecesOf(plan);
   if (plan.kind === 'copy') {
     await mkdir(plan.workDir, { recursive: true });
     // Absolute: the demuxer resolves relative entries against the list file's directory.
@@ -491,32 +504,67 @@ interface PieceRunOptions {
   log?: MediaLog;
 }
 
+/** Pieces made at the same time: most are a few frames, where starting ffmpeg costs as much as the work. */
+const PIECE_CONCURRENCY = 2;
+
 /**
- * Produce every smart-cut piece file, one ffmpeg run each (they are short: a few GOPs re-encoded, or a
- * stream copy). Progress counts frames over all pieces.
+ * Produce every re-encoded smart-cut piece, one ffmpeg run each, two at a time (copied GOPs are read
+ * from the source by the concat list). Progress counts frames over all pieces; the first failure stops the rest.
  */
-export async function produceSmartCutPieces(pieces: readonly SmartCutPiece[], opts: PieceRunOptions = {}): Promise<void> {
+export async function produceSmartCutPieces(pieces: readonly EncodePiece[], opts: PieceRunOptions = {}): Promise<void> {
   const total = pieces.reduce((sum, p) => sum + p.frameCount, 0);
-  let done = 0;
-  for (const piece of pieces) {
-    await mkdir(path.dirname(piece.outputPath), { recursive: true });
-    const before = done;
-    await runFfmpeg(buildSmartCutPieceArgs(piece), {
-      expectedDurationSec: piece.durationSec,
-      timeoutMs: jobTimeoutMs(piece),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.log ? { log: opts.log } : {}),
-      onProgress: (p) => opts.onProgress?.(Math.floor(((before + (p / 100) * piece.frameCount) / total) * 100)),
-    });
-    done += piece.frameCount;
-  }
+  const written = pieces.map(() => 0);
+  let lastPercent = -1;
+  const report = (): void => {
+    const percent = Math.floor((written.reduce((a, b) => a + b, 0) / total) * 100);
+    if (percent > lastPercent) {
+      lastPercent = percent;
+      opts.onProgress?.(percent);
+    }
+  };
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pieces.length) {
+      const k = next++;
+      const piece = pieces[k]!;
+      await mkdir(path.dirname(piece.outputPath), { recursive: true });
+      await runFfmpeg(buildSmartCutPieceArgs(piece), {
+        expectedDurationSec: piece.durationSec,
+        timeoutMs: jobTimeoutMs(piece),
+        signal,
+        ...(opts.log ? { log: opts.log } : {}),
+        onProgress: (p) => {
+          written[k] = (p / 100) * piece.frameCount;
+          report();
+        },
+      });
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(PIECE_CONCURRENCY, pieces.length) }, () =>
+      worker().catch((err: unknown) => {
+        stop.abort();
+        throw err;
+      }),
+    ),
+  );
 }
 
-/** The picture of one smart-cut fragment as an MP4 of its own: the pieces, then their join. */
+/** The picture of one smart-cut fragment as an MP4 of its own: the re-encoded pieces, then their join with
+ * the copied GOPs. */
 export async function smartCutVideo(cut: SmartCut, outputPath: string, opts: PieceRunOptions = {}): Promise<void> {
-  await produceSmartCutPieces(cut.pieces, opts);
+  const pieces = cut.pieces.flatMap((p) => (p.kind === 'encode' ? [p] : []));
+  await produceSmartCutPieces(pieces, opts);
   const listFile = `${outputPath}.ffconcat`;
-  await writeFile(listFile, buildConcatListFile(cut.pieces.map((p) => ({ path: path.resolve(p.outputPath), durationSec: p.durationSec }))));
+  await writeFile(
+    listFile,
+    buildConcatListFile(
+      cut.pieces.map((p) => ({ ...pieceListEntry(p), path: path.resolve(pieceListEntry(p).path) })),
+      cut.trackId !== undefined ? { exactStreamId: cut.trackId } : undefined,
+    ),
+  );
   try {
     await runFfmpeg(buildSmartCutJoinArgs(listFile, outputPath, cut.inBandParameterSets), {
       expectedDurationSec: cut.durationSec,
@@ -525,12 +573,13 @@ export async function smartCutVideo(cut: SmartCut, outputPath: string, opts: Pie
       ...(opts.log ? { log: opts.log } : {}),
     });
   } finally {
-    await rm(listFile, { force: true });
+    await Promise.all([listFile, ...pieces.map((p) => p.outputPath)].map((f) => rm(f, { force: true })));
   }
 }
 
 /** The media adapter a job runner is given: describe a file, run a plan. */
 export const ffmpegMedia = {
   probe: probeFile,
+  keyframes: scanKeyframes,
   run: (plan: ConcatPlan, opts: ConcatRunOptions): Promise<void> => concat(plan, opts),
 };

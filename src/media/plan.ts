@@ -17,6 +17,7 @@ import type {
 } from '../domain/concat-types.js';
 import { MediaPlanError } from './errors.js';
 import { layoutForChannels, type MediaProbe } from './probe.js';
+import type { KeyframeIndex } from './keyframes.js';
 import type { SmartCut } from './smart-cut.js';
 import { planWatermarks, type PlanWatermark, type WatermarkPlan } from './watermarks.js';
 
@@ -29,6 +30,8 @@ export interface PlanSource {
   probe: MediaProbe;
   startTime?: number;
   endTime?: number;
+  /** The picture's keyframe index, when the runner scanned it: a trimmed fragment may then be smart-cut. */
+  keyframes?: KeyframeIndex;
 }
 
 export interface PlanBgmSource {

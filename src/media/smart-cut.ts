@@ -42,29 +42,47 @@ export interface PieceEncoder {
   colorRange?: string;
 }
 
-export interface SmartCutPiece {
-  kind: 'encode' | 'copy';
+interface PieceBase {
   source: string;
   /** Display-order frame number of the piece's first picture in the source, and how many the piece has. */
   firstFrame: number;
   frameCount: number;
+  /** Source time of the first picture, seconds from the file start (what `-ss` counts from). */
+  startSec: number;
+  /** frameCount frames at the source rate: the concat list's `duration` line. */
+  durationSec: number;
+}
+
+/** Re-encoded pictures, written to a file of their own before the join. */
+export interface EncodePiece extends PieceBase {
+  kind: 'encode';
   /** The first picture is shown twice (the encode path's fps filter does so at some cuts); frameCount
    * includes the repeat. */
   holdFirst?: boolean;
-  /** Source time of the first picture, seconds from the file start (what `-ss` counts from). */
-  startSec: number;
-  /** frameCount frames at the source rate. */
-  durationSec: number;
-  /** One frame at the source rate, seconds: encode pieces seek half of it early. */
+  /** One frame at the source rate, seconds: the piece seeks half of it early. */
   frameSec: number;
   outputPath: string;
-  /** The source time base's denominator: every piece keeps the source's timescale. */
+  /** The source time base's denominator: the piece keeps the source's timescale. */
   timescale: number;
   /** The source picture's MP4 track id: the piece keeps it, so a concat list that reads one track id
-   * from every file finds the pieces' pictures too. */
+   * from every file finds the piece's picture too. */
   trackId?: number;
-  encoder?: PieceEncoder;
+  encoder: PieceEncoder;
 }
+
+/**
+ * Whole GOPs read straight from the source by the concat list, never rewritten: from the IDR picture at
+ * `inpointSec` (the demuxer seeks to the keyframe at or before it) up to, not including, the first packet
+ * decoded at or after `outpointSec` (the next IDR picture; absent: to the end of the file). Both are stream
+ * timestamps in seconds, as the list's `inpoint`/`outpoint` take them.
+ */
+export interface CopyPiece extends PieceBase {
+  kind: 'copy';
+  inpointSec: number;
+  outpointSec?: number;
+}
+
+export type SmartCutPiece = EncodePiece | CopyPiece;
 
 export interface SmartCut {
   /** The first kept frame (display order) and the output's frame count: the frames up to
@@ -80,6 +98,8 @@ export interface SmartCut {
   fileStartSec: number;
   durationSec: number;
   pieces: SmartCutPiece[];
+  /** The picture's MP4 track id in the source (and in every re-encoded piece). */
+  trackId?: number;
   /** Re-encoded pieces carry their own SPS/PPS: the joined MP4 must carry parameter sets in-band (avc3). */
   inBandParameterSets: boolean;
 }
@@ -220,10 +240,10 @@ export function planSmartCut(input: SmartCutInput): SmartCutDecision {
   const k2 = end === total ? total : [...sortedIdr].reverse().find((f) => f <= end);
 
   const pieces: SmartCutPiece[] = [];
-  const piece = (kind: SmartCutPiece['kind'], from: number, to: number, hold = false): SmartCutPiece => {
+  const encodePiece = (from: number, to: number, hold = false): EncodePiece => {
     const frameCount = to - from + (hold ? 1 : 0);
     return {
-      kind,
+      kind: 'encode',
       source: input.path,
       firstFrame: from,
       frameCount,
@@ -231,26 +251,39 @@ export function planSmartCut(input: SmartCutInput): SmartCutDecision {
       startSec: round6(timeOf(from)),
       durationSec: round6(frameCount * frameSec),
       frameSec: round6(frameSec),
-      outputPath: path.join(input.workDir, `${input.name}-${pieces.length}-${kind}.mp4`),
+      outputPath: path.join(input.workDir, `${input.name}-${pieces.length}.mp4`),
       timescale: s.timeBase.den,
       ...(probe.video?.streamId !== undefined ? { trackId: probe.video.streamId } : {}),
-      ...(kind === 'encode' ? { encoder } : {}),
+      encoder,
     };
   };
   if (k1 === undefined || k2 === undefined || k1 >= k2) {
-    pieces.push(piece('encode', first, end, held));
+    pieces.push(encodePiece(first, end, held));
   } else {
-    // The copied GOPs must be exactly the frames [k1, k2) in decode order too, or `-frames:v` would stop
-    // on another set of pictures.
+    // The copied GOPs must be exactly the frames [k1, k2) in decode order too, or the list's outpoint (on
+    // decode timestamps) would cut another set of pictures.
     const p1 = index.frames[k1]!;
     for (let p = p1; p < p1 + (k2 - k1); p++) {
       const f = index.packets[p]?.frame ?? -1;
       if (f < k1 || f >= k2) return refuse(`frames ${k1}..${k2 - 1} are not contiguous in decode order`);
     }
     // A held first frame with no head to carry it: a piece of that one repeated picture.
-    if (first < k1 || held) pieces.push(piece('encode', first, first < k1 ? k1 : first, held));
-    pieces.push(piece('copy', k1, k2));
-    if (k2 < end) pieces.push(piece('encode', k2, end));
+    if (first < k1 || held) pieces.push(encodePiece(first, first < k1 ? k1 : first, held));
+    // Between the last copied packet's decode time and the next IDR picture's: no rounding can move it.
+    const next = index.packets[p1 + (k2 - k1)];
+    const last = index.packets[p1 + (k2 - k1) - 1]!;
+    pieces.push({
+      kind: 'copy',
+      source: input.path,
+      firstFrame: k1,
+      frameCount: k2 - k1,
+      startSec: round6(timeOf(k1)),
+      durationSec: round6((k2 - k1) * frameSec),
+      // Rounded up to the microsecond the list is read in: at or just after the IDR picture, less than a frame.
+      inpointSec: Math.ceil(index.packets[p1]!.pts * tb * 1e6 - 1e-3) / 1e6,
+      ...(next ? { outpointSec: round6(((last.dts + next.dts) / 2) * tb) } : {}),
+    });
+    if (k2 < end) pieces.push(encodePiece(k2, end));
   }
   const frameCount = end - first + (held ? 1 : 0);
   const startSec = timeOf(first) - (held ? frameSec : 0);
@@ -263,6 +296,7 @@ export function planSmartCut(input: SmartCutInput): SmartCutDecision {
       startSec: round6(startSec),
       endSec: round6(startSec + frameCount * frameSec),
       fileStartSec: index.fileStartSec,
+      ...(probe.video?.streamId !== undefined ? { trackId: probe.video.streamId } : {}),
       durationSec: round6(frameCount * frameSec),
       pieces,
       inBandParameterSets: pieces.some((p) => p.kind === 'encode'),

@@ -16,6 +16,7 @@ import type { Logger } from '../../src/logger.js';
 import { createConcatRunner } from '../../src/worker/concat-runner.js';
 import { failureOf } from '../../src/domain/errors.js';
 import type { MediaPort, ObjectsPort } from '../../src/worker/ports.js';
+import { syntheticKeyframeIndex } from '../helpers/keyframes.js';
 import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
 
 /** A request tree as the XML reader hands it to the parser. */
@@ -56,6 +57,9 @@ class Fakes {
   bucketMissing = false;
   failFetch?: string;
   notMedia?: string;
+  /** Object keys whose keyframes were scanned, in order. */
+  readonly scanned: string[] = [];
+  failScan = false;
   /** Files the fake run leaves in the output directory besides the main file (HLS segments). */
   segments: string[] = [];
 
@@ -66,6 +70,12 @@ class Fakes {
       if (key === this.notMedia)
         return Promise.reject(new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no audio or video stream`));
       return Promise.resolve(loadProbeFixture(FIXTURES[key] ?? 'landscape-1280x720-30fps-aac'));
+    },
+    keyframes: (file) => {
+      this.scanned.push(this.keyOf.get(file) ?? file);
+      return this.failScan
+        ? Promise.reject(new Error('ffprobe failed: truncated file'))
+        : Promise.resolve(syntheticKeyframeIndex({ frames: 300, stream: { has_b_frames: 2 } }));
     },
     run: async (plan, opts) => {
       this.plans.push(plan);

@@ -2,17 +2,23 @@
 // source's timescale and track id), the concat list that names every piece, the audio cut to the kept frames,
 // and the avc3 tag of a join whose pieces carry their own parameter sets.
 import { describe, expect, it } from 'vitest';
-import { buildConcatArgs, buildCopyAudioGraph, buildSmartCutPieceArgs, copyListEntries } from '../../src/media/args.js';
+import {
+  buildConcatArgs,
+  buildConcatListFile,
+  buildCopyAudioGraph,
+  buildSmartCutPieceArgs,
+  copyListEntries,
+} from '../../src/media/args.js';
 import { planConcat, type CopyPlan } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
-import type { SmartCut, SmartCutPiece } from '../../src/media/smart-cut.js';
+import type { CopyPiece, EncodePiece, SmartCut } from '../../src/media/smart-cut.js';
 import { loadProbeFixture } from '../helpers/media.js';
 
 const LAND = normalizeProbe(loadProbeFixture('landscape-1280x720-30fps-aac'));
 const HEAD = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
 
 const ENCODER = { profile: 'high', level: '3.1', pixFmt: 'yuv420p', bFrames: 3, crf: 16, x264Params: 'sps-id=1' } as const;
-const piece = (over: Partial<SmartCutPiece>): SmartCutPiece => ({
+const piece = (over: Partial<EncodePiece>): EncodePiece => ({
   kind: 'encode',
   source: '/in/a.mp4',
   firstFrame: 16,
@@ -20,12 +26,23 @@ const piece = (over: Partial<SmartCutPiece>): SmartCutPiece => ({
   startSec: 0.533333,
   durationSec: 0.466667,
   frameSec: 0.033333,
-  outputPath: '/job/f0-0-encode.mp4',
+  outputPath: '/job/f0-0.mp4',
   timescale: 15360,
   trackId: 1,
   encoder: { ...ENCODER },
   ...over,
 });
+
+const COPY: CopyPiece = {
+  kind: 'copy',
+  source: '/in/a.mp4',
+  firstFrame: 30,
+  frameCount: 60,
+  startSec: 1,
+  durationSec: 2,
+  inpointSec: 1,
+  outpointSec: 2.916667,
+};
 
 const CUT: SmartCut = {
   firstFrame: 16,
@@ -36,19 +53,8 @@ const CUT: SmartCut = {
   fileStartSec: 0,
   durationSec: 2.866667,
   inBandParameterSets: true,
-  pieces: [
-    piece({}),
-    piece({
-      kind: 'copy',
-      firstFrame: 30,
-      frameCount: 60,
-      startSec: 1,
-      durationSec: 2,
-      outputPath: '/job/f0-1-copy.mp4',
-      encoder: undefined,
-    }),
-    piece({ firstFrame: 90, frameCount: 12, startSec: 3, durationSec: 0.4, outputPath: '/job/f0-2-encode.mp4' }),
-  ],
+  trackId: 1,
+  pieces: [piece({}), COPY, piece({ firstFrame: 90, frameCount: 12, startSec: 3, durationSec: 0.4, outputPath: '/job/f0-2.mp4' })],
 };
 
 /** A DirectConcat plan of two fragments whose first one is smart-cut. */
@@ -75,7 +81,7 @@ describe('buildSmartCutPieceArgs', () => {
       ...['-c:v', 'libx264', '-profile:v', 'high', '-level:v', '3.1', '-pix_fmt', 'yuv420p', '-bf', '3'],
       ...['-crf', '16', '-x264-params', 'sps-id=1'],
       ...['-streamid', '0:1', '-use_stream_ids_as_track_ids', '1', '-video_track_timescale', '15360'],
-      ...['-map_metadata', '-1', '-f', 'mp4', '/job/f0-0-encode.mp4'],
+      ...['-map_metadata', '-1', '-f', 'mp4', '/job/f0-0.mp4'],
     ]);
   });
 
@@ -94,28 +100,33 @@ describe('buildSmartCutPieceArgs', () => {
     ]);
   });
 
-  it('a copy piece: seeks to its IDR picture (rounded up to the microsecond) and copies exactly its packets', () => {
-    expect(buildSmartCutPieceArgs(CUT.pieces[1]!)).toEqual([
-      ...HEAD,
-      ...['-ss', '1', '-protocol_whitelist', 'file', '-i', '/in/a.mp4'],
-      ...['-map', '0:v:0', '-c:v', 'copy', '-frames:v', '60'],
-      ...['-streamid', '0:1', '-use_stream_ids_as_track_ids', '1', '-video_track_timescale', '15360'],
-      ...['-map_metadata', '-1', '-f', 'mp4', '/job/f0-1-copy.mp4'],
-    ]);
-    const argv = buildSmartCutPieceArgs(piece({ kind: 'copy', startSec: 17017 / 30000, encoder: undefined, trackId: undefined }));
-    expect(argv[argv.indexOf('-ss') + 1]).toBe('0.567234');
-    expect(argv).not.toContain('-streamid');
+  it('keeps the source track id only when the source has one', () => {
+    expect(buildSmartCutPieceArgs(piece({ trackId: undefined }))).not.toContain('-streamid');
   });
 });
 
 describe('a copy plan with a smart-cut fragment', () => {
-  it('lists every piece with its exact duration, then the next fragment', () => {
+  it('lists every piece with its exact duration, the copied GOPs straight from the source, then the next fragment', () => {
     expect(copyListEntries(planWithCut())).toEqual([
-      { path: '/job/f0-0-encode.mp4', durationSec: 0.466667 },
-      { path: '/job/f0-1-copy.mp4', durationSec: 2 },
-      { path: '/job/f0-2-encode.mp4', durationSec: 0.4 },
+      { path: '/job/f0-0.mp4', durationSec: 0.466667 },
+      { path: '/in/a.mp4', inpointSec: 1, outpointSec: 2.916667, durationSec: 2 },
+      { path: '/job/f0-2.mp4', durationSec: 0.4 },
       { path: '/in/b.mp4', durationSec: 10 },
     ]);
+    expect(buildConcatListFile(copyListEntries(planWithCut()).slice(0, 2), { exactStreamId: 1 })).toBe(
+      [
+        'ffconcat version 1.0',
+        'stream',
+        'exact_stream_id 1',
+        "file '/job/f0-0.mp4'",
+        'duration 0.466667',
+        "file '/in/a.mp4'",
+        'inpoint 1',
+        'outpoint 2.916667',
+        'duration 2',
+        '',
+      ].join('\n'),
+    );
   });
 
   it("cuts the fragment's audio to its kept frames on decoded samples, then to the picture's length", () => {
@@ -132,7 +143,7 @@ describe('a copy plan with a smart-cut fragment', () => {
     expect(argv.slice(argv.indexOf('-c:v'), argv.indexOf('-c:v') + 4)).toEqual(['-c:v', 'copy', '-tag:v', 'avc3']);
     expect(buildConcatArgs(planWithCut('ts'))).not.toContain('-tag:v');
     const copiedOnly = planWithCut();
-    copiedOnly.segments[0]!.smartCut = { ...CUT, inBandParameterSets: false, pieces: [CUT.pieces[1]!] };
+    copiedOnly.segments[0]!.smartCut = { ...CUT, inBandParameterSets: false, pieces: [COPY] };
     expect(buildConcatArgs(copiedOnly)).not.toContain('-tag:v');
   });
 });

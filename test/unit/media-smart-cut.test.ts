@@ -3,76 +3,17 @@
 // (the same as the encode path's trim), which are re-encoded and which copied, the matched encoder, and
 // every refusal with its reason.
 import { describe, expect, it } from 'vitest';
-import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeStreamJson, type PacketJson } from '../../src/media/keyframes.js';
+import { buildKeyframeIndex, keyframeSamplesToRead } from '../../src/media/keyframes.js';
 import type { MediaProbe } from '../../src/media/probe.js';
 import { planSmartCut, SMART_CUT_CRF, type SmartCutDecision, type SmartCutInput } from '../../src/media/smart-cut.js';
-
-const TICKS = 512; // 1/15360 s per tick, 30 fps
-const AVCC =
-  '\n00000000: 014d 400d ffe1 0018 674d 400d eca0 a0fd  .M@.....gM@.....\n' +
-  '00000010: 8088 0000 0300 0800 0003 01e0 78a1 4cb0  ............x.L.\n' +
-  '00000020: 0100 0468 ce0f c8                        ...h...\n';
-const STREAM: KeyframeStreamJson = {
-  codec_name: 'h264',
-  profile: 'High',
-  level: 31,
-  pix_fmt: 'yuv420p',
-  has_b_frames: 1,
-  field_order: 'progressive',
-  time_base: '1/15360',
-  r_frame_rate: '30/1',
-  avg_frame_rate: '30/1',
-  color_range: 'tv',
-  color_space: 'bt709',
-  color_transfer: 'bt709',
-  color_primaries: 'unknown',
-  extradata: AVCC,
-  extradata_hash: 'SHA256:abc',
-};
-const SEI = [0, 0, 0, 3, 0x06, 0x05, 0x80];
-const IDR = Uint8Array.from([...SEI, 0, 0, 0, 2, 0x65, 0x88]);
-const OPEN_I = Uint8Array.from([...SEI, 0, 0, 0, 2, 0x41, 0x9a]);
-
-interface Clip {
-  frames?: number;
-  gop?: number;
-  /** Keyframes after the first are non-IDR I pictures. */
-  openGop?: boolean;
-  /** Display-order frame -> extra ticks on its pts. */
-  jitter?: Record<number, number>;
-  stream?: Partial<KeyframeStreamJson>;
-  /** Decode order rewritten after building. */
-  reorder?: (frames: number[]) => number[];
-}
-
-/** Packets in decode order for a clip, and the samples of its keyframes. */
-function clip(spec: Clip = {}): { packets: PacketJson[]; samples: Map<number, Uint8Array> } {
-  const frames = spec.frames ?? 120;
-  const gop = spec.gop ?? 30;
-  let order: number[] = [];
-  for (let g = 0; g < frames; g += gop) {
-    const last = Math.min(g + gop, frames) - 1;
-    order.push(g);
-    let k = g + 2;
-    for (; k <= last; k += 2) order.push(k, k - 1);
-    if (k - 1 === last) order.push(last);
-  }
-  if (spec.reorder) order = spec.reorder(order);
-  const samples = new Map<number, Uint8Array>();
-  const packets = order.map((f, i): PacketJson => {
-    const key = f % gop === 0;
-    if (key) samples.set(i, spec.openGop && f > 0 ? OPEN_I : IDR);
-    return {
-      pts: f * TICKS + (spec.jitter?.[f] ?? 0),
-      dts: (i - 1) * TICKS,
-      duration: TICKS,
-      flags: key ? 'K__' : '___',
-      pos: String(1000 + i * 100),
-      size: String(key ? IDR.length : 50),
-    };
-  });
-  return { packets, samples };
-}
+import {
+  H264_STREAM as STREAM,
+  IDR_SAMPLE as IDR,
+  syntheticKeyframeIndex,
+  syntheticPackets as clip,
+  TICKS_30FPS as TICKS,
+  type SyntheticClip as Clip,
+} from '../helpers/keyframes.js';
 
 const PROBE: MediaProbe = {
   durationSec: 4,
@@ -81,8 +22,7 @@ const PROBE: MediaProbe = {
 };
 
 function decide(startSec: number, endSec: number | undefined, spec: Clip = {}, probe: MediaProbe = PROBE): SmartCutDecision {
-  const { packets, samples } = clip(spec);
-  const index = buildKeyframeIndex({ ...STREAM, ...spec.stream }, 0, packets, samples);
+  const index = syntheticKeyframeIndex(spec);
   const input: SmartCutInput = { path: '/in/a.mp4', label: 'a.mp4', probe, index, startSec, workDir: '/work/job', name: 'f0' };
   if (endSec !== undefined) input.endSec = endSec;
   return planSmartCut(input);
@@ -134,14 +74,28 @@ describe('planSmartCut: kept frames and pieces', () => {
     if (!d.ok) return;
     expect(d.cut).toMatchObject({ firstFrame: 16, frameCount: 86, heldFrames: 0, startSec: 0.533333, endSec: 3.4, durationSec: 2.866667 });
     expect(d.cut.inBandParameterSets).toBe(true);
-    expect(d.cut.pieces.map((p) => [p.startSec, p.durationSec, p.outputPath])).toEqual([
-      [0.533333, 0.466667, '/work/job/f0-0-encode.mp4'],
-      [1, 2, '/work/job/f0-1-copy.mp4'],
-      [3, 0.4, '/work/job/f0-2-encode.mp4'],
-    ]);
-    expect(d.cut.pieces.every((p) => p.timescale === 15360 && p.frameSec === 0.033333 && p.source === '/in/a.mp4')).toBe(true);
+    const [head, body, tail] = d.cut.pieces;
+    expect(head).toMatchObject({
+      startSec: 0.533333,
+      durationSec: 0.466667,
+      outputPath: '/work/job/f0-0.mp4',
+      timescale: 15360,
+      frameSec: 0.033333,
+    });
+    // The GOPs are read from the source: from the IDR picture of frame 30 (1 s) to the midpoint between the
+    // decode times of the last packet before frame 90's IDR picture and of that IDR picture.
+    expect(body).toEqual({
+      kind: 'copy',
+      source: '/in/a.mp4',
+      firstFrame: 30,
+      frameCount: 60,
+      startSec: 1,
+      durationSec: 2,
+      inpointSec: 1,
+      outpointSec: ((88 + 89) / 2) * (512 / 15360),
+    });
+    expect(tail).toMatchObject({ startSec: 3, durationSec: 0.4, outputPath: '/work/job/f0-2.mp4' });
   });
-
   it('keeps a frame that starts exactly on the start cut and drops the one that starts exactly at the end', () => {
     expect(decide(0.5, 1.8)).toMatchObject({ ok: true, cut: { firstFrame: 15, frameCount: 39, heldFrames: 0 } });
     expect(decide(0.5, 1.81)).toMatchObject({ ok: true, cut: { firstFrame: 15, frameCount: 40, heldFrames: 0 } });
@@ -187,8 +141,7 @@ describe('planSmartCut: kept frames and pieces', () => {
     ]);
     if (!d.ok) return;
     expect(d.cut).toMatchObject({ firstFrame: 16, frameCount: 87, heldFrames: 1, startSec: 0.5 });
-    expect(d.cut.pieces[0]!.holdFirst).toBe(true);
-    expect(d.cut.pieces.slice(1).some((p) => p.holdFirst)).toBe(false);
+    expect(d.cut.pieces.map((p) => p.kind === 'encode' && p.holdFirst === true)).toEqual([true, false, false]);
   });
 
   it('makes the held frame a piece of its own when the first kept frame is an IDR picture', () => {
@@ -205,7 +158,8 @@ describe('planSmartCut: kept frames and pieces', () => {
   it('matches the encoder to the source: profile, level, reorder depth, colour tags; a distinct SPS id', () => {
     const d = decide(0.52, 3.37);
     if (!d.ok) throw new Error(d.reason);
-    expect(d.cut.pieces[0]!.encoder).toEqual({
+    const [head, body] = d.cut.pieces;
+    expect(head?.kind === 'encode' && head.encoder).toEqual({
       profile: 'high',
       level: '3.1',
       pixFmt: 'yuv420p',
@@ -216,10 +170,11 @@ describe('planSmartCut: kept frames and pieces', () => {
       colorSpace: 'bt709',
       colorTransfer: 'bt709',
     });
-    expect(d.cut.pieces[1]!.encoder).toBeUndefined();
+    expect(body?.kind).toBe('copy');
     const depth2 = decide(0.52, 3.37, { stream: { has_b_frames: 2, profile: 'Constrained Baseline', level: 13 } });
     if (!depth2.ok) throw new Error(depth2.reason);
-    expect(depth2.cut.pieces[0]!.encoder).toMatchObject({ bFrames: 3, profile: 'baseline', level: '1.3' });
+    const head2 = depth2.cut.pieces[0];
+    expect(head2?.kind === 'encode' && head2.encoder).toMatchObject({ bFrames: 3, profile: 'baseline', level: '1.3' });
   });
 });
 
