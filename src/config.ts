@@ -84,6 +84,15 @@ interface WorkerConfig {
   concurrency: number;
   /** Hosts outside the storage that fragment/Input/AudioSource URLs may name (FETCH_ALLOWED_HOSTS). */
   fetchAllowedHosts: string[];
+  /** AUTO_COPY: jobs without DirectConcat copy the fragments' picture when the request changes nothing
+   * in it; false encodes every such job as before. */
+  autoCopy: boolean;
+  /** On SIGTERM, how long running jobs may go on before they are handed back to the queue; 0 = at once. */
+  drainSec: number;
+  /** A running job's lock: renewed every half of it, lost when its worker dies. */
+  lockSec: number;
+  /** How often workers look for jobs whose lock was lost. A dead worker's job runs again within lock + this. */
+  stalledCheckSec: number;
 }
 
 interface JobConfig {
@@ -201,6 +210,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s3Region = str('S3_REGION') ?? 'us-east-1';
   const s3ForcePathStyle = bool('S3_FORCE_PATH_STYLE', true);
   const concurrency = int('WORKER_CONCURRENCY', 2, 1, 64);
+  const drainSec = int('WORKER_DRAIN_SECONDS', 0, 0, 24 * 3600);
+  const lockSec = int('WORKER_LOCK_SECONDS', 30, 2, 3600);
+  const stalledCheckSec = int('WORKER_STALLED_CHECK_SECONDS', 30, 1, 3600);
   const bodyLimitBytes = int('MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024);
   const retryBaseMs = int('CALLBACK_RETRY_BASE_MS', 10_000, 10, 3_600_000);
   const timeoutMs = int('CALLBACK_TIMEOUT_MS', 10_000, 100, 120_000);
@@ -212,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxStringLength: int('MAX_STRING_LENGTH', 4096, 256, 1_048_576),
   };
   const blockPrivate = bool('CALLBACK_BLOCK_PRIVATE', false);
+  const autoCopy = bool('AUTO_COPY', true);
   const s3EventsToken = str('S3_EVENTS_TOKEN');
   const limits = {
     maxInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
@@ -237,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretAccessKey: s3SecretAccessKey ?? EMBEDDED_S3_KEY,
     },
     callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey },
-    worker: { concurrency, fetchAllowedHosts },
+    worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec },
     job: { limits },
     log: { level: logLevel },
     dataDir,

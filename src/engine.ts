@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { buildApp } from './api/app.js';
 import { healthCheck } from './api/routes/health.js';
-import { createRedis, type Redis } from './store/redis.js';
+import { connected, createRedis, reportConnection, type Redis } from './store/redis.js';
 import { JobStore } from './store/job-store.js';
 import { QueueStore } from './store/queue-store.js';
 import { TemplateStore } from './store/template-store.js';
@@ -15,6 +15,7 @@ import { MediaQueues } from './queue/media-queues.js';
 import { createS3, pingS3 } from './storage/s3.js';
 import { MediaWorker } from './worker/media-worker.js';
 import { createConcatRunner } from './worker/concat-runner.js';
+import { removeStaleJobDirs } from './worker/job-dirs.js';
 import { ffmpegMedia } from './media/ffmpeg.js';
 import { jobObjectsOf } from './storage/job-objects.js';
 import { CallbackQueue, startCallbackWorker } from './callbacks/delivery.js';
@@ -84,6 +85,8 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   const { api: apiConfig, redis: redisConfig } = config;
   const { credentials, clockSkewSeconds } = apiConfig.security;
   const redis = createRedis(ep.redisUrl, 'ci-api', 'api');
+  reportConnection(redis, logger, 'ci-api');
+  await connected(redis);
   const stores = openStores(redis, redisConfig.keyPrefix);
   const { workflows, mediaQueues } = stores;
   const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
@@ -135,6 +138,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   const connections: Redis[] = [];
   const connection = (): Redis => {
     const r = createRedis(ep.redisUrl, 'ci-worker', 'worker');
+    reportConnection(r, logger, 'ci-worker');
     connections.push(r);
     return r;
   };
@@ -158,16 +162,22 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     ...stores,
     logger,
     concurrency: config.worker.concurrency,
+    drainMs: config.worker.drainSec * 1000,
+    lockMs: config.worker.lockSec * 1000,
+    stalledIntervalMs: config.worker.stalledCheckSec * 1000,
     runConcat: createConcatRunner({
       media: ffmpegMedia,
       objects: jobObjectsOf(s3),
       s3Endpoint: ep.s3Endpoint,
       dataDir: config.dataDir,
       fetchAllowedHosts: config.worker.fetchAllowedHosts,
+      autoCopy: config.worker.autoCopy,
       limits: config.job.limits,
     }),
     onFinished,
   });
+  const stale = await removeStaleJobDirs(config.dataDir);
+  if (stale.length > 0) logger.warn({ dirs: stale }, 'removed job directories left by stopped workers');
   await worker.start();
   return {
     async close() {

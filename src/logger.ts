@@ -1,5 +1,7 @@
 // pino JSON logs. Secrets never reach a line: credentials in config and Authorization headers are redacted.
-import { pino, type Logger } from 'pino';
+// Every line has each key once (log pipelines resolve a repeated key differently): the process names
+// itself as `service`, a part of it as `component`, and a message's text is always `msg`.
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -37,11 +39,18 @@ const REDACT_PATHS = [
   'signingKey',
 ];
 
-export function createLogger(level: LogLevel, service: string): Logger {
-  return pino({
+/** The process's logger; lines go to stdout unless a destination is given. */
+export function createLogger(level: LogLevel, service: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/** The logger of one part of a process that runs several (the API and the worker of `npm start`). */
+export function componentLogger(logger: Logger, component: 'api' | 'worker'): Logger {
+  return logger.child({ component });
 }

@@ -5,7 +5,7 @@ import { EMBEDDED_S3_KEY } from './config.js';
 import { startApi, startWorker } from './engine.js';
 import { startRedisServer } from './embedded/redis-server.js';
 import { startS3Server } from './embedded/s3-server.js';
-import { createLogger } from './logger.js';
+import { componentLogger, createLogger } from './logger.js';
 import { loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 
 const config = loadConfigOrExit();
@@ -37,13 +37,13 @@ try {
     logger.info({ s3Endpoint, dir: path.join(config.dataDir, 's3') }, 'embedded S3 store started');
   }
   const endpoints = { redisUrl, s3Endpoint };
-  const api = await startApi(config, endpoints, logger.child({ service: 'api' }));
+  const api = await startApi(config, endpoints, componentLogger(logger, 'api'));
   stops.push(() => api.close());
   // Uploads to the embedded store start workflows, as MinIO's webhook does in docker compose.
   embeddedS3?.onEvent((event) => {
     api.onS3Event(event, { keysEncoded: false }).catch((err: unknown) => logger.error({ err }, 'S3 event not handled'));
   });
-  const worker = await startWorker(config, endpoints, logger.child({ service: 'worker' }));
+  const worker = await startWorker(config, endpoints, componentLogger(logger, 'worker'));
   stops.push(() => worker.close());
 
   const apiPort = (api.app.server.address() as { port: number }).port;

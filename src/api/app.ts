@@ -11,6 +11,7 @@ import type { MediaQueues } from '../queue/media-queues.js';
 import type { ExecutionStore } from '../store/execution-store.js';
 import type { JobStore } from '../store/job-store.js';
 import type { QueueStore } from '../store/queue-store.js';
+import { isRedisUnavailable } from '../store/redis.js';
 import type { TemplateStore } from '../store/template-store.js';
 import type { WorkflowStore } from '../store/workflow-store.js';
 import type { WorkflowRunner } from '../workflows/runner.js';
@@ -157,10 +158,15 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
 /**
  * Every failure answers with its own status and Code; fastify's own 4xx errors are InvalidArgument (a
- * body over the limit is ContentTooLarge); anything else is an InternalError, logged with the request.
+ * body over the limit is ContentTooLarge); Redis out of reach is 503 ServiceUnavailable (clients and
+ * load balancers retry that, not a 500); anything else is an InternalError, logged with the request.
  */
 function toCiFailure(err: unknown, req: FastifyRequest): CiFailure {
   if (err instanceof CiFailure) return err;
+  if (isRedisUnavailable(err)) {
+    req.log.warn({ err: (err as Error).message }, 'Redis unavailable: answered 503');
+    return new CiError('ServiceUnavailable', 'Redis is unavailable: nothing was changed; retry later');
+  }
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new CiError('ContentTooLarge', `the request body is larger than the limit of ${req.routeOptions.bodyLimit} bytes`);

@@ -1,6 +1,8 @@
-// How every answer is written: XML bodies under <Response>, CI error bodies under <Error> (with the
-// request id as RequestId and x-ci-trace-id), and the error body for requests Node's HTTP parser refuses
-// before fastify sees them. Route modules and the app both write through here, so the wire shape of an
+// How every answer is written: XML bodies under <Response>, CI error bodies under <Error>, and the error
+// body for requests Node's HTTP parser refuses before fastify sees them. An error body carries what every
+// official SDK reads (docs/ci-api.md 8): Code, Message, Resource (the request's host and path, as COS
+// answers; some SDKs decode an error only when it is there and not empty), RequestId and TraceId (also
+// sent as x-ci-trace-id). Route modules and the app both write through here, so the wire shape of an
 // answer lives in one place.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Duplex } from 'node:stream';
@@ -12,12 +14,28 @@ export function sendXml(reply: FastifyReply, tree: unknown, status = 200): Fasti
   return reply.code(status).type('application/xml').send(buildXml('Response', tree));
 }
 
+/** The request's host and path without the query, as COS names the resource of an error. */
+export function resourceOf(host: string | undefined, url: string): string {
+  const query = url.indexOf('?');
+  const pathOnly = query === -1 ? url : url.slice(0, query);
+  if (!host) return pathOnly === '' ? '/' : pathOnly;
+  return `${host}${pathOnly}`;
+}
+
 export function sendError(req: FastifyRequest, reply: FastifyReply, err: CiFailure): FastifyReply {
   return reply
     .code(err.status)
     .header('x-ci-trace-id', req.id)
     .type('application/xml')
-    .send(buildXml('Error', { Code: err.code, Message: err.message, RequestId: req.id }));
+    .send(
+      buildXml('Error', {
+        Code: err.code,
+        Message: err.message,
+        Resource: resourceOf(req.headers.host, req.url),
+        RequestId: req.id,
+        TraceId: req.id,
+      }),
+    );
 }
 
 /**
@@ -34,13 +52,16 @@ export function sendClientError(err: Error & { code?: string }, socket: Duplex):
           ? 'it did not arrive in time'
           : 'it is not valid HTTP/1.1';
     const id = newRequestId();
+    // The request line was not read, so the resource is the server's root.
     const body = buildXml('Error', {
       Code: 'InvalidArgument',
       Message: `the request was refused: ${why} (${err.code ?? 'parse error'})`,
+      Resource: '/',
       RequestId: id,
+      TraceId: id,
     });
     socket.write(
-      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-ci-request-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-ci-request-id: ${id}\r\nx-ci-trace-id: ${id}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
-interface EmbeddedRedis {
+export interface EmbeddedRedis {
   url: string;
   stop(): Promise<void>;
 }

@@ -316,6 +316,9 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
     'json',
     '-show_format',
     '-show_streams',
+    // extradata_hash per stream: the parameter sets a stream copy must find equal in every fragment.
+    '-show_data_hash',
+    'sha256',
     '-i',
     file.startsWith('-') ? `./${file}` : file,
   ];

@@ -15,6 +15,7 @@ import type {
   SceneChangeInfo,
   VideoParams,
 } from '../domain/concat-types.js';
+import { audioCopyDifference, audioFormatDifference, decideCopyPath, differenceText, videoDifference } from './copy-eligibility.js';
 import { MediaPlanError } from './errors.js';
 import { layoutForChannels, type MediaProbe } from './probe.js';
 import type { KeyframeIndex } from './keyframes.js';
@@ -53,6 +54,9 @@ interface PlanConcatInput {
   watermarks?: PlanWatermark[];
   /** Whether a font file is installed (Text watermarks fall back to Noto Sans CJK); default: all are. */
   fontAvailable?: (file: string) => boolean;
+  /** Without DirectConcat, copy what the request leaves unchanged (copy-eligibility.ts) instead of
+   * encoding everything. The deployment switch AUTO_COPY; off unless asked for. */
+  autoCopy?: boolean;
 }
 
 type Muxer = 'mp4' | 'flv' | 'mpegts' | 'hls' | 'mp3' | 'adts';
@@ -151,7 +155,14 @@ export interface TransitionPlan {
   joins: { startSec: number; endSec: number }[];
 }
 
+/** Which way the output is made, cheapest first: every stream copied; the picture copied and the audio
+ * encoded once; frame-exact cuts with only the cut GOPs re-encoded; everything encoded. */
+export type PlanPath = 'copy' | 'hybrid' | 'smartcut' | 'encode';
+
 interface PlanBase {
+  path: PlanPath;
+  /** Why this path, in one sentence for the job log. */
+  reason: string;
   outputPath: string;
   workDir: string;
   /** Expected output duration: drives progress and the time limit. */
@@ -252,53 +263,47 @@ function sameFps(a: number, b: number): boolean {
   return Math.abs(a - b) < 0.01;
 }
 
-function fpsText(fps: number): string {
-  return String(Math.round(fps * 1000) / 1000);
-}
-
-/** What differs between two fragments' streams that the concat demuxer cannot join without re-encoding. */
-function copyDifference(probe: MediaProbe, ref: MediaProbe): { what: string; ref: string } | undefined {
+/** What differs between two fragments' streams that the concat demuxer cannot join without re-encoding.
+ * `audioCopied`: the audio is copied too (no picture to copy), so all that its decoder keeps is compared. */
+function copyDifference(probe: MediaProbe, ref: MediaProbe, audioCopied: boolean): { what: string; ref: string } | undefined {
   const v = probe.video;
   const rv = ref.video;
   if (!v !== !rv) return v ? { what: 'a video stream', ref: 'none' } : { what: 'no video stream', ref: 'one' };
-  if (v && rv) {
-    if (v.codec !== rv.codec) return { what: `video codec ${v.codec}`, ref: rv.codec };
-    if (v.width !== rv.width || v.height !== rv.height) return { what: `video ${v.width}x${v.height}`, ref: `${rv.width}x${rv.height}` };
-    if (v.rotation !== rv.rotation) return { what: `video rotation ${v.rotation}`, ref: String(rv.rotation) };
-    if (v.pixFmt !== rv.pixFmt) return { what: `pixel format ${v.pixFmt}`, ref: rv.pixFmt };
-    if (v.profile !== rv.profile) return { what: `video profile ${v.profile || 'unknown'}`, ref: rv.profile || 'unknown' };
-    if (!sameFps(v.fps, rv.fps)) return { what: `${fpsText(v.fps)} fps`, ref: fpsText(rv.fps) };
-  }
+  // The time base is left out: the demuxer rescales it, placing frames within a tick, and refusing would
+  // turn away fragments from different tools that DirectConcat has always joined.
+  const video = v && rv ? videoDifference(v, rv, { timeBase: false }) : undefined;
+  if (video) return video;
   const a = probe.audio;
   const ra = ref.audio;
   if (!a !== !ra) return a ? { what: 'an audio stream', ref: 'none' } : { what: 'no audio stream', ref: 'one' };
-  if (a && ra) {
-    if (a.codec !== ra.codec) return { what: `audio codec ${a.codec}`, ref: ra.codec };
-    if (a.sampleRate !== ra.sampleRate) return { what: `audio at ${a.sampleRate} Hz`, ref: String(ra.sampleRate) };
-    if (a.channels !== ra.channels) return { what: `${a.channels} audio channel(s)`, ref: String(ra.channels) };
-  }
+  if (a && ra) return audioCopied ? audioCopyDifference(a, ra) : audioFormatDifference(a, ra);
   return undefined;
 }
 
-/** Whether the fragments can be joined by the concat demuxer with `-c copy`; if not, the first difference. */
-export function checkStreamCopy(sources: readonly { label: string; probe: MediaProbe }[]): StreamCopyCheck {
+/** Whether the fragments can be joined by the concat demuxer with `-c copy`; if not, the first difference.
+ * `audioCopied` (default true): compare everything a copied audio stream keeps, not only its format. */
+export function checkStreamCopy(sources: readonly { label: string; probe: MediaProbe }[], audioCopied = true): StreamCopyCheck {
   const [first, ...rest] = sources;
   if (!first) return { ok: true };
+  const copied = audioCopied || !first.probe.video;
   for (const s of rest) {
-    const diff = copyDifference(s.probe, first.probe);
+    const diff = copyDifference(s.probe, first.probe, copied);
     if (diff) {
       return {
         ok: false,
-        message: `cannot stream-copy: "${s.label}" has ${diff.what} but "${first.label}" has ${diff.ref}; set DirectConcat to false to re-encode`,
+        message: `cannot stream-copy: ${differenceText(s.label, diff, first.label)}; set DirectConcat to false to re-encode`,
       };
     }
   }
   return { ok: true };
 }
 
-function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: string): CopyPlan {
+/** DirectConcat: never re-encode the picture; refuse, naming the difference, what a copy cannot do. */
+function planDirectConcat(input: PlanConcatInput, container: ContainerPlan, workDir: string): CopyPlan {
   const { sources, template } = input;
-  const check = checkStreamCopy(sources);
+  const audioOnly = AUDIO_ONLY.has(template.container.format);
+  // With a picture to copy, the audio is decoded and encoded once: only its format must agree.
+  const check = checkStreamCopy(sources, audioOnly);
   if (!check.ok) throw invalid(check.message);
   if (template.audioMix || template.audioMixArray.length > 0) {
     throw invalid('cannot stream-copy: AudioMix needs the audio re-encoded; set DirectConcat to false to mix background audio');
@@ -314,7 +319,6 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
   }
   const first = sources[0]!.probe;
   const format = template.container.format;
-  const audioOnly = AUDIO_ONLY.has(format);
   if (audioOnly) {
     const want: AudioCodec = format === 'mp3' ? 'mp3' : 'aac';
     if (first.audio?.codec !== want) {
@@ -324,9 +328,30 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
       );
     }
   }
-  const base = path.basename(input.outputPath).replace(/\.[^.]*$/, '');
   const video = !!first.video && !audioOnly;
   const audio = !!first.audio;
+  const audioEncode = video && audio ? planAudio(template, first.audio) : undefined;
+  const plan = copyPlanOf(input, container, workDir, { video, audio, audioEncode });
+  plan.path = audioEncode ? 'hybrid' : 'copy';
+  plan.reason = 'DirectConcat';
+  return plan;
+}
+
+/**
+ * The concat-demuxer plan: each fragment's picture placed by its frame count (the list's `duration`
+ * lines); with `audioEncode`, each fragment's audio decoded, cut or padded to its picture and encoded once
+ * ('hybrid'), else every kept stream copied ('copy'). The caller sets the reason.
+ */
+function copyPlanOf(
+  input: PlanConcatInput,
+  container: ContainerPlan,
+  workDir: string,
+  streams: { video: boolean; audio: boolean; audioEncode: AudioOutputPlan | undefined },
+): CopyPlan {
+  const { sources } = input;
+  const { video, audio, audioEncode } = streams;
+  const first = sources[0]!.probe;
+  const base = path.basename(input.outputPath).replace(/\.[^.]*$/, '');
   const segments: CopySegment[] = sources.map((s) => ({
     path: s.path,
     label: s.label,
@@ -335,6 +360,8 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
   }));
   const plan: CopyPlan = {
     kind: 'copy',
+    path: audioEncode ? 'hybrid' : 'copy',
+    reason: '',
     outputPath: input.outputPath,
     workDir,
     durationSec: round6(segments.reduce((sum, s) => sum + (s.videoDurationSec ?? s.durationSec), 0)),
@@ -348,7 +375,7 @@ function planCopy(input: PlanConcatInput, container: ContainerPlan, workDir: str
   if (video && id !== undefined && sources.every((s) => s.probe.video?.streamId === id && isMp4Family(s.probe))) {
     plan.listStream = { exactStreamId: id };
   }
-  if (video && audio) plan.audioEncode = planAudio(template, first.audio);
+  if (audioEncode) plan.audioEncode = audioEncode;
   return plan;
 }
 
@@ -576,7 +603,27 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
   const format = template.container.format;
   const container = containerPlan(format, input.outputPath);
   const workDir = input.workDir ?? path.dirname(input.outputPath);
-  if (template.directConcat) return planCopy(input, container, workDir);
+  if (template.directConcat) return planDirectConcat(input, container, workDir);
+  // The encode plan is made first in every case: it validates the request the same way whichever path
+  // runs, and it is the answer whenever the fragments cannot be copied.
+  const encodePlan = planEncode(input, container, workDir);
+  if (!input.autoCopy) return encodePlan;
+  const decision = decideCopyPath({
+    template,
+    sources: sources.map((s, i) => ({ label: s.label, probe: s.probe, trimmed: !!encodePlan.segments[i]!.trim })),
+    watermarks: (input.watermarks ?? []).length,
+    audioOut: !!encodePlan.audio,
+  });
+  if (decision.path === 'encode') return { ...encodePlan, reason: decision.reason };
+  const audioEncode = decision.path === 'hybrid' ? encodePlan.audio : undefined;
+  const plan = copyPlanOf(input, container, workDir, { video: true, audio: !!audioEncode, audioEncode });
+  plan.reason = decision.reason;
+  return plan;
+}
+
+function planEncode(input: PlanConcatInput, container: ContainerPlan, workDir: string): EncodePlan {
+  const { sources, template } = input;
+  const format = template.container.format;
 
   const hasVideo = !template.video?.remove && !AUDIO_ONLY.has(format) && sources.some((s) => s.probe.video);
   const audioWanted = !template.audio?.remove;
@@ -643,7 +690,16 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
     return seg;
   });
 
-  const plan: EncodePlan = { kind: 'encode', outputPath: input.outputPath, workDir, durationSec, container, segments };
+  const plan: EncodePlan = {
+    kind: 'encode',
+    path: 'encode',
+    reason: 'automatic stream copy is off (AUTO_COPY)',
+    outputPath: input.outputPath,
+    workDir,
+    durationSec,
+    container,
+    segments,
+  };
   if (video) plan.video = video;
   if (audio) plan.audio = audio;
   if (bgm) plan.bgm = bgm;
@@ -654,7 +710,7 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
 
 /** The plan without bulky repetition (no argv, no filter graph, no probe data), for a job's log line. */
 export function summarizePlan(plan: ConcatPlan): Record<string, unknown> {
-  const base = { kind: plan.kind, durationSec: plan.durationSec, container: plan.container };
+  const base = { path: plan.path, reason: plan.reason, kind: plan.kind, durationSec: plan.durationSec, container: plan.container };
   if (plan.kind === 'copy') {
     return {
       ...base,

@@ -38,6 +38,8 @@ interface FfprobeStream {
   sample_rate?: string;
   channels?: number;
   channel_layout?: string;
+  /** With `-show_data_hash sha256`: "SHA256:<hex>" of the codec's global header (H.264: SPS/PPS). */
+  extradata_hash?: string;
   disposition?: Record<string, number>;
   tags?: Record<string, string>;
   side_data_list?: { side_data_type?: string; rotation?: number }[];
@@ -80,6 +82,24 @@ interface VideoProbe {
   /** The container's id for the picture (MP4 track id, MPEG-TS PID) when it is set and names it alone:
    * a concat list can then read only this stream from every fragment. */
   streamId?: number;
+  // What a stream copy must find equal in every fragment (copy-eligibility.ts); '' or 'unknown' when
+  // ffprobe does not say.
+  /** The stream's time base, e.g. "1/15360". */
+  timeBase: string;
+  /** B-frame reorder depth. */
+  hasBFrames: number;
+  /** Sample aspect ratio, e.g. "1:1". */
+  sar: string;
+  /** "progressive", "tt", "bb", "tb", "bt" or ''. */
+  fieldOrder: string;
+  colorPrimaries: string;
+  colorTransfer: string;
+  colorSpace: string;
+  colorRange: string;
+  /** r_frame_rate and avg_frame_rate are both known and differ. */
+  variableFrameRate: boolean;
+  /** "SHA256:<hex>" of the parameter sets in the stream's global header; absent when ffprobe gives none. */
+  extradataHash?: string;
 }
 
 interface AudioProbe {
@@ -89,6 +109,10 @@ interface AudioProbe {
   channelLayout: string;
   bitrateKbps?: number;
   profile: string;
+  /** "SHA256:<hex>" of the decoder configuration (AAC: AudioSpecificConfig), when ffprobe gives one. */
+  extradataHash?: string;
+  /** The stream's own duration, when the container says. */
+  durationSec?: number;
 }
 
 export interface MediaProbe {
@@ -153,12 +177,14 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
     const frameCount = num(v.nb_frames);
     const durationSec = num(v.duration);
     const streamId = v.id !== undefined ? Number(v.id) : NaN;
+    const rRate = parseRate(v.r_frame_rate);
+    const avgRate = parseRate(v.avg_frame_rate);
     const idAlone = Number.isInteger(streamId) && streamId > 0 && streams.filter((s) => s.id === v.id).length === 1;
     probe.video = {
       codec: v.codec_name ?? 'unknown',
       width: swap ? height : width,
       height: swap ? width : height,
-      fps: parseRate(v.avg_frame_rate) ?? parseRate(v.r_frame_rate) ?? 0,
+      fps: avgRate ?? rRate ?? 0,
       pixFmt: v.pix_fmt ?? 'unknown',
       profile: v.profile ?? '',
       level: v.level ?? 0,
@@ -167,11 +193,23 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
       ...(frameCount !== undefined && frameCount > 0 ? { frameCount } : {}),
       ...(durationSec !== undefined && durationSec > 0 ? { durationSec } : {}),
       ...(idAlone ? { streamId } : {}),
+      timeBase: v.time_base ?? '',
+      hasBFrames: v.has_b_frames ?? 0,
+      sar: v.sample_aspect_ratio ?? '',
+      fieldOrder: v.field_order ?? '',
+      colorPrimaries: v.color_primaries ?? 'unknown',
+      colorTransfer: v.color_transfer ?? 'unknown',
+      colorSpace: v.color_space ?? 'unknown',
+      colorRange: v.color_range ?? 'unknown',
+      // A hundredth of a frame per second apart, as the planner compares rates everywhere else.
+      variableFrameRate: rRate !== undefined && avgRate !== undefined && Math.abs(rRate - avgRate) >= 0.01,
+      ...(v.extradata_hash ? { extradataHash: v.extradata_hash } : {}),
     };
   }
   if (a) {
     const channels = a.channels ?? 0;
     const bitrateKbps = kbps(a.bit_rate);
+    const durationSec = num(a.duration);
     probe.audio = {
       codec: a.codec_name ?? 'unknown',
       sampleRate: num(a.sample_rate) ?? 0,
@@ -179,6 +217,8 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
       channelLayout: a.channel_layout ?? layoutForChannels(channels),
       ...(bitrateKbps !== undefined ? { bitrateKbps } : {}),
       profile: a.profile ?? '',
+      ...(a.extradata_hash ? { extradataHash: a.extradata_hash } : {}),
+      ...(durationSec !== undefined && durationSec > 0 ? { durationSec } : {}),
     };
   }
   return probe;

@@ -6,7 +6,7 @@
 // Resource limits (job-limits.ts): free disk before fetching, input bytes while fetching, the planned
 // output duration before ffmpeg, and a time limit over the whole job.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConcatTemplate } from '../domain/concat-types.js';
 import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '../domain/job.js';
@@ -17,6 +17,7 @@ import type { ByteBudget } from '../storage/objects.js';
 import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 import { resolveSourceUrl, UrlRefused, type SourceRef } from '../storage/resolve-url.js';
 import { jobInputsOf, localFileOf, planInputsOf, type FetchedInput, type JobInput } from './job-inputs.js';
+import { jobsRoot, makeJobDir } from './job-dirs.js';
 import { JobError } from './job-error.js';
 import { checkFreeDisk, checkOutputDuration, InputBudget, NO_LIMITS, withJobTimeout, type JobLimits } from './job-limits.js';
 import type { ConcatRunner, RunContext } from './media-worker.js';
@@ -32,6 +33,8 @@ interface ConcatRunnerDeps {
   dataDir: string;
   /** FETCH_ALLOWED_HOSTS: hosts outside the storage that sources may be fetched from over HTTP. */
   fetchAllowedHosts?: readonly string[];
+  /** AUTO_COPY: let the planner copy what a job leaves unchanged; off unless given. */
+  autoCopy?: boolean;
   limits?: JobLimits;
 }
 
@@ -43,10 +46,10 @@ export function createConcatRunner(deps: ConcatRunnerDeps): ConcatRunner {
     const template = concatTemplateOf(job);
     if (!template) throw new JobError('InvalidArgument', 'the job has no concat parameters (TemplateId or ConcatTemplate)');
     const limits = deps.limits ?? NO_LIMITS;
-    const root = path.join(deps.dataDir, 'jobs');
+    const root = jobsRoot(deps.dataDir);
     await mkdir(root, { recursive: true });
     await checkFreeDisk(root, limits.minFreeDiskBytes);
-    const dir = await mkdtemp(path.join(root, `${job.jobId}-`));
+    const dir = await makeJobDir(deps.dataDir, job.jobId);
     try {
       return await withJobTimeout(limits.timeoutSec, ctx.signal, (signal) => runInDir(deps, job, template, dir, { ...ctx, signal }));
     } finally {
@@ -108,6 +111,7 @@ async function runInDir(
     workDir: dir,
     watermarks: marks,
     fontAvailable: existsSync,
+    autoCopy: deps.autoCopy ?? false,
   });
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);

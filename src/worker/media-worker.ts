@@ -3,8 +3,14 @@
 // between is the runner's (the media pipeline); this module owns state, recovery and shutdown.
 //
 // Recovery: a job whose record is Submitted but which BullMQ does not hold (the API stopped between
-// the two writes) is enqueued again at start; a job that was Running when its worker stopped is moved
-// back to waiting by BullMQ's stalled-job check and runs again (Running -> Running is allowed).
+// the two writes) is enqueued again at start; a job whose worker died is moved back to waiting by
+// BullMQ's stalled-job check, within the lock time plus the check interval, and runs again (Running ->
+// Running is allowed).
+//
+// Shutdown (SIGTERM): the worker takes no new job; running jobs may finish within the drain time
+// (WORKER_DRAIN_SECONDS); those still running then are stopped (their ffmpeg killed and waited for) and
+// handed back to the queue at once, so another worker takes them up without waiting for a lock to
+// expire. Each job's log says which.
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
@@ -36,6 +42,10 @@ interface MediaWorkerDeps {
   mediaQueues: MediaQueues;
   logger: Logger;
   concurrency: number;
+  /** WORKER_DRAIN_SECONDS, WORKER_LOCK_SECONDS, WORKER_STALLED_CHECK_SECONDS in ms. */
+  drainMs: number;
+  lockMs: number;
+  stalledIntervalMs: number;
   runConcat: ConcatRunner;
   onFinished?: FinishHook;
 }
@@ -44,6 +54,9 @@ export class MediaWorker {
   private readonly workers: Worker<MediaTask>[] = [];
   private readonly abort = new AbortController();
   private closing = false;
+  /** Jobs this process is running now. */
+  private readonly running = new Set<string>();
+  private handedBack = 0;
 
   constructor(private readonly deps: MediaWorkerDeps) {}
 
@@ -56,6 +69,8 @@ export class MediaWorker {
         connection: this.deps.connection(),
         prefix: bullPrefix(this.deps.keyPrefix),
         concurrency: this.deps.concurrency,
+        lockDuration: this.deps.lockMs,
+        stalledInterval: this.deps.stalledIntervalMs,
         maxStalledCount: 1,
         autorun: true,
       });
@@ -63,7 +78,16 @@ export class MediaWorker {
       worker.on('error', (err) => this.deps.logger.error({ err, queueId: q.queueId }, 'worker error'));
       this.workers.push(worker);
     }
-    this.deps.logger.info({ queues: this.workers.length, concurrency: this.deps.concurrency }, 'worker started');
+    this.deps.logger.info(
+      {
+        queues: this.workers.length,
+        concurrency: this.deps.concurrency,
+        drainMs: this.deps.drainMs,
+        lockMs: this.deps.lockMs,
+        stalledIntervalMs: this.deps.stalledIntervalMs,
+      },
+      'worker started',
+    );
   }
 
   /** Re-enqueues Submitted jobs that BullMQ does not hold. */
@@ -118,6 +142,18 @@ export class MediaWorker {
       },
     };
 
+    this.running.add(jobId);
+    try {
+      await this.run(job, token, rec, ctx);
+    } finally {
+      this.running.delete(jobId);
+    }
+  }
+
+  /** The job's run and its end state: Success, Failed, or handed back when the worker is stopping. */
+  private async run(job: Job<MediaTask>, token: string | undefined, rec: JobRecord, ctx: RunContext): Promise<void> {
+    const { jobId } = rec;
+    const { log } = ctx;
     try {
       const result = await this.deps.runConcat({ ...rec, state: 'Running' }, ctx);
       await this.deps.jobs.transition(jobId, ['Running'], 'Success', {
@@ -129,13 +165,16 @@ export class MediaWorker {
       });
       log.info('job succeeded');
     } catch (err) {
-      if (this.closing) {
-        log.warn('worker stopping: the job stays Running and runs again after restart');
-        return;
+      if (this.abort.signal.aborted) {
+        // Stopped by the shutdown, not failed: back to the queue now, for any worker to take.
+        this.handedBack++;
+        log.warn('worker stopping: the job was stopped and handed back to the queue; another worker takes it up');
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
       }
       const failure = failureOf(err);
       await this.deps.jobs.transition(jobId, ['Running'], 'Failed', { endMs: Date.now(), ...failure });
-      log.warn({ code: failure.code, msg: failure.message }, 'job failed');
+      log.warn({ code: failure.code, message: failure.message }, 'job failed');
     }
     await this.finished(jobId, log);
   }
@@ -159,11 +198,28 @@ export class MediaWorker {
     if (t.ok) await this.finished(jobId, this.deps.logger.child({ jobId }));
   }
 
-  /** Stops taking jobs and aborts running ones; they stay Running and run again after restart. */
+  /**
+   * Stops taking jobs; lets running ones finish within the drain time, then stops the rest and hands
+   * them back to the queue. Resolves once no job of this worker runs (and so no ffmpeg of it).
+   */
   async close(): Promise<void> {
     this.closing = true;
+    const running = [...this.running];
+    const closed = Promise.all(this.workers.map((w) => w.close()));
+    if (running.length > 0 && this.deps.drainMs > 0) {
+      this.deps.logger.info(
+        { jobIds: running, drainMs: this.deps.drainMs },
+        'worker stopping: running jobs may finish within the drain time',
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, this.deps.drainMs)))]);
+      clearTimeout(timer);
+    }
+    const stopped = [...this.running];
+    if (stopped.length > 0) this.deps.logger.warn({ jobIds: stopped }, 'worker stopping: stopping running jobs to hand them back');
     this.abort.abort();
-    await Promise.all(this.workers.map((w) => w.close(true)));
+    await closed;
     this.workers.length = 0;
+    this.deps.logger.info({ finished: running.length - this.handedBack, handedBack: this.handedBack }, 'worker stopped');
   }
 }

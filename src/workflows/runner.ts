@@ -180,7 +180,7 @@ export class WorkflowRunner {
     const op = nodeOf(exec.topology, key).Operation;
     const fail = async (code: string, message: string): Promise<void> => {
       await this.deps.executions.putTask(exec.runId, { name: key, type, jobId, state: 'Failed', createMs: now, endMs: now, code, message });
-      this.deps.logger.warn({ runId: exec.runId, node: key, code, msg: message }, 'workflow node not started');
+      this.deps.logger.warn({ runId: exec.runId, node: key, code, message }, 'workflow node not started');
       if ((await this.deps.executions.addPending(exec.runId, -1)) <= 0) await this.finish(exec.runId);
     };
     const templateId = isTree(op) ? (text(op.TemplateId) ?? '') : '';

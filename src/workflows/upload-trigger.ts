@@ -134,7 +134,7 @@ async function onObjectCreated(deps: UploadTriggerDeps, ev: ObjectCreated): Prom
       runIds.push(await deps.runner.start(w, ev.key, { cosHeaders }));
     } catch (err) {
       if (!(err instanceof RunRefused)) throw err;
-      deps.logger.warn({ workflowId: w.workflowId, key: ev.key, msg: err.message }, 'workflow not started');
+      deps.logger.warn({ workflowId: w.workflowId, key: ev.key, message: err.message }, 'workflow not started');
     }
   }
   return runIds;

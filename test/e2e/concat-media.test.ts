@@ -1,10 +1,12 @@
 // Concat jobs that really run: the seed's examples 2 and 3 and a mixed-inputs job, submitted with the
 // official SDK, fetched from and written to the real S3 store, checked with ffprobe and MD5.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3 } from '../../src/storage/s3.js';
@@ -43,6 +45,17 @@ async function runJob(body: string, timeoutMs = 120_000): Promise<any> {
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${d.State}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+const run = promisify(execFile);
+
+/** The hash column of `ffmpeg -f framemd5` over a file's decoded pictures. */
+async function frameHashes(file: string): Promise<string[]> {
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:v:0', '-f', 'framemd5', '-'], { maxBuffer: 1 << 24 });
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.split(',').pop()!.trim());
 }
 
 const streams = (probe: Awaited<ReturnType<typeof ffprobeJson>>, type: string) =>
@@ -150,6 +163,27 @@ describe('Concat jobs through the API', () => {
     expect(v).toMatchObject({ width: 320, height: 180 });
     expect(Number(probe.format?.duration)).toBeCloseTo(5, 0);
     expect(Number(a?.duration)).toBeCloseTo(Number(v?.duration), 0);
+  });
+
+  it('copies the picture of a job that asks for nothing new (AUTO_COPY is on by default): every frame as in the sources', async () => {
+    const body = `<Request><Tag>Concat</Tag><Operation><ConcatTemplate>
+<ConcatFragment><Url>short/start.mp4</Url></ConcatFragment>
+<ConcatFragment><Url>short/start.mp4</Url></ConcatFragment>
+<Video><Codec>H.264</Codec></Video><Container><Format>mp4</Format></Container></ConcatTemplate>
+<Output><Region>${REGION}</Region><Bucket>${BUCKET}</Bucket><Object>copied/\${jobid}.\${ext}</Object></Output></Operation></Request>`;
+    const d = await runJob(body);
+    expect(d.State, d.Message).toBe('Success');
+    const { file } = await getToFile(BUCKET, `copied/${d.JobId}.mp4`);
+    // An encode would not give back the sources' pictures bit for bit.
+    const source = await frameHashes(path.join(work, 'short-start.mp4'));
+    expect(source).toHaveLength(60);
+    expect(await frameHashes(file)).toEqual([...source, ...source]);
+    const probe = await ffprobeJson(file);
+    const [a] = streams(probe, 'audio');
+    expect(a).toMatchObject({ codec_name: 'aac' });
+    expect(Number(a?.duration)).toBeCloseTo(4, 1);
+    const { stdout, stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-']);
+    expect(stdout + stderr).toBe('');
   });
 
   it('writes HLS as a playlist with relative segment names, segments beside it', async () => {

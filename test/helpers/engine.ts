@@ -42,6 +42,8 @@ export async function startTestEngine(
   const api = await startApi(config, endpoints, logger);
   const worker = opts.worker ? await startWorker(config, endpoints, logger) : undefined;
   const redis = createRedis(endpoints.redisUrl, 'test', 'api');
+  // Tests that stop Redis see its absence in their assertions; ioredis would print every reconnect attempt.
+  redis.on('error', () => undefined);
   return {
     config,
     endpoints,

@@ -147,8 +147,14 @@ function jobOf(operation: Tree, extra: Tree = {}): JobRecord {
   };
 }
 
-async function run(job: JobRecord): Promise<JobResult> {
-  const runner = createConcatRunner({ media: fakes.media, objects: fakes.objects, s3Endpoint: S3, dataDir });
+async function run(job: JobRecord, autoCopy?: boolean): Promise<JobResult> {
+  const runner = createConcatRunner({
+    media: fakes.media,
+    objects: fakes.objects,
+    s3Endpoint: S3,
+    dataDir,
+    ...(autoCopy !== undefined ? { autoCopy } : {}),
+  });
   return runner(job, { log: fakes.logger(), signal: new AbortController().signal, setProgress: (p) => fakes.progress.push(p) });
 }
 
@@ -185,6 +191,8 @@ describe('createConcatRunner with fake ports', () => {
     expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'in-1.mp4']);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -318,6 +326,8 @@ describe('createConcatRunner with fake ports', () => {
     ]);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -434,6 +444,8 @@ describe('createConcatRunner with fake ports', () => {
     const { plan, args } = planAndArgs();
     const audioEncode = { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 };
     expect(plan).toEqual({
+      path: 'hybrid',
+      reason: 'DirectConcat',
       kind: 'copy',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -498,6 +510,8 @@ describe('createConcatRunner with fake ports', () => {
     ]);
     expect(fakes.logFields.get('plan')).toEqual({
       plan: {
+        path: 'hybrid',
+        reason: 'DirectConcat',
         kind: 'copy',
         durationSec: 20,
         container: { format: 'mp4', muxer: 'mp4', faststart: true },
@@ -508,6 +522,85 @@ describe('createConcatRunner with fake ports', () => {
           { label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
         ],
       },
+    });
+  });
+
+  it('AUTO_COPY on: two identical fragments without DirectConcat take the hybrid path; the plan log line says which and why', async () => {
+    const job = jobOf({
+      ConcatTemplate: {
+        ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('input/main.mp4')],
+        Container: { Format: 'mp4' },
+        Video: { Codec: 'H.264' },
+      },
+    });
+    await run(job, true);
+    const { plan, args } = planAndArgs();
+    const reason = 'fragments match: picture copied, audio re-encoded once so every join stays in sync';
+    const audioEncode = { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 };
+    expect(plan).toEqual({
+      kind: 'copy',
+      path: 'hybrid',
+      reason,
+      outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+      workDir: '$DIR',
+      durationSec: 20,
+      container: { format: 'mp4', muxer: 'mp4', faststart: true },
+      segments: [
+        { path: '$DIR/in-0.mp4', label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10 },
+        { path: '$DIR/in-1.mp4', label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
+      ],
+      listFilePath: '$DIR/j0123456789abcdef0123456789abcdef.concat.txt',
+      video: true,
+      audio: true,
+      listStream: { exactStreamId: 1 },
+      audioEncode,
+    });
+    expect(args).toEqual([
+      ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
+      ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.concat.txt'],
+      ...['-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4'],
+      '-filter_complex',
+      '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a0];[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a1];[a0][a1]concat=n=2:v=0:a=1[aout]',
+      ...['-map', '0:v:0', '-map', '[aout]', '-c:v', 'copy'],
+      ...['-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '128k'],
+      ...['-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats'],
+      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    ]);
+    expect(fakes.logFields.get('plan')).toMatchObject({
+      plan: { path: 'hybrid', reason, kind: 'copy', video: 'copy', audio: audioEncode },
+    });
+
+    // The same job with AUTO_COPY off: today's encode, argv and all.
+    const off = new Fakes();
+    fakes = off;
+    await run(job, false);
+    const encoded = planAndArgs();
+    expect(encoded.plan).toMatchObject({ kind: 'encode', path: 'encode', reason: 'automatic stream copy is off (AUTO_COPY)' });
+    const at = encoded.args.indexOf('-c:v');
+    expect(encoded.args.slice(at, at + 14)).toEqual([
+      ...['-c:v', 'libx264', '-profile:v', 'high', '-crf', '25'],
+      ...['-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '128k'],
+    ]);
+    expect(off.logFields.get('plan')).toMatchObject({ plan: { path: 'encode', reason: 'automatic stream copy is off (AUTO_COPY)' } });
+  });
+
+  it('AUTO_COPY on: a job the fragments cannot be copied for gets exactly the argv of AUTO_COPY off, and says why', async () => {
+    const job = jobOf({
+      ConcatTemplate: {
+        ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')],
+        Container: { Format: 'mp4' },
+      },
+    });
+    await run(job, true);
+    const on = planAndArgs();
+    const onFakes = fakes;
+    fakes = new Fakes();
+    await run(job, false);
+    const off = planAndArgs();
+    expect(on.args).toEqual(off.args);
+    expect(on.plan).toMatchObject({ path: 'encode', reason: '"clips/b.mp4" has video 720x1280 but "clips/a.mp4" has 1280x720' });
+    expect(onFakes.logFields.get('plan')).toMatchObject({
+      plan: { path: 'encode', reason: '"clips/b.mp4" has video 720x1280 but "clips/a.mp4" has 1280x720' },
     });
   });
 
@@ -524,6 +617,8 @@ describe('createConcatRunner with fake ports', () => {
     expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'bgm-0.mp3']);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -621,6 +716,8 @@ describe('createConcatRunner with fake ports', () => {
     expect(fakes.fetched.map((f) => path.basename(f.file))).toEqual(['in-0.mp4', 'wm-0.png', 'wm-1.png']);
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
       workDir: '$DIR',
@@ -738,6 +835,8 @@ describe('createConcatRunner with fake ports', () => {
     );
     const { plan, args } = planAndArgs();
     expect(plan).toEqual({
+      path: 'encode',
+      reason: 'automatic stream copy is off (AUTO_COPY)',
       kind: 'encode',
       outputPath: '$DIR/out/j0123456789abcdef0123456789abcdef.m3u8',
       workDir: '$DIR',

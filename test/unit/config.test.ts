@@ -8,7 +8,7 @@ describe('loadConfig', () => {
       api: { port: 8080, security: { ciSecretId: undefined } },
       redis: { url: undefined, port: 6379 },
       s3: { endpoint: undefined, port: 4568, forcePathStyle: true, accessKeyId: 'S3RVER' },
-      worker: { concurrency: 2 },
+      worker: { concurrency: 2, autoCopy: true, drainSec: 0, lockSec: 30, stalledCheckSec: 30 },
       log: { level: 'info' },
     });
     expect(c.dataDir).toMatch(/\/data$/);
@@ -27,6 +27,10 @@ describe('loadConfig', () => {
       CI_SECRET_ID: 'id',
       CI_SECRET_KEY: 'key',
       WORKER_CONCURRENCY: '4',
+      AUTO_COPY: 'false',
+      WORKER_DRAIN_SECONDS: '90',
+      WORKER_LOCK_SECONDS: '10',
+      WORKER_STALLED_CHECK_SECONDS: '5',
       LOG_LEVEL: 'debug',
     });
     expect(c).toMatchObject({
@@ -34,7 +38,7 @@ describe('loadConfig', () => {
       dataDir: '/srv/engine',
       redis: { url: 'redis://r:6379' },
       s3: { endpoint: 'http://minio:9000', region: 'ap-guangzhou', forcePathStyle: false, accessKeyId: 'ak', secretAccessKey: 'sk' },
-      worker: { concurrency: 4 },
+      worker: { concurrency: 4, autoCopy: false, drainSec: 90, lockSec: 10, stalledCheckSec: 5 },
       log: { level: 'debug' },
     });
   });
@@ -45,6 +49,7 @@ describe('loadConfig', () => {
       loadConfig({
         PORT: 'eighty',
         WORKER_CONCURRENCY: '0',
+        WORKER_LOCK_SECONDS: '1',
         LOG_LEVEL: 'loud',
         REDIS_URL: 'http://x',
         S3_FORCE_PATH_STYLE: 'maybe',
@@ -55,10 +60,30 @@ describe('loadConfig', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     const problems = (err as ConfigError).problems.join('\n');
-    for (const name of ['PORT', 'WORKER_CONCURRENCY', 'LOG_LEVEL', 'REDIS_URL', 'S3_FORCE_PATH_STYLE', 'CI_SECRET_ID']) {
+    for (const name of [
+      'PORT',
+      'WORKER_CONCURRENCY',
+      'WORKER_LOCK_SECONDS',
+      'LOG_LEVEL',
+      'REDIS_URL',
+      'S3_FORCE_PATH_STYLE',
+      'CI_SECRET_ID',
+    ]) {
       expect(problems).toContain(name);
     }
-    expect((err as ConfigError).problems).toHaveLength(6);
+    expect((err as ConfigError).problems).toHaveLength(7);
+  });
+
+  it('AUTO_COPY: true unless false or 0; anything else is refused', () => {
+    expect(['1', 'true', 'yes', 'false', '0', 'no'].map((v) => loadConfig({ AUTO_COPY: v }).worker.autoCopy)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+    expect(() => loadConfig({ AUTO_COPY: 'sometimes' })).toThrow(/AUTO_COPY="sometimes": must be true or false/);
   });
 
   it('requires S3 credentials with an external S3 endpoint', () => {

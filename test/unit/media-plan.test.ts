@@ -59,6 +59,8 @@ describe('planConcat: encode', () => {
   it('two same-size inputs: nothing to normalise, output follows the source', () => {
     expect(planConcat({ sources: [src('a.mp4', LAND), src('b.mp4', LAND)], template: tpl(), bgm: [], outputPath: '/out/out.mp4' })).toEqual(
       {
+        path: 'encode',
+        reason: 'automatic stream copy is off (AUTO_COPY)',
         kind: 'encode',
         outputPath: '/out/out.mp4',
         workDir: '/out',
@@ -381,6 +383,8 @@ describe('planConcat: DirectConcat', () => {
       outputPath: '/out/out.mp4',
     });
     expect(plan).toEqual({
+      path: 'hybrid',
+      reason: 'DirectConcat',
       kind: 'copy',
       outputPath: '/out/out.mp4',
       workDir: '/out',
@@ -581,6 +585,8 @@ describe('summarizePlan (the job log line)', () => {
       outputPath: '/out/o.mp4',
     });
     expect(summarizePlan(plan)).toEqual({
+      path: 'hybrid',
+      reason: 'DirectConcat',
       kind: 'copy',
       durationSec: 20,
       container: { format: 'mp4', muxer: 'mp4', faststart: true },
@@ -597,6 +603,8 @@ describe('summarizePlan (the job log line)', () => {
     const plan = encode([src('a.mp4', LAND, { startTime: 1, endTime: 3 }), src('b.mp4', PORT)]);
     const summary = summarizePlan(plan);
     expect(Object.keys(summary)).toEqual([
+      'path',
+      'reason',
       'kind',
       'durationSec',
       'container',

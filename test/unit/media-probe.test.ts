@@ -115,8 +115,25 @@ describe('normalizeProbe', () => {
         frameCount: 300,
         durationSec: 10,
         streamId: 1,
+        timeBase: '1/15360',
+        hasBFrames: 2,
+        sar: '1:1',
+        fieldOrder: 'progressive',
+        colorPrimaries: 'unknown',
+        colorTransfer: 'unknown',
+        colorSpace: 'unknown',
+        colorRange: 'unknown',
+        variableFrameRate: false,
       },
-      audio: { codec: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128.046, profile: 'LC' },
+      audio: {
+        codec: 'aac',
+        sampleRate: 48000,
+        channels: 2,
+        channelLayout: 'stereo',
+        bitrateKbps: 128.046,
+        profile: 'LC',
+        durationSec: 10,
+      },
     });
   });
 
@@ -137,8 +154,17 @@ describe('normalizeProbe', () => {
         frameCount: 200,
         durationSec: 8,
         streamId: 1,
+        timeBase: '1/12800',
+        hasBFrames: 2,
+        sar: '1:1',
+        fieldOrder: 'progressive',
+        colorPrimaries: 'unknown',
+        colorTransfer: 'unknown',
+        colorSpace: 'unknown',
+        colorRange: 'unknown',
+        variableFrameRate: false,
       },
-      audio: { codec: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 64.463, profile: 'LC' },
+      audio: { codec: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 64.463, profile: 'LC', durationSec: 8 },
     });
   });
 
@@ -161,7 +187,15 @@ describe('normalizeProbe', () => {
     expect(normalizeProbe(loadProbeFixture('music-44100-stereo-mp3'))).toEqual({
       durationSec: 6.034286,
       formatName: 'mp3',
-      audio: { codec: 'mp3', sampleRate: 44100, channels: 2, channelLayout: 'stereo', bitrateKbps: 128, profile: '' },
+      audio: {
+        codec: 'mp3',
+        sampleRate: 44100,
+        channels: 2,
+        channelLayout: 'stereo',
+        bitrateKbps: 128,
+        profile: '',
+        durationSec: 6.034286,
+      },
     });
   });
 
@@ -195,6 +229,16 @@ describe('normalizeProbe', () => {
         profile: '',
         level: 0,
         rotation: 270,
+        timeBase: '',
+        hasBFrames: 0,
+        sar: '',
+        fieldOrder: '',
+        colorPrimaries: 'unknown',
+        colorTransfer: 'unknown',
+        colorSpace: 'unknown',
+        colorRange: 'unknown',
+        // avg_frame_rate 0/0 says nothing: not known to be variable.
+        variableFrameRate: false,
       },
       audio: { codec: 'opus', sampleRate: 48000, channels: 6, channelLayout: '5.1', profile: '' },
     });
@@ -207,5 +251,59 @@ describe('normalizeProbe', () => {
     expect(normalizeProbe(json).video).toMatchObject({ width: 2, height: 4, rotation: 270 });
     expect(normalizeProbe(json).durationSec).toBe(2);
     expect([parseRate('25/1'), parseRate('0/0'), parseRate(undefined), parseRate('24')]).toEqual([25, undefined, undefined, 24]);
+  });
+
+  it('carries what a stream copy compares: parameter-set hashes, timing, field order, colour tags, audio length', () => {
+    const json: FfprobeJson = {
+      format: { format_name: 'mov,mp4,m4a,3gp,3g2,mj2', duration: '2.0' },
+      streams: [
+        {
+          index: 0,
+          codec_type: 'video',
+          codec_name: 'h264',
+          width: 320,
+          height: 240,
+          r_frame_rate: '30/1',
+          avg_frame_rate: '2997/100',
+          time_base: '1/90000',
+          has_b_frames: 1,
+          sample_aspect_ratio: '4:3',
+          field_order: 'tt',
+          color_primaries: 'bt709',
+          color_transfer: 'bt709',
+          color_space: 'bt709',
+          color_range: 'tv',
+          extradata_hash: 'SHA256:aaaa',
+        },
+        {
+          index: 1,
+          codec_type: 'audio',
+          codec_name: 'aac',
+          sample_rate: '48000',
+          channels: 1,
+          duration: '2.021333',
+          extradata_hash: 'SHA256:bbbb',
+        },
+      ],
+    };
+    const p = normalizeProbe(json);
+    expect(p.video).toMatchObject({
+      fps: 29.97,
+      timeBase: '1/90000',
+      hasBFrames: 1,
+      sar: '4:3',
+      fieldOrder: 'tt',
+      colorPrimaries: 'bt709',
+      colorTransfer: 'bt709',
+      colorSpace: 'bt709',
+      colorRange: 'tv',
+      variableFrameRate: true,
+      extradataHash: 'SHA256:aaaa',
+    });
+    expect(p.audio).toMatchObject({ extradataHash: 'SHA256:bbbb', durationSec: 2.021333 });
+    // The CI MediaInfo tree does not change with them.
+    expect(Object.keys(toMediaInfo(json).Stream.Video[0]!)).not.toContain('ExtradataHash');
+    const constant = normalizeProbe({ streams: [{ ...json.streams![0]!, avg_frame_rate: '30/1' }] });
+    expect(constant.video?.variableFrameRate).toBe(false);
   });
 });

@@ -57,7 +57,8 @@ export function registerWorkflowRoutes(app: FastifyInstance, workflows: Workflow
       if (state === 'Active') assertRunnable(w, 'activated');
       await workflows.put(w);
       req.log.info({ workflowId: w.workflowId, state }, 'workflow state changed');
-      return reply.code(200).send('');
+      // The live service answers the workflow as GET /workflow shows it; SDKs parse this body as XML.
+      return sendXml(reply, { RequestId: req.id, MediaWorkflow: workflowToXml(w) });
     }
     const body = parseWorkflowRequest(req.readXml());
     const w: WorkflowRecord = {
