@@ -19,7 +19,7 @@ import { audioCopyDifference, audioFormatDifference, decideCopyPath, differenceT
 import { MediaPlanError } from './errors.js';
 import { layoutForChannels, type MediaProbe } from './probe.js';
 import type { KeyframeIndex } from './keyframes.js';
-import type { SmartCut } from './smart-cut.js';
+import { planSmartCut, type SmartCut } from './smart-cut.js';
 import { planWatermarks, type PlanWatermark, type WatermarkPlan } from './watermarks.js';
 
 export type { PlanWatermark } from './watermarks.js';
@@ -608,17 +608,65 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
   // runs, and it is the answer whenever the fragments cannot be copied.
   const encodePlan = planEncode(input, container, workDir);
   if (!input.autoCopy) return encodePlan;
+  // A trimmed fragment whose keyframes the runner scanned may be smart-cut instead of encoded.
+  const base = path.basename(input.outputPath).replace(/\.[^.]*$/, '');
+  const cuts = sources.map((s, i) => {
+    const trim = encodePlan.segments[i]!.trim;
+    if (!trim || !s.keyframes) return undefined;
+    return planSmartCut({
+      path: s.path,
+      label: s.label,
+      probe: s.probe,
+      index: s.keyframes,
+      startSec: trim.startSec,
+      endSec: trim.startSec + trim.durationSec,
+      workDir,
+      name: `${base}-cut${i}`,
+    });
+  });
   const decision = decideCopyPath({
     template,
-    sources: sources.map((s, i) => ({ label: s.label, probe: s.probe, trimmed: !!encodePlan.segments[i]!.trim })),
+    sources: sources.map((s, i) => {
+      const cut = cuts[i];
+      return {
+        label: s.label,
+        probe: s.probe,
+        trimmed: !!encodePlan.segments[i]!.trim && !cut?.ok,
+        ...(cut && !cut.ok ? { smartCutRefusal: cut.reason } : {}),
+      };
+    }),
     watermarks: (input.watermarks ?? []).length,
     audioOut: !!encodePlan.audio,
   });
   if (decision.path === 'encode') return { ...encodePlan, reason: decision.reason };
+  const smartCuts = cuts.map((c) => (c?.ok ? c.cut : undefined));
+  const cutting = smartCuts.some((c) => c?.inBandParameterSets);
+  // FLV carries parameter sets only in its sequence header: re-encoded pieces could not bring their own.
+  if (cutting && format === 'flv') return { ...encodePlan, reason: 'Container flv cannot carry the parameter sets of frame-exact cuts' };
   const audioEncode = decision.path === 'hybrid' ? encodePlan.audio : undefined;
   const plan = copyPlanOf(input, container, workDir, { video: true, audio: !!audioEncode, audioEncode });
   plan.reason = decision.reason;
+  if (smartCuts.some((c) => c)) applySmartCuts(plan, smartCuts);
   return plan;
+}
+
+/**
+ * The smart-cut fragments' pictures become their pieces and last exactly their kept frames; the plan takes
+ * the 'smartcut' path and says how much of the picture was re-encoded.
+ */
+function applySmartCuts(plan: CopyPlan, cuts: readonly (SmartCut | undefined)[]): void {
+  plan.segments = plan.segments.map((s, i) => {
+    const cut = cuts[i];
+    return cut ? { ...s, durationSec: cut.durationSec, videoDurationSec: cut.durationSec, smartCut: cut } : s;
+  });
+  plan.durationSec = round6(plan.segments.reduce((sum, s) => sum + (s.videoDurationSec ?? s.durationSec), 0));
+  // Every fragment has the same rate here (the copy check compares it): count frames by one cut's.
+  const one = cuts.find((c) => c)!;
+  const total = Math.round((plan.durationSec * one.frameCount) / one.durationSec);
+  const reencoded = cuts.reduce((sum, c) => sum + (c?.pieces ?? []).reduce((n, p) => n + (p.kind === 'encode' ? p.frameCount : 0), 0), 0);
+  const names = plan.segments.filter((s) => s.smartCut).map((s) => `"${s.label}"`);
+  plan.path = 'smartcut';
+  plan.reason = `${plan.reason}; trimmed ${names.length === 1 ? 'fragment' : 'fragments'} ${names.join(', ')} cut frame-exact: ${reencoded} of ${total} frames re-encoded at the cuts, the rest copied`;
 }
 
 function planEncode(input: PlanConcatInput, container: ContainerPlan, workDir: string): EncodePlan {
@@ -716,7 +764,20 @@ export function summarizePlan(plan: ConcatPlan): Record<string, unknown> {
       ...base,
       video: plan.video ? 'copy' : undefined,
       audio: plan.audioEncode ?? (plan.audio ? 'copy' : undefined),
-      segments: plan.segments.map((s) => ({ label: s.label, durationSec: s.durationSec, videoDurationSec: s.videoDurationSec })),
+      segments: plan.segments.map((s) => ({
+        label: s.label,
+        durationSec: s.durationSec,
+        videoDurationSec: s.videoDurationSec,
+        ...(s.smartCut
+          ? {
+              smartCut: {
+                firstFrame: s.smartCut.firstFrame,
+                frames: s.smartCut.frameCount,
+                pieces: s.smartCut.pieces.map((p) => `${p.kind} ${p.firstFrame}+${p.frameCount}`),
+              },
+            }
+          : {}),
+      })),
     };
   }
   return {

@@ -99,7 +99,7 @@ async function runInDir(
   ctx.setProgress(5);
 
   const { sources, bgm, marks } = planInputsOf(fetched, watermarks);
-  await scanTrimmedFragments(deps.media, sources, log);
+  if (deps.autoCopy) await scanTrimmedFragments(deps.media, sources, log);
   const target = outputObjectOf(output.object, template.container.format, job.jobId);
   const outDir = path.join(dir, 'out');
   await mkdir(outDir, { recursive: true });

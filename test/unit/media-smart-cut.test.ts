@@ -4,7 +4,10 @@
 // every refusal with its reason.
 import { describe, expect, it } from 'vitest';
 import { buildKeyframeIndex, keyframeSamplesToRead } from '../../src/media/keyframes.js';
-import type { MediaProbe } from '../../src/media/probe.js';
+import type { ContainerFormat } from '../../src/domain/concat-types.js';
+import { planConcat, type PlanSource } from '../../src/media/plan.js';
+import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
+import { loadProbeFixture } from '../helpers/media.js';
 import { planSmartCut, SMART_CUT_CRF, type SmartCutDecision, type SmartCutInput } from '../../src/media/smart-cut.js';
 import {
   H264_STREAM as STREAM,
@@ -18,7 +21,27 @@ import {
 const PROBE: MediaProbe = {
   durationSec: 4,
   formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
-  video: { codec: 'h264', width: 320, height: 240, fps: 30, pixFmt: 'yuv420p', profile: 'High', level: 31, rotation: 0 },
+  video: {
+    codec: 'h264',
+    width: 320,
+    height: 240,
+    fps: 30,
+    pixFmt: 'yuv420p',
+    profile: 'High',
+    level: 31,
+    rotation: 0,
+    frameCount: 120,
+    timeBase: '1/15360',
+    hasBFrames: 1,
+    sar: '1:1',
+    fieldOrder: 'progressive',
+    colorPrimaries: 'unknown',
+    colorTransfer: 'bt709',
+    colorSpace: 'bt709',
+    colorRange: 'tv',
+    variableFrameRate: false,
+    extradataHash: 'SHA256:abc',
+  },
 };
 
 function decide(startSec: number, endSec: number | undefined, spec: Clip = {}, probe: MediaProbe = PROBE): SmartCutDecision {
@@ -218,5 +241,46 @@ describe('planSmartCut: refusals', () => {
       return rest;
     };
     expect(reason(decide(0.52, 3.37, { reorder: late89 }))).toBe('frames 30..89 are not contiguous in decode order');
+  });
+});
+
+describe('planConcat: the smart-cut path of the copy ladder', () => {
+  const LAND = normalizeProbe(loadProbeFixture('landscape-1280x720-30fps-aac'));
+  const index = (spec: Clip = {}) => syntheticKeyframeIndex({ frames: 300, stream: { has_b_frames: 2 }, ...spec });
+  const plan = (format: ContainerFormat, first: Partial<PlanSource>, autoCopy = true) =>
+    planConcat({
+      sources: [
+        { path: '/in/a.mp4', label: 'a.mp4', probe: LAND, startTime: 1.52, endTime: 8.2, ...first },
+        { path: '/in/b.mp4', label: 'b.mp4', probe: LAND },
+      ],
+      template: { fragments: [], container: { format }, audioMixArray: [], directConcat: false },
+      bgm: [],
+      outputPath: `/out/o.${format}`,
+      workDir: '/job',
+      autoCopy,
+    });
+
+  it('smart-cuts a trimmed fragment with a keyframe index and copies the other', () => {
+    const p = plan('mp4', { keyframes: index() });
+    expect(p).toMatchObject({ kind: 'copy', path: 'smartcut', durationSec: 16.7, audioEncode: { codec: 'aac' } });
+    if (p.kind !== 'copy') return;
+    expect(p.reason).toMatch(/; trimmed fragment "a.mp4" cut frame-exact: 21 of 501 frames re-encoded at the cuts, the rest copied$/);
+    expect(p.segments[0]!.smartCut?.pieces.map((x) => x.kind)).toEqual(['encode', 'copy', 'encode']);
+    expect(p.segments[1]!.smartCut).toBeUndefined();
+    expect(plan('ts', { keyframes: index() }).path).toBe('smartcut');
+  });
+
+  it('encodes, saying why, when the cut cannot be made by copying, without an index, into FLV, or with AUTO_COPY off', () => {
+    expect(plan('mp4', { keyframes: index({ openGop: true }) })).toMatchObject({
+      kind: 'encode',
+      reason:
+        'fragment "a.mp4" is trimmed and cannot be cut frame-exact by copying: open GOP: the keyframe at frame 60 is not an IDR picture',
+    });
+    expect(plan('mp4', {})).toMatchObject({ kind: 'encode', reason: 'fragment "a.mp4" is trimmed' });
+    expect(plan('flv', { keyframes: index() })).toMatchObject({
+      kind: 'encode',
+      reason: 'Container flv cannot carry the parameter sets of frame-exact cuts',
+    });
+    expect(plan('mp4', { keyframes: index() }, false)).toMatchObject({ kind: 'encode', path: 'encode' });
   });
 });
