@@ -502,7 +502,8 @@ export function buildConcatListFile(entries: readonly ConcatListEntry[], stream?
  * One re-encoded smart-cut piece as an MP4 of the picture alone, in the source's timescale and track id.
  * Decoding starts half a frame early so the first kept picture is the first one after the seek; the
  * timestamps restart at 0 and pass through unchanged (no frame dropped or repeated unless the piece holds its
- * first picture), and `-frames:v` stops on the last kept picture.
+ * first picture), and `-frames:v` stops on the last kept picture. The veryfast preset with a low CRF
+ * (smart-cut.ts): a few frames, where quality comes from the CRF and speed from the preset.
  */
 export function buildSmartCutPieceArgs(piece: EncodePiece): string[] {
   const trackId = piece.trackId !== undefined ? ['-streamid', `0:${piece.trackId}`, '-use_stream_ids_as_track_ids', '1'] : [];
@@ -518,7 +519,7 @@ export function buildSmartCutPieceArgs(piece: EncodePiece): string[] {
     ...fileInput(piece.source, ['-ss', n(Math.max(0, piece.startSec - piece.frameSec / 2))]),
     ...['-map', '0:v:0', '-vf', ['setpts=PTS-STARTPTS', ...(piece.holdFirst ? ['tpad=start=1:start_mode=clone'] : [])].join(',')],
     ...['-fps_mode', 'passthrough', '-frames:v', String(piece.frameCount)],
-    ...['-c:v', 'libx264', '-profile:v', e.profile, '-level:v', e.level, '-pix_fmt', e.pixFmt, '-bf', String(e.bFrames)],
+    ...['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', e.profile, '-level:v', e.level, '-pix_fmt', e.pixFmt, '-bf', String(e.bFrames)],
     ...['-crf', n(e.crf), '-x264-params', e.x264Params, ...colour],
     ...trackId,
     ...['-video_track_timescale', String(piece.timescale), '-map_metadata', '-1', '-f', 'mp4', argPath(piece.outputPath)],

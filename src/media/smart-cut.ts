@@ -106,8 +106,10 @@ export interface SmartCut {
 
 export type SmartCutDecision = { ok: true; cut: SmartCut } | { ok: false; reason: string };
 
-/** Quality of the re-encoded head and tail: visually lossless next to the copied GOPs (>= 45 dB PSNR). */
-export const SMART_CUT_CRF = 16;
+/** Quality of the re-encoded head and tail: visually lossless next to the copied GOPs (>= 45 dB PSNR) with
+ * x264's veryfast preset, which makes the pieces about 3x faster than the default preset at CRF 16 (measured
+ * 46.5-53 dB here against 46.8-51.8 dB). */
+export const SMART_CUT_CRF = 14;
 
 const PROFILES: Record<string, PieceEncoder['profile']> = {
   'Constrained Baseline': 'baseline',
