@@ -67,18 +67,14 @@ export function isIdrSample(sample: Uint8Array, lengthSize: number): boolean {
   return nalTypesOf(sample, lengthSize)?.includes(NAL.idrSlice) ?? false;
 }
 
-/** Bytes of ffprobe's `-show_data` hex dump ("00000000: 014d 400d ...  .M@." lines). */
+/** Bytes of ffprobe's `-show_data` hex dump: lines of "00000000: 014d 400d ...  .M@.", an 8-digit offset,
+ * up to eight groups of four hex digits, then two spaces and the printable column. */
 export function bytesOfHexDump(dump: string): Uint8Array {
   const out: number[] = [];
   for (const line of dump.split('\n')) {
-    const m = /^[0-9a-f]{8}: ((?:[0-9a-f]{2,4} ?)+)/.exec(line.trim());
+    const m = /^[0-9a-f]{8}: (.{1,39})/.exec(line.trim());
     if (!m) continue;
-    // The hex columns end at two spaces before the printable column.
-    const hex = line
-      .trim()
-      .slice(10, 10 + 40)
-      .split('  ')[0]!
-      .replaceAll(' ', '');
+    const hex = m[1]!.split('  ')[0]!.replaceAll(' ', '');
     for (let k = 0; k + 1 < hex.length; k += 2) out.push(parseInt(hex.slice(k, k + 2), 16));
   }
   return Uint8Array.from(out);

@@ -1,7 +1,7 @@
 // Smart-cut: a trimmed H.264 fragment made from copied GOPs and a few re-encoded pictures. Given the
-// fragment's keyframe index and a trim [A, B) in seconds, it keeps exactly the frames a re-encode of the
-// same trim shows (those whose display time is in [A, B)), re-encodes only the head (A up to the first IDR
-// picture) and the tail (the last IDR picture up to B) with encoder settings matched to the source, and
+// fragment's keyframe index and a trim [A, B) in seconds, it keeps exactly the frames the encode path shows
+// for the same trim (keptFrames), re-encodes only the head (A up to the first IDR picture) and the tail (the
+// last IDR picture up to B) with encoder settings matched to the source, and
 // copies the whole GOPs in between bit for bit. It refuses, with a reason, material where a copy would not
 // be exact: other codecs, containers without an avcC, open GOPs at the cut, variable frame rate, interlaced
 // or rotated pictures, and formats the matched encoder cannot reproduce. Pure: args.ts turns pieces into
