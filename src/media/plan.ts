@@ -646,7 +646,14 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
   const audioEncode = decision.path === 'hybrid' ? encodePlan.audio : undefined;
   const plan = copyPlanOf(input, container, workDir, { video: true, audio: !!audioEncode, audioEncode });
   plan.reason = decision.reason;
-  if (smartCuts.some((c) => c)) applySmartCuts(plan, smartCuts);
+  if (smartCuts.some((c) => c)) {
+    // The list mixes piece files (one picture track) with the sources' own files (picture and sound): it must
+    // read the picture by its track id in every one of them.
+    if (!plan.listStream) {
+      return { ...encodePlan, reason: 'frame-exact cuts need every fragment in MP4/MOV with its picture on the same track' };
+    }
+    applySmartCuts(plan, smartCuts);
+  }
   return plan;
 }
 

@@ -282,5 +282,19 @@ describe('planConcat: the smart-cut path of the copy ladder', () => {
       reason: 'Container flv cannot carry the parameter sets of frame-exact cuts',
     });
     expect(plan('mp4', { keyframes: index() }, false)).toMatchObject({ kind: 'encode', path: 'encode' });
+    // The other fragment's picture on another track: the list could not read it by one track id.
+    const other = { ...LAND, video: { ...LAND.video!, streamId: 2 } };
+    expect(
+      planConcat({
+        sources: [
+          { path: '/in/a.mp4', label: 'a.mp4', probe: LAND, startTime: 1.52, endTime: 8.2, keyframes: index() },
+          { path: '/in/b.mp4', label: 'b.mp4', probe: other },
+        ],
+        template: { fragments: [], container: { format: 'mp4' }, audioMixArray: [], directConcat: false },
+        bgm: [],
+        outputPath: '/out/o.mp4',
+        autoCopy: true,
+      }),
+    ).toMatchObject({ kind: 'encode', reason: 'frame-exact cuts need every fragment in MP4/MOV with its picture on the same track' });
   });
 });
