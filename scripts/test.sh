@@ -3,6 +3,6 @@
 # The vitest global setup starts redis-server and the S3 store on free ports and stops them at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+bash scripts/ensure-deps.sh --test
 npx tsc --noEmit -p .
 exec npx vitest run "$@"

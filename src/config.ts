@@ -67,6 +67,8 @@ interface S3Config {
   forcePathStyle: boolean;
   accessKeyId: string;
   secretAccessKey: string;
+  /** STORAGE_RETRY_SECONDS: how long a job's calls to a store that does not answer are tried again. */
+  retrySec: number;
 }
 
 interface CallbackConfig {
@@ -209,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const s3Port = int('S3_PORT', 4568, 1, 65535);
   const s3Region = str('S3_REGION') ?? 'us-east-1';
   const s3ForcePathStyle = bool('S3_FORCE_PATH_STYLE', true);
+  const storageRetrySec = int('STORAGE_RETRY_SECONDS', 60, 0, 3600);
   const concurrency = int('WORKER_CONCURRENCY', 2, 1, 64);
   const drainSec = int('WORKER_DRAIN_SECONDS', 0, 0, 24 * 3600);
   const lockSec = int('WORKER_LOCK_SECONDS', 30, 2, 3600);
@@ -248,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       forcePathStyle: s3ForcePathStyle,
       accessKeyId: s3AccessKeyId ?? EMBEDDED_S3_KEY,
       secretAccessKey: s3SecretAccessKey ?? EMBEDDED_S3_KEY,
+      retrySec: storageRetrySec,
     },
     callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey },
     worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec },

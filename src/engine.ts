@@ -167,7 +167,7 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
     stalledIntervalMs: config.worker.stalledCheckSec * 1000,
     runConcat: createConcatRunner({
       media: ffmpegMedia,
-      objects: jobObjectsOf(s3),
+      objects: jobObjectsOf(s3, { store: ep.s3Endpoint, totalMs: config.s3.retrySec * 1000 }),
       s3Endpoint: ep.s3Endpoint,
       dataDir: config.dataDir,
       fetchAllowedHosts: config.worker.fetchAllowedHosts,

@@ -22,10 +22,23 @@ import {
   pieceListEntry,
 } from './args.js';
 import { MediaProcessError } from './errors.js';
-import { jobTimeoutMs, progressPercent, type ConcatPlan } from './plan.js';
+import { jobTimeoutMs, progressPercent, type ConcatPlan, type CopyPlan } from './plan.js';
 import type { FfprobeJson } from './probe.js';
 import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeIndex, type KeyframeStreamJson, type PacketJson } from './keyframes.js';
 import type { EncodePiece, SmartCut } from './smart-cut.js';
+import {
+  buildDecodeArgs,
+  buildScanArgs,
+  checkPacketScan,
+  decodeWindowsOf,
+  failed,
+  parsePacketScan,
+  verifySpecOf,
+  WINDOWS_PER_DECODE,
+  type DecodeWindow,
+  type VerifySpec,
+  type VerifyVerdict,
+} from './verify.js';
 
 type MediaLog = (event: string, data: object) => void;
 
@@ -580,9 +593,131 @@ export async function smartCutVideo(cut: SmartCut, outputPath: string, opts: Pie
   }
 }
 
-/** The media adapter a job runner is given: describe a file, run a plan. */
+// ---------------------------------------------------------------------------------------------- verify
+
+interface Captured {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a binary to completion and keeps its output: for the short read-only runs of verification. */
+function capture(binary: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<Captured> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new MediaProcessError('Canceled', 'the job was canceled before the output was verified'));
+      return;
+    }
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    let out = '';
+    let errText = '';
+    let stopped: 'timeout' | 'abort' | undefined;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
+    const stop = (why: 'timeout' | 'abort'): void => {
+      stopped ??= why;
+      child.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    const onAbort = (): void => stop('abort');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    child.on('error', (e) => {
+      done();
+      reject(new MediaProcessError('InternalError', `cannot run ${path.basename(binary)}: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      done();
+      if (stopped === 'abort') reject(new MediaProcessError('Canceled', 'the job was canceled while its output was verified'));
+      else if (stopped === 'timeout')
+        reject(new MediaProcessError('JobTimeout', `${path.basename(binary)} did not finish within ${timeoutMs / 1000} s`));
+      else resolve({ code, stdout: out, stderr: errText });
+    });
+  });
+}
+
+interface VerifyOptions {
+  /** Defaults to 60 s plus the planned duration: both checks run many times faster than real time. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  log?: MediaLog;
+  /** Defaults to verifySpecOf(plan). */
+  spec?: VerifySpec;
+}
+
+const firstLines = (text: string, count: number): string =>
+  text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .slice(0, count)
+    .join(' | ');
+
+/**
+ * Checks a copy plan's output before it is uploaded (verify.ts): one packet scan of the whole file, then a
+ * decode of the windows around the joins. Resolves with the first failed check; rejects only when the job
+ * is canceled or a binary cannot be started.
+ */
+export async function verifyOutput(plan: CopyPlan, opts: VerifyOptions = {}): Promise<VerifyVerdict> {
+  const spec = opts.spec ?? verifySpecOf(plan);
+  const timeoutMs = opts.timeoutMs ?? Math.round(60_000 + plan.durationSec * 1000);
+  const startedAt = Date.now();
+  const verdict = await verifySteps(plan.outputPath, spec, timeoutMs, opts).catch((err: unknown) => {
+    if (err instanceof MediaProcessError && err.code === 'JobTimeout') return failed('scan', `verification stopped: ${err.message}`);
+    throw err;
+  });
+  opts.log?.(verdict.ok ? 'verify.passed' : 'verify.failed', { ...verdict, ms: Date.now() - startedAt });
+  return verdict;
+}
+
+async function verifySteps(file: string, spec: VerifySpec, timeoutMs: number, opts: VerifyOptions): Promise<VerifyVerdict> {
+  const deadline = Date.now() + timeoutMs;
+  const left = (): number => Math.max(1, deadline - Date.now());
+  const scanned = await capture(await ffprobePath(), buildScanArgs(file), left(), opts.signal);
+  if (scanned.code !== 0 || scanned.stderr.trim() !== '') {
+    const why = firstLines(scanned.stderr, 3) || `ffprobe exited with code ${scanned.code}`;
+    return failed('scan', `reading the output's packets reported: ${why}`);
+  }
+  const scan = parsePacketScan(scanned.stdout);
+  const checked = checkPacketScan(scan, spec);
+  opts.log?.('verify.scan', { packets: (scan.video?.packets.length ?? 0) + (scan.audio?.packets.length ?? 0), ok: checked.ok });
+  if (!checked.ok) return checked;
+
+  const windows = decodeWindowsOf(scan, spec).filter((w) => w.endSec > w.startSec);
+  const ffmpeg = await ffmpegBinary();
+  if (windows.length > 0 && !ffmpeg) throw new MediaProcessError('InternalError', 'Cannot find ffmpeg');
+  const decode = async (batch: DecodeWindow[]): Promise<string | undefined> => {
+    const decoded = await capture(ffmpeg, buildDecodeArgs(file, batch), left(), opts.signal);
+    opts.log?.('verify.decode', { windows: batch, code: decoded.code });
+    const clean = decoded.code === 0 && decoded.stderr.trim() === '';
+    return clean ? undefined : firstLines(decoded.stderr, 3) || `ffmpeg exited with code ${decoded.code}`;
+  };
+  for (let k = 0; k < windows.length; k += WINDOWS_PER_DECODE) {
+    const batch = windows.slice(k, k + WINDOWS_PER_DECODE);
+    const batchError = await decode(batch);
+    if (batchError === undefined) continue;
+    // A failed batch is decoded again window by window, so the failure names its join.
+    for (const w of batch.length > 1 ? batch : []) {
+      const error = await decode([w]);
+      if (error !== undefined) return decodeFailure(w, error);
+    }
+    return decodeFailure(batch[0]!, batchError);
+  }
+  return { ok: true };
+}
+
+function decodeFailure(w: DecodeWindow, error: string): VerifyVerdict {
+  const span = `${Math.round(w.startSec * 1000) / 1000}-${Math.round(w.endSec * 1000) / 1000} s`;
+  return failed('decode', `decoding ${w.why} (${span}) reported: ${error}`);
+}
+
+/** The media adapter a job runner is given: describe a file, run a plan, check a copy's output. */
 export const ffmpegMedia = {
   probe: probeFile,
   keyframes: scanKeyframes,
   run: (plan: ConcatPlan, opts: ConcatRunOptions): Promise<void> => concat(plan, opts),
+  verify: (plan: CopyPlan, opts: VerifyOptions): Promise<VerifyVerdict> => verifyOutput(plan, opts),
 };

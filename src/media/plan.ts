@@ -188,6 +188,10 @@ export interface CopySegment {
   /** Frames / fps of the fragment's picture: where the next fragment starts (the list's `duration` line),
    * and how long its audio is made. Absent when the output has no video. */
   videoDurationSec?: number;
+  /** Pictures this fragment puts in the output: the stream's frame count, or, when the container does
+   * not say, videoDurationSec x fps rounded to a whole frame. Absent when the output has no video. The
+   * output is checked against their sum before it is uploaded (verify.ts). */
+  frames?: number;
   /** A trimmed fragment cut frame-exact (smart-cut.ts): its picture is these pieces, made before the join,
    * and its audio is the fragment's sound from the first kept frame to the end of the last. */
   smartCut?: SmartCut;
@@ -200,6 +204,8 @@ export interface CopyPlan extends PlanBase {
   listFilePath: string;
   video: boolean;
   audio: boolean;
+  /** The fragments' common frame rate (they match to 0.01 fps); absent when the output has no video. */
+  fps?: number;
   /** MP4/MOV fragments with the same picture track id: the concat list declares that one stream so only
    * the picture is read. Their AAC priming packets carry negative timestamps (the edit list hides them
    * from a direct read) that would otherwise move the whole picture later than the separately decoded
@@ -356,7 +362,7 @@ function copyPlanOf(
     path: s.path,
     label: s.label,
     durationSec: s.probe.durationSec,
-    ...(video ? { videoDurationSec: videoDurationOf(s.probe) } : {}),
+    ...(video ? { videoDurationSec: videoDurationOf(s.probe), frames: framesOf(s.probe) } : {}),
   }));
   const plan: CopyPlan = {
     kind: 'copy',
@@ -371,6 +377,7 @@ function copyPlanOf(
     video,
     audio,
   };
+  if (video && first.video!.fps > 0) plan.fps = first.video!.fps;
   const id = first.video?.streamId;
   if (video && id !== undefined && sources.every((s) => s.probe.video?.streamId === id && isMp4Family(s.probe))) {
     plan.listStream = { exactStreamId: id };
@@ -388,6 +395,13 @@ function videoDurationOf(probe: MediaProbe): number {
   const v = probe.video;
   if (v?.frameCount && v.fps > 0) return round6(v.frameCount / v.fps);
   return v?.durationSec ?? probe.durationSec;
+}
+
+/** A fragment's picture count: what the stream says, else its picture length at its rate, rounded. */
+function framesOf(probe: MediaProbe): number {
+  const v = probe.video;
+  if (v?.frameCount) return v.frameCount;
+  return v && v.fps > 0 ? Math.round(videoDurationOf(probe) * v.fps) : 0;
 }
 
 // ---------------------------------------------------------------------------------------------- encode
@@ -664,7 +678,7 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
 function applySmartCuts(plan: CopyPlan, cuts: readonly (SmartCut | undefined)[]): void {
   plan.segments = plan.segments.map((s, i) => {
     const cut = cuts[i];
-    return cut ? { ...s, durationSec: cut.durationSec, videoDurationSec: cut.durationSec, smartCut: cut } : s;
+    return cut ? { ...s, durationSec: cut.durationSec, videoDurationSec: cut.durationSec, frames: cut.frameCount, smartCut: cut } : s;
   });
   plan.durationSec = round6(plan.segments.reduce((sum, s) => sum + (s.videoDurationSec ?? s.durationSec), 0));
   // Every fragment has the same rate here (the copy check compares it): count frames by one cut's.

@@ -5,21 +5,36 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { downloadUrl } from './http-fetch.js';
 import { assertBucketExists, downloadObject, uploadFile, type ByteBudget } from './objects.js';
 import type { SourceRef } from './resolve-url.js';
+import type { RetryNotice, StoreRetry } from './store-retry.js';
 
 interface JobObjects {
-  fetch(source: SourceRef, file: string, signal: AbortSignal, budget: ByteBudget): Promise<{ key: string; bytes: number }>;
-  upload(bucket: string, key: string, file: string, contentType: string, metadata: Record<string, string>): Promise<string>;
-  bucketExists(bucket: string, field: string): Promise<void>;
+  fetch(
+    source: SourceRef,
+    file: string,
+    signal: AbortSignal,
+    budget: ByteBudget,
+    notice?: RetryNotice,
+  ): Promise<{ key: string; bytes: number }>;
+  upload(
+    bucket: string,
+    key: string,
+    file: string,
+    contentType: string,
+    metadata: Record<string, string>,
+    notice?: RetryNotice,
+  ): Promise<string>;
+  bucketExists(bucket: string, field: string, notice?: RetryNotice): Promise<void>;
 }
 
-export function jobObjectsOf(s3: S3Client): JobObjects {
+/** `retry`: how long calls to a store that does not answer are tried again (store-retry.ts). */
+export function jobObjectsOf(s3: S3Client, retry: StoreRetry): JobObjects {
   return {
-    async fetch(source, file, signal, budget) {
-      if (source.kind === 'object') return downloadObject(s3, source.ref, file, signal, budget);
+    async fetch(source, file, signal, budget, notice) {
+      if (source.kind === 'object') return downloadObject(s3, source.ref, file, signal, budget, retry, notice);
       // An HTTP source is named by its path, like an object by its key.
       return { key: new URL(source.url).pathname, ...(await downloadUrl(source.url, file, signal, budget)) };
     },
-    upload: (bucket, key, file, contentType, metadata) => uploadFile(s3, bucket, key, file, contentType, metadata),
-    bucketExists: (bucket, field) => assertBucketExists(s3, bucket, field),
+    upload: (bucket, key, file, contentType, metadata, notice) => uploadFile(s3, bucket, key, file, contentType, metadata, retry, notice),
+    bucketExists: (bucket, field, notice) => assertBucketExists(s3, bucket, field, retry, notice),
   };
 }

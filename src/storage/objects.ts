@@ -1,5 +1,7 @@
 // Moving objects between the storage and a job's temp directory, as streams: a file is never held in
-// memory whole. Uploads go multipart through @aws-sdk/lib-storage when they are large.
+// memory whole. Uploads go multipart through @aws-sdk/lib-storage when they are large. Every call is
+// tried again while the store does not answer, for a bounded time (store-retry.ts); a download or an
+// upload that broke off starts over, so a store that comes back costs a delay only.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +11,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { CiFailure } from '../domain/errors.js';
 import { StorageError } from './errors.js';
 import type { ObjectRef } from './resolve-url.js';
+import { isStoreUnavailable, withStoreRetry, type RetryNotice, type StoreRetry } from './store-retry.js';
+
+/** A single try, for callers that do not retry. */
+const ONCE: StoreRetry = { store: 'the storage', totalMs: 0 };
 
 /**
  * A job's allowance of input bytes, shared by all its downloads; reserve() throws once it is spent,
@@ -16,6 +22,8 @@ import type { ObjectRef } from './resolve-url.js';
  */
 export interface ByteBudget {
   reserve(bytes: number, what: string): void;
+  /** Gives back bytes reserved for a download that broke off and starts over. */
+  release(bytes: number): void;
 }
 
 /**
@@ -48,8 +56,8 @@ function isNotFound(err: unknown): boolean {
 
 /**
  * Streams the object to `dest`, trying the reference's candidate keys in turn. Returns the key found.
- * A missing object is ResourceNotFound naming it; a refused one ResourceAccessDenied; anything else
- * ResourceDownloadFailed.
+ * A missing object is ResourceNotFound naming it; a refused one ResourceAccessDenied; a store that does
+ * not answer for the retry time ServiceUnavailable; anything else ResourceDownloadFailed.
  */
 export async function downloadObject(
   s3: S3Client,
@@ -57,41 +65,72 @@ export async function downloadObject(
   dest: string,
   signal?: AbortSignal,
   budget?: ByteBudget,
+  retry: StoreRetry = ONCE,
+  notice?: RetryNotice,
 ): Promise<{ key: string; bytes: number }> {
   for (const key of ref.keys) {
-    let body: Readable;
-    let length: number | undefined;
-    try {
-      const res = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: key }), { abortSignal: signal });
-      body = res.Body as Readable;
-      length = res.ContentLength;
-    } catch (err) {
-      if (isNotFound(err)) continue;
-      if (statusOf(err) === 403)
-        throw new StorageError('ResourceAccessDenied', `access to object ${key} in bucket ${ref.bucket} was refused`);
-      throw new StorageError('ResourceDownloadFailed', `could not download ${key} from bucket ${ref.bucket}: ${(err as Error).message}`);
-    }
-    let bytes = 0;
-    body.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-    });
-    try {
-      await pipeline(body, budgetStream(budget, length, `object ${key}`), createWriteStream(dest), { signal });
-    } catch (err) {
-      body.destroy();
-      // A failure that already says what went wrong (the job's input budget ran out) is passed on as it is.
-      if (err instanceof CiFailure) throw err;
-      throw new StorageError('ResourceDownloadFailed', `download of ${key} from bucket ${ref.bucket} broke off: ${(err as Error).message}`);
-    }
-    return { key, bytes };
+    const got = await withStoreRetry(
+      retry,
+      `fetching ${key} from bucket ${ref.bucket}`,
+      signal,
+      () => downloadOnce(s3, ref.bucket, key, dest, signal, budget),
+      notice,
+    );
+    if (got) return got;
   }
   throw new StorageError('ResourceNotFound', `object ${ref.keys[0]} does not exist in bucket ${ref.bucket}`);
 }
 
-export async function assertBucketExists(s3: S3Client, bucket: string, field: string): Promise<void> {
+/** One try of one key: undefined when it does not exist. The store's silence is thrown as it is, to be retried. */
+async function downloadOnce(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  dest: string,
+  signal?: AbortSignal,
+  budget?: ByteBudget,
+): Promise<{ key: string; bytes: number } | undefined> {
+  let body: Readable;
+  let length: number | undefined;
   try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    body = res.Body as Readable;
+    length = res.ContentLength;
   } catch (err) {
+    if (isNotFound(err)) return undefined;
+    if (statusOf(err) === 403) throw new StorageError('ResourceAccessDenied', `access to object ${key} in bucket ${bucket} was refused`);
+    if (isStoreUnavailable(err)) throw err;
+    throw new StorageError('ResourceDownloadFailed', `could not download ${key} from bucket ${bucket}: ${(err as Error).message}`);
+  }
+  let bytes = 0;
+  body.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+  });
+  try {
+    await pipeline(body, budgetStream(budget, length, `object ${key}`), createWriteStream(dest), { signal });
+  } catch (err) {
+    body.destroy();
+    // A failure that already says what went wrong (the job's input budget ran out) is passed on as it is.
+    if (err instanceof CiFailure) throw err;
+    // The next try starts over: what this one counted is given back.
+    budget?.release(length ?? bytes);
+    if (isStoreUnavailable(err)) throw err;
+    throw new StorageError('ResourceDownloadFailed', `download of ${key} from bucket ${bucket} broke off: ${(err as Error).message}`);
+  }
+  return { key, bytes };
+}
+
+export async function assertBucketExists(
+  s3: S3Client,
+  bucket: string,
+  field: string,
+  retry: StoreRetry = ONCE,
+  notice?: RetryNotice,
+): Promise<void> {
+  try {
+    await withStoreRetry(retry, `checking bucket ${bucket}`, undefined, () => s3.send(new HeadBucketCommand({ Bucket: bucket })), notice);
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
     if (isNotFound(err)) throw new StorageError('ResourceNotFound', `${field}: bucket ${bucket} does not exist in the storage`);
     throw new StorageError('ResourceAccessDenied', `${field}: bucket ${bucket} cannot be used: ${(err as Error).message}`);
   }
@@ -105,6 +144,31 @@ export async function uploadFile(
   file: string,
   contentType: string,
   metadata: Record<string, string> = {},
+  retry: StoreRetry = ONCE,
+  notice?: RetryNotice,
+): Promise<string> {
+  try {
+    return await withStoreRetry(
+      retry,
+      `uploading ${key} to bucket ${bucket}`,
+      undefined,
+      () => uploadOnce(s3, bucket, key, file, contentType, metadata),
+      notice,
+    );
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
+    throw new StorageError('InternalError', `could not upload the output ${key} to bucket ${bucket}: ${(err as Error).message}`);
+  }
+}
+
+/** One try: a failed multipart upload is aborted by lib-storage, so no partial object becomes visible. */
+async function uploadOnce(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+  contentType: string,
+  metadata: Record<string, string>,
 ): Promise<string> {
   // The MD5 is taken from the same read that feeds the upload: the file is read once.
   const hash = createHash('md5');
@@ -115,16 +179,12 @@ export async function uploadFile(
     },
   });
   pipelineCb(createReadStream(file), body, () => undefined);
-  try {
-    await new Upload({
-      client: s3,
-      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata },
-      // Larger outputs go up in 8 MiB parts, at most 4 in flight: 32 MiB of buffers whatever the size.
-      partSize: 8 * 1024 * 1024,
-      queueSize: 4,
-    }).done();
-  } catch (err) {
-    throw new StorageError('InternalError', `could not upload the output ${key} to bucket ${bucket}: ${(err as Error).message}`);
-  }
+  await new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata },
+    // Larger outputs go up in 8 MiB parts, at most 4 in flight: 32 MiB of buffers whatever the size.
+    partSize: 8 * 1024 * 1024,
+    queueSize: 4,
+  }).done();
   return hash.digest('hex');
 }

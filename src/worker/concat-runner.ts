@@ -1,6 +1,7 @@
 // One Concat job's media work, orchestrated: resolve every input to an object of the storage, fetch
 // them in parallel into a temp directory of the job's own, probe, plan, run ffmpeg, upload the output
-// (and its HLS segments), then describe the result (MediaInfo of the output, MediaResult with its MD5).
+// (and its HLS segments) once a copy's output has passed verification (else the job is encoded instead),
+// then describe the result (MediaInfo of the output, MediaResult with its MD5).
 // The temp directory is removed in every outcome. The media layer decides how; this module decides
 // what. Media and storage come in as ports (ports.ts), so the whole sequence runs in unit tests too.
 // Resource limits (job-limits.ts): free disk before fetching, input bytes while fetching, the planned
@@ -13,6 +14,7 @@ import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '
 import { MediaProcessError } from '../media/errors.js';
 import { planConcat, summarizePlan, type ConcatPlan, type PlanSource } from '../media/plan.js';
 import { normalizeProbe, toMediaInfo, type MediaProbe } from '../media/probe.js';
+import type { VerifyVerdict } from '../media/verify.js';
 import type { ByteBudget } from '../storage/objects.js';
 import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 import { resolveSourceUrl, UrlRefused, type SourceRef } from '../storage/resolve-url.js';
@@ -23,6 +25,7 @@ import { checkFreeDisk, checkOutputDuration, InputBudget, NO_LIMITS, withJobTime
 import type { ConcatRunner, RunContext } from './media-worker.js';
 import { localNameOf, outputObjectOf, SEGMENT_CONTENT_TYPE } from './output-object.js';
 import type { MediaPort, ObjectsPort } from './ports.js';
+import type { RetryNotice } from '../storage/store-retry.js';
 
 interface ConcatRunnerDeps {
   media: MediaPort;
@@ -37,6 +40,8 @@ interface ConcatRunnerDeps {
   autoCopy?: boolean;
   limits?: JobLimits;
 }
+
+type PlanConcatInput = Parameters<typeof planConcat>[0];
 
 /** HLS segments go up this many at a time. */
 const SEGMENT_UPLOADS = 4;
@@ -85,11 +90,13 @@ async function runInDir(
   const inputs = jobInputsOf(job.request, template, watermarks, (field, url) => resolveSource(deps, job.bucket, field, url));
   const output = job.request.operation.output;
   const timer = new PhaseTimer();
+  const notice: RetryNotice = (what, attempt, delayMs, err) =>
+    log.warn({ what, attempt, delayMs, err: err.message }, 'the storage did not answer; trying again');
 
   // The output bucket is checked while the inputs come in; a missing one is reported first, before ffmpeg runs.
   const [bucket, fetchedAll] = await Promise.allSettled([
-    deps.objects.bucketExists(output.bucket, 'Output.Bucket'),
-    fetchInputs(deps, inputs, dir, signal, new InputBudget(limits.maxInputBytes)),
+    deps.objects.bucketExists(output.bucket, 'Output.Bucket', notice),
+    fetchInputs(deps, inputs, dir, signal, new InputBudget(limits.maxInputBytes), notice),
   ]);
   if (bucket.status === 'rejected') throw bucket.reason;
   if (fetchedAll.status === 'rejected') throw fetchedAll.reason;
@@ -103,7 +110,7 @@ async function runInDir(
   const target = outputObjectOf(output.object, template.container.format, job.jobId);
   const outDir = path.join(dir, 'out');
   await mkdir(outDir, { recursive: true });
-  const plan = planConcat({
+  const planInput: PlanConcatInput = {
     sources,
     template,
     bgm,
@@ -112,23 +119,58 @@ async function runInDir(
     watermarks: marks,
     fontAvailable: existsSync,
     autoCopy: deps.autoCopy ?? false,
-  });
+  };
+  let plan = planConcat(planInput);
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
   timer.end('plan');
 
-  await deps.media.run(plan, {
-    signal,
-    onProgress: (p) => ctx.setProgress(5 + p * 0.9),
-    log: (event, data) => log.debug({ event, ...data }, event),
-  });
+  const mediaLog = (event: string, data: object): void => log.debug({ event, ...data }, event);
+  // A copy may be followed by a fallback encode: it reports up to 50 and leaves the rest to that encode,
+  // so progress never goes back.
+  const copyShare = plan.kind === 'copy' ? 0.45 : 0.9;
+  const copied = deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * copyShare), log: mediaLog });
+  // ffmpeg refusing a copy the planner chose is one more reason to encode (never for DirectConcat, whose
+  // ffmpeg failure stays the job's failure, as before).
+  let copyError: string | undefined;
+  if (plan.kind === 'copy' && !template.directConcat) copyError = await copied.then(() => undefined, fallbackReason);
+  else await copied;
   timer.end('ffmpeg');
+
+  if (plan.kind === 'copy') {
+    const verdict: VerifyVerdict =
+      copyError !== undefined
+        ? { ok: false, check: 'copy', reason: `copy: ${copyError}` }
+        : await deps.media.verify(plan, { signal, log: mediaLog });
+    if (copyError === undefined) timer.end('verify');
+    if (!verdict.ok) {
+      // DirectConcat promises the picture is never re-encoded: refuse rather than quietly encode.
+      if (template.directConcat) {
+        throw new JobError(
+          'ResourceNotSupported',
+          `DirectConcat: the stream-copied output failed its ${verdict.check} check and was not uploaded (${verdict.reason}); set DirectConcat to false to re-encode`,
+        );
+      }
+      log.warn(
+        { check: verdict.check, reason: verdict.reason, path: plan.path, file: plan.outputPath },
+        copyError !== undefined ? 'copy failed; encoding instead' : 'copy output failed verification; encoding instead',
+      );
+      // Nothing of the copy may be uploaded: HLS segments of it would otherwise go up with the encode's.
+      await rm(outDir, { recursive: true, force: true });
+      await mkdir(outDir, { recursive: true });
+      plan = planConcat(encodeInputOf(planInput));
+      log.info({ plan: summarizePlan(plan) }, 'fallback plan');
+      checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
+      await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(50 + p * 0.45), log: mediaLog });
+      timer.end('fallbackEncode');
+    }
+  }
   ctx.setProgress(95);
 
   // The output is described (ffprobe) while it uploads.
   const described = deps.media.probe(plan.outputPath);
   described.catch(() => undefined);
-  const segments = await uploadOutput(deps, plan, outDir, output.bucket, target, job.jobId);
+  const segments = await uploadOutput(deps, plan, outDir, output.bucket, target, job.jobId, notice);
   const mediaInfo = toMediaInfo(await described);
   timer.end('upload');
   log.info(
@@ -172,6 +214,17 @@ async function scanTrimmedFragments(media: MediaPort, sources: PlanSource[], log
   );
 }
 
+/** The same job planned as a full encode: the fallback when a copy's output fails verification. */
+function encodeInputOf(input: PlanConcatInput): PlanConcatInput {
+  return { ...input, template: { ...input.template, directConcat: false }, autoCopy: false };
+}
+
+/** Why a copy run failed when an encode may still succeed: ffmpeg's own failure, not a cancel or the time limit. */
+function fallbackReason(err: unknown): string {
+  if (err instanceof MediaProcessError && err.code === 'InternalError') return err.message;
+  throw err;
+}
+
 /** A source URL as a reference to fetch; a refused one is InvalidArgument naming the field. */
 function resolveSource(deps: ConcatRunnerDeps, jobBucket: string, field: string, url: string): SourceRef {
   try {
@@ -189,11 +242,12 @@ function fetchInputs(
   dir: string,
   signal: AbortSignal,
   budget: ByteBudget,
+  notice: RetryNotice,
 ): Promise<FetchedInput[]> {
   return Promise.all(
     inputs.map(async (input): Promise<FetchedInput> => {
       const file = localFileOf(input, dir);
-      const got = await deps.objects.fetch(input.ref, file, signal, budget);
+      const got = await deps.objects.fetch(input.ref, file, signal, budget, notice);
       return { ...input, file, key: got.key, bytes: got.bytes, probe: await probeInput(deps.media, file, got.key) };
     }),
   );
@@ -220,6 +274,7 @@ async function uploadOutput(
   bucket: string,
   target: { key: string; contentType: string },
   jobId: string,
+  notice: RetryNotice,
 ): Promise<{ count: number; md5: string }> {
   const keyDir = path.posix.dirname(target.key) === '.' ? '' : `${path.posix.dirname(target.key)}/`;
   const mainName = path.basename(plan.outputPath);
@@ -229,9 +284,9 @@ async function uploadOutput(
     await Promise.all(
       segments
         .slice(k, k + SEGMENT_UPLOADS)
-        .map((name) => deps.objects.upload(bucket, `${keyDir}${name}`, path.join(outDir, name), SEGMENT_CONTENT_TYPE, meta)),
+        .map((name) => deps.objects.upload(bucket, `${keyDir}${name}`, path.join(outDir, name), SEGMENT_CONTENT_TYPE, meta, notice)),
     );
   }
-  const md5 = await deps.objects.upload(bucket, target.key, plan.outputPath, target.contentType, meta);
+  const md5 = await deps.objects.upload(bucket, target.key, plan.outputPath, target.contentType, meta, notice);
   return { count: segments.length, md5 };
 }

@@ -38,6 +38,10 @@ export class InputBudget implements ByteBudget {
     }
   }
 
+  release(bytes: number): void {
+    this.used = Math.max(0, this.used - bytes);
+  }
+
   get bytes(): number {
     return this.used;
   }

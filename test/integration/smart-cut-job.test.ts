@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcatTemplate } from '../../src/domain/concat-types.js';
-import { concat, probeFile, scanKeyframes } from '../../src/media/ffmpeg.js';
+import { concat, probeFile, scanKeyframes, verifyOutput } from '../../src/media/ffmpeg.js';
 import { planConcat, type ConcatPlan, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
 import { makeSyncClip, measureSync, offsetsMs, type Measured } from '../helpers/av-sync.js';
@@ -115,6 +115,11 @@ describe('a smart-cut job of three trimmed fragments (real ffmpeg, decoded outpu
     expect(measured.frames).toBe(87 + 109 + 106);
     const { stderr } = await run('ffmpeg', ['-v', 'error', '-i', file('smart.mp4'), '-f', 'null', '-']);
     expect(stderr.trim()).toBe('');
+  });
+
+  it('passes the verification a copy passes before upload (frame count, timestamps, decode of the re-encoded pieces and joins)', async () => {
+    if (smart.kind !== 'copy') throw new Error('not a copy plan');
+    expect(await verifyOutput(smart)).toEqual({ ok: true });
   });
 
   it('puts every flash on its frame and every beep within 1 ms of it', () => {

@@ -1,7 +1,7 @@
 // The concat runner with fake ports: frozen ffprobe fixtures stand for the fetched files, the fake run
 // records the plan it is handed, the fake upload records what goes up. Each case asserts the exact plan
 // and the exact ffmpeg argv (buildConcatArgs of that plan) a job leads to.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import type { JobRecord, JobResult } from '../../src/domain/job.js';
 import { buildConcatArgs } from '../../src/media/args.js';
 import { MediaProcessError } from '../../src/media/errors.js';
 import type { ConcatPlan } from '../../src/media/plan.js';
+import type { VerifyVerdict } from '../../src/media/verify.js';
 import { StorageError } from '../../src/storage/errors.js';
 import type { SourceRef } from '../../src/storage/resolve-url.js';
 import type { Logger } from '../../src/logger.js';
@@ -62,6 +63,15 @@ class Fakes {
   failScan = false;
   /** Files the fake run leaves in the output directory besides the main file (HLS segments). */
   segments: string[] = [];
+  /** What a copy run rejects with, if anything. */
+  copyRunError?: MediaProcessError;
+  /** Files only a copy run leaves in the output directory. */
+  copyFiles: string[] = [];
+  /** What verify answers for every copy output. */
+  verdict: VerifyVerdict = { ok: true };
+  readonly verified: ConcatPlan[] = [];
+  /** The output directory's files after each run. */
+  readonly outputs: string[][] = [];
 
   readonly media: MediaPort = {
     probe: (file) => {
@@ -79,8 +89,15 @@ class Fakes {
     },
     run: async (plan, opts) => {
       this.plans.push(plan);
+      if (plan.kind === 'copy' && this.copyRunError) throw this.copyRunError;
       opts.onProgress(50);
       for (const name of this.segments) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
+      if (plan.kind === 'copy') for (const name of this.copyFiles) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
+      this.outputs.push(await readdir(path.dirname(plan.outputPath)));
+    },
+    verify: (plan) => {
+      this.verified.push(plan);
+      return Promise.resolve(this.verdict);
     },
   };
 
@@ -167,8 +184,8 @@ function planAndArgs(): { plan: unknown; args: string[] } {
   return { plan: scrub(plan), args: scrub(buildConcatArgs(plan)) };
 }
 
-async function runFailure(job: JobRecord): Promise<{ code: string; message: string }> {
-  const err = await run(job).then(
+async function runFailure(job: JobRecord, autoCopy?: boolean): Promise<{ code: string; message: string }> {
+  const err = await run(job, autoCopy).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -452,12 +469,13 @@ describe('createConcatRunner with fake ports', () => {
       durationSec: 20,
       container: { format: 'mp4', muxer: 'mp4', faststart: true },
       segments: [
-        { path: '$DIR/in-0.mp4', label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10 },
-        { path: '$DIR/in-1.mp4', label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
+        { path: '$DIR/in-0.mp4', label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
+        { path: '$DIR/in-1.mp4', label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
       ],
       listFilePath: '$DIR/j0123456789abcdef0123456789abcdef.concat.txt',
       video: true,
       audio: true,
+      fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode,
     });
@@ -546,12 +564,13 @@ describe('createConcatRunner with fake ports', () => {
       durationSec: 20,
       container: { format: 'mp4', muxer: 'mp4', faststart: true },
       segments: [
-        { path: '$DIR/in-0.mp4', label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10 },
-        { path: '$DIR/in-1.mp4', label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
+        { path: '$DIR/in-0.mp4', label: 'clips/a.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
+        { path: '$DIR/in-1.mp4', label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
       ],
       listFilePath: '$DIR/j0123456789abcdef0123456789abcdef.concat.txt',
       video: true,
       audio: true,
+      fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode,
     });
@@ -1053,5 +1072,98 @@ describe('createConcatRunner with fake ports', () => {
         'ConcatFragment[1].Url: "https://elsewhere.example.com/b.mp4": host elsewhere.example.com is not this engine\'s storage (use <bucket>.cos.<region>.myqcloud.com, the S3 endpoint, or a key in the bucket)',
     });
     expect(fakes.fetched).toEqual([]);
+  });
+});
+
+describe('a copy is verified before it is uploaded', () => {
+  const BAD = {
+    ok: false,
+    check: 'pts-gap',
+    reason: 'pts-gap: the picture after the one at 9.967 s follows it by 40 ms; one frame is 33.3 ms',
+  } as const;
+  const twoClips = (extra: Tree = {}): JobRecord =>
+    jobOf({
+      ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('input/main.mp4')], Container: { Format: 'mp4' }, ...extra },
+    });
+
+  it('a copy that passes is uploaded after one run; the verify time is in the final log line', async () => {
+    await run(twoClips({ DirectConcat: 'true' }));
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy']);
+    expect(fakes.verified).toEqual(fakes.plans);
+    expect(fakes.uploads.map((u) => u.file)).toEqual([fakes.plans[0]!.outputPath]);
+    expect(fakes.logLines).toEqual(['inputs fetched and probed', 'plan', 'output uploaded']);
+    expect(fakes.logFields.get('output uploaded')).toMatchObject({ ffmpegMs: expect.any(Number), verifyMs: expect.any(Number) });
+    // The copy leaves half the bar to an encode that might follow it.
+    expect(fakes.progress).toEqual([5, 27.5, 95]);
+  });
+
+  it('a copy that fails is encoded instead: a warn line with the reason, the encode uploaded once, nothing of the copy', async () => {
+    fakes.copyFiles = ['stale-00000.ts'];
+    fakes.verdict = BAD;
+    await run(twoClips(), true);
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy', 'encode']);
+    const [copy, encode] = fakes.plans as [ConcatPlan, ConcatPlan];
+    expect(fakes.verified).toEqual([copy]);
+    // The same inputs and output file, planned as the job asks without the copy.
+    expect(encode).toMatchObject({
+      kind: 'encode',
+      outputPath: copy.outputPath,
+      workDir: copy.workDir,
+      segments: copy.segments.map((seg) => expect.objectContaining({ path: seg.path, label: seg.label, video: 'source', audio: 'source' })),
+    });
+    expect(fakes.logLines).toEqual([
+      'inputs fetched and probed',
+      'plan',
+      'copy output failed verification; encoding instead',
+      'fallback plan',
+      'output uploaded',
+    ]);
+    expect(fakes.logFields.get('copy output failed verification; encoding instead')).toEqual({
+      check: 'pts-gap',
+      reason: BAD.reason,
+      path: 'hybrid',
+      file: copy.outputPath,
+    });
+    expect(fakes.outputs[0]).toContain('stale-00000.ts');
+    expect(fakes.outputs[1]).toEqual([]);
+    expect(fakes.uploads.map((u) => u.file)).toEqual([encode.outputPath]);
+    expect(fakes.logFields.get('output uploaded')).toMatchObject({ verifyMs: expect.any(Number), fallbackEncodeMs: expect.any(Number) });
+    expect(fakes.progress).toEqual([5, 27.5, 72.5, 95]);
+  });
+
+  it('a DirectConcat copy that fails ends the job Failed naming the check, and nothing is uploaded or re-encoded', async () => {
+    fakes.verdict = BAD;
+    const failure = await runFailure(twoClips({ DirectConcat: 'true' }));
+    expect(failure).toEqual({
+      code: 'ResourceNotSupported',
+      message:
+        'DirectConcat: the stream-copied output failed its pts-gap check and was not uploaded (pts-gap: the picture after the one at 9.967 s follows it by 40 ms; one frame is 33.3 ms); set DirectConcat to false to re-encode',
+    });
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy']);
+    expect(fakes.uploads).toEqual([]);
+  });
+
+  it('a copy ffmpeg fails to write is encoded instead too; for DirectConcat, or when canceled, the failure stays', async () => {
+    fakes.copyRunError = new MediaProcessError('InternalError', 'mov: Non-monotonous DTS');
+    await run(twoClips(), true);
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy', 'encode']);
+    expect(fakes.verified).toEqual([]);
+    expect(fakes.logFields.get('copy failed; encoding instead')).toMatchObject({ check: 'copy', reason: 'copy: mov: Non-monotonous DTS' });
+    expect(fakes.uploads.map((u) => u.file)).toEqual([fakes.plans[1]!.outputPath]);
+
+    fakes = new Fakes();
+    fakes.copyRunError = new MediaProcessError('InternalError', 'mov: Non-monotonous DTS');
+    expect(await runFailure(twoClips({ DirectConcat: 'true' }))).toEqual({ code: 'InternalError', message: 'mov: Non-monotonous DTS' });
+    fakes = new Fakes();
+    fakes.copyRunError = new MediaProcessError('Canceled', 'the job was canceled; ffmpeg was stopped');
+    expect(await runFailure(twoClips(), true)).toEqual({ code: 'Canceled', message: 'the job was canceled; ffmpeg was stopped' });
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['copy']);
+    expect(fakes.uploads).toEqual([]);
+  });
+
+  it('an encode plan is not verified', async () => {
+    await run(twoClips());
+    expect(fakes.plans.map((p) => p.kind)).toEqual(['encode']);
+    expect(fakes.verified).toEqual([]);
   });
 });

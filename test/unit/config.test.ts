@@ -7,7 +7,7 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({
       api: { port: 8080, security: { ciSecretId: undefined } },
       redis: { url: undefined, port: 6379 },
-      s3: { endpoint: undefined, port: 4568, forcePathStyle: true, accessKeyId: 'S3RVER' },
+      s3: { endpoint: undefined, port: 4568, forcePathStyle: true, accessKeyId: 'S3RVER', retrySec: 60 },
       worker: { concurrency: 2, autoCopy: true, drainSec: 0, lockSec: 30, stalledCheckSec: 30 },
       log: { level: 'info' },
     });
@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       S3_FORCE_PATH_STYLE: 'false',
       S3_ACCESS_KEY_ID: 'ak',
       S3_SECRET_ACCESS_KEY: 'sk',
+      STORAGE_RETRY_SECONDS: '15',
       CI_SECRET_ID: 'id',
       CI_SECRET_KEY: 'key',
       WORKER_CONCURRENCY: '4',
@@ -37,7 +38,14 @@ describe('loadConfig', () => {
       api: { port: 9000, security: { ciSecretId: 'id', ciSecretKey: 'key' } },
       dataDir: '/srv/engine',
       redis: { url: 'redis://r:6379' },
-      s3: { endpoint: 'http://minio:9000', region: 'ap-guangzhou', forcePathStyle: false, accessKeyId: 'ak', secretAccessKey: 'sk' },
+      s3: {
+        endpoint: 'http://minio:9000',
+        region: 'ap-guangzhou',
+        forcePathStyle: false,
+        accessKeyId: 'ak',
+        secretAccessKey: 'sk',
+        retrySec: 15,
+      },
       worker: { concurrency: 4, autoCopy: false, drainSec: 90, lockSec: 10, stalledCheckSec: 5 },
       log: { level: 'debug' },
     });

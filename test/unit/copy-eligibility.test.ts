@@ -166,12 +166,13 @@ describe('planConcat with autoCopy', () => {
       durationSec: 20,
       container: { format: 'mp4', muxer: 'mp4', faststart: true },
       segments: [
-        { path: '/in/a.mp4', label: 'a.mp4', durationSec: 10, videoDurationSec: 10 },
-        { path: '/in/b.mp4', label: 'b.mp4', durationSec: 10, videoDurationSec: 10 },
+        { path: '/in/a.mp4', label: 'a.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
+        { path: '/in/b.mp4', label: 'b.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
       ],
       listFilePath: '/out/o.concat.txt',
       video: true,
       audio: true,
+      fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode: { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 },
     });

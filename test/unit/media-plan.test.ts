@@ -391,12 +391,13 @@ describe('planConcat: DirectConcat', () => {
       durationSec: 20,
       container: { format: 'mp4', muxer: 'mp4', faststart: true },
       segments: [
-        { path: '/in/a.mp4', label: 'a.mp4', durationSec: 10, videoDurationSec: 10 },
-        { path: '/in/b.mp4', label: 'b.mp4', durationSec: 10, videoDurationSec: 10 },
+        { path: '/in/a.mp4', label: 'a.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
+        { path: '/in/b.mp4', label: 'b.mp4', durationSec: 10, videoDurationSec: 10, frames: 300 },
       ],
       listFilePath: '/out/out.concat.txt',
       video: true,
       audio: true,
+      fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
     });
@@ -416,9 +417,10 @@ describe('planConcat: DirectConcat', () => {
       kind: 'copy',
       durationSec: 4.733333,
       segments: [
-        { label: 'a.mp4', durationSec: 1.321, videoDurationSec: 1.3 },
-        { label: 'b.mp4', durationSec: 10, videoDurationSec: 1.333333 },
-        { label: 'c.mp4', durationSec: 2.2, videoDurationSec: 2.1 },
+        { label: 'a.mp4', durationSec: 1.321, videoDurationSec: 1.3, frames: 39 },
+        { label: 'b.mp4', durationSec: 10, videoDurationSec: 1.333333, frames: 40 },
+        // No frame count in the container: the picture's length at its rate, rounded.
+        { label: 'c.mp4', durationSec: 2.2, videoDurationSec: 2.1, frames: 63 },
       ],
       audioEncode: { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 },
     });

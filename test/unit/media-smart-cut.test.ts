@@ -7,6 +7,7 @@ import { buildKeyframeIndex, keyframeSamplesToRead } from '../../src/media/keyfr
 import type { ContainerFormat } from '../../src/domain/concat-types.js';
 import { planConcat, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
+import { verifySpecOf } from '../../src/media/verify.js';
 import { loadProbeFixture } from '../helpers/media.js';
 import { planSmartCut, SMART_CUT_CRF, type SmartCutDecision, type SmartCutInput } from '../../src/media/smart-cut.js';
 import {
@@ -268,6 +269,18 @@ describe('planConcat: the smart-cut path of the copy ladder', () => {
     expect(p.segments[0]!.smartCut?.pieces.map((x) => x.kind)).toEqual(['encode', 'copy', 'encode']);
     expect(p.segments[1]!.smartCut).toBeUndefined();
     expect(plan('ts', { keyframes: index() }).path).toBe('smartcut');
+  });
+
+  it('has the output verified for its frame count, at the join, and over every re-encoded piece', () => {
+    const p = plan('mp4', { keyframes: index() });
+    if (p.kind !== 'copy') throw new Error('not a copy plan');
+    const spec = verifySpecOf(p);
+    expect(spec.frames).toBe(201 + 300);
+    expect(spec.joins).toEqual([{ atSec: 6.7, why: 'join of "a.mp4" and "b.mp4"' }]);
+    expect(spec.windows).toEqual([
+      { startSec: 0, endSec: 0.466667, why: 're-encoded frames 46-59 of "a.mp4"' },
+      { startSec: 6.466667, endSec: 6.7, why: 're-encoded frames 240-246 of "a.mp4"' },
+    ]);
   });
 
   it('encodes, saying why, when the cut cannot be made by copying, without an index, into FLV, or with AUTO_COPY off', () => {
