@@ -502,7 +502,7 @@ export function buildConcatListFile(entries: readonly ConcatListEntry[], stream?
  * One re-encoded smart-cut piece as an MP4 of the picture alone, in the source's timescale and track id.
  * Decoding starts half a frame early so the first kept picture is the first one after the seek; the
  * timestamps restart at 0 and pass through unchanged (no frame dropped or repeated unless the piece holds its
- * first picture), and `-frames:v` stops on the last kept picture. The veryfast preset with a low CRF
+ * first picture), and `-frames:v` stops on the last kept picture. x264's fastest preset at a low CRF
  * (smart-cut.ts): a few frames, where quality comes from the CRF and speed from the preset.
  */
 export function buildSmartCutPieceArgs(piece: EncodePiece): string[] {
@@ -523,7 +523,7 @@ export function buildSmartCutPieceArgs(piece: EncodePiece): string[] {
       '-c:v',
       'libx264',
       '-preset',
-      'veryfast',
+      'ultrafast',
       '-profile:v',
       e.profile,
       '-level:v',

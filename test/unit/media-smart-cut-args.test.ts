@@ -78,7 +78,7 @@ describe('buildSmartCutPieceArgs', () => {
       ...HEAD,
       ...['-ss', '0.516666', '-protocol_whitelist', 'file', '-i', '/in/a.mp4'],
       ...['-map', '0:v:0', '-vf', 'setpts=PTS-STARTPTS', '-fps_mode', 'passthrough', '-frames:v', '14'],
-      ...['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-level:v', '3.1', '-pix_fmt', 'yuv420p', '-bf', '3'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'high', '-level:v', '3.1', '-pix_fmt', 'yuv420p', '-bf', '3'],
       ...['-crf', '16', '-x264-params', 'sps-id=1'],
       ...['-streamid', '0:1', '-use_stream_ids_as_track_ids', '1', '-video_track_timescale', '15360'],
       ...['-map_metadata', '-1', '-f', 'mp4', '/job/f0-0.mp4'],
