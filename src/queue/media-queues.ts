@@ -27,7 +27,13 @@ export class MediaQueues {
     private readonly keyPrefix: string,
   ) {}
 
+  /**
+   * The BullMQ queue of a CI queue. On a connection that keeps no offline queue (the API's: it answers
+   * 503 rather than wait), a Redis out of reach is an error at once: BullMQ would otherwise hold every
+   * call on a queue first used during the outage until Redis came back.
+   */
   queue(queueId: string): Queue<MediaTask> {
+    if (this.connection.status !== 'ready' && !this.connection.options.enableOfflineQueue) throw new Error('Connection is closed.');
     let q = this.queues.get(queueId);
     if (!q) {
       q = new Queue<MediaTask>(mediaQueueName(queueId), { connection: this.connection, prefix: bullPrefix(this.keyPrefix) });

@@ -7,6 +7,8 @@
 // state) and per (dimension, any state) so a list query reads one or a few sets, never scans.
 // State changes go through one Lua script (scripts/job-transition.lua) that checks the expected state
 // and moves the job between the state indexes atomically: a cancel and a worker start can never both win.
+// A submit writes a Pending record (in no index, invisible to reads, expiring), then the caller queues
+// the job, then commit() makes it Submitted: a failure between the steps leaves no job that shows or runs.
 import type { Redis } from 'ioredis';
 import { idLowerBound } from '../domain/ids.js';
 import { hgetallMany } from './hashes.js';
@@ -21,7 +23,11 @@ const SCRIPTS = {
   ciJobTransition: { numberOfKeys: 1, lua: readScript('job-transition') },
   ciJobSetIfState: { numberOfKeys: 1, lua: readScript('job-set-if-state') },
   ciJobSubmit: { numberOfKeys: 4, lua: readScript('job-submit') },
+  ciJobCommit: { numberOfKeys: 1, lua: readScript('job-commit') },
 };
+
+/** How long a Pending record (a submit not yet committed) lives: far longer than a submit takes. */
+const PENDING_TTL_SEC = 3600;
 
 export type SubmitOutcome =
   { ok: true } | { ok: false; reason: 'NOQUEUE' } | { ok: false; reason: 'PAUSED' } | { ok: false; reason: 'SATURATED'; maxSize: number };
@@ -95,27 +101,33 @@ export class JobStore {
     return lines;
   }
 
-  /** Creates a Submitted job if its queue (whose record is at `queueRecordKey`) accepts it. */
+  /**
+   * Creates a Pending job if its queue (whose record is at `queueRecordKey`) accepts it. It becomes a
+   * job (Submitted, listed, runnable) only with commit(), once its queue entry exists.
+   */
   async submit(doc: JobDoc, queueRecordKey: string): Promise<SubmitOutcome> {
     const lines = this.indexLines(doc);
     const q = this.queueLine(doc.queueId);
     const callback: CallbackStatus = { delivery: 'None', attempts: 0 };
-    const zsets = lines.flatMap((l) => [`${l.pre}${ANY}${l.suf}`, `${l.pre}Submitted${l.suf}`]);
     const [reason, maxSize] = (await (this.redis as unknown as RedisWithScripts).ciJobSubmit(
       this.jobKey(doc.jobId),
       queueRecordKey,
       `${q.pre}Submitted${q.suf}`,
       `${q.pre}Pause${q.suf}`,
       doc.jobId,
-      'Submitted',
       JSON.stringify(doc),
       JSON.stringify(callback),
       lines.map((l) => `${l.pre}\t${l.suf}`).join('\n'),
-      ...zsets,
+      String(PENDING_TTL_SEC),
     )) as [string, number];
     if (reason === 'OK') return { ok: true };
     if (reason === 'SATURATED') return { ok: false, reason, maxSize };
     return reason === 'PAUSED' ? { ok: false, reason: 'PAUSED' } : { ok: false, reason: 'NOQUEUE' };
+  }
+
+  /** Makes a Pending job Submitted; false when there is no Pending record (it expired). */
+  async commit(jobId: string): Promise<boolean> {
+    return (await (this.redis as unknown as RedisWithScripts).ciJobCommit(this.jobKey(jobId), ANY)) === 1;
   }
 
   /** Removes a job that never became visible (its enqueue failed). */
@@ -248,6 +260,7 @@ interface RedisWithScripts {
   ciJobTransition(key: string, ...args: (string | number)[]): Promise<unknown>;
   ciJobSetIfState(key: string, ...args: (string | number)[]): Promise<number>;
   ciJobSubmit(jobKey: string, queueKey: string, submittedKey: string, pauseKey: string, ...args: string[]): Promise<unknown>;
+  ciJobCommit(jobKey: string, any: string): Promise<number>;
 }
 
 function encodeFields(fields: JobFieldUpdate): string[] {
@@ -261,7 +274,8 @@ function encodeFields(fields: JobFieldUpdate): string[] {
 }
 
 function decodeRecord(hash: Record<string, string> | undefined): JobRecord | undefined {
-  if (hash?.doc === undefined) return undefined;
+  // A Pending record is a submit in progress (or one that failed): not a job yet.
+  if (hash?.doc === undefined || hash.state === 'Pending') return undefined;
   const doc = JSON.parse(hash.doc) as JobDoc;
   return {
     ...doc,

@@ -21,6 +21,8 @@ export async function seedJob(redis: Redis, keyPrefix: string, doc: JobDoc): Pro
       updateMs: doc.creationMs,
     });
   }
-  const outcome = await new JobStore(redis, keyPrefix).submit(doc, queues.recordKey(doc.queueId));
+  const jobs = new JobStore(redis, keyPrefix);
+  const outcome = await jobs.submit(doc, queues.recordKey(doc.queueId));
   if (!outcome.ok) throw new Error(`seeding job ${doc.jobId}: ${outcome.reason}`);
+  await jobs.commit(doc.jobId);
 }
