@@ -685,9 +685,11 @@ function applySmartCuts(plan: CopyPlan, cuts: readonly (SmartCut | undefined)[])
   const one = cuts.find((c) => c)!;
   const total = Math.round((plan.durationSec * one.frameCount) / one.durationSec);
   const reencoded = cuts.reduce((sum, c) => sum + (c?.pieces ?? []).reduce((n, p) => n + (p.kind === 'encode' ? p.frameCount : 0), 0), 0);
-  const names = plan.segments.filter((s) => s.smartCut).map((s) => `"${s.label}"`);
+  const labels = plan.segments.filter((s) => s.smartCut).map((s) => `"${s.label}"`);
+  const which =
+    labels.length === 1 ? `trimmed fragment ${labels[0]!}` : `${labels.length} trimmed fragments (${[...new Set(labels)].join(', ')})`;
   plan.path = 'smartcut';
-  plan.reason = `${plan.reason}; trimmed ${names.length === 1 ? 'fragment' : 'fragments'} ${names.join(', ')} cut frame-exact: ${reencoded} of ${total} frames re-encoded at the cuts, the rest copied`;
+  plan.reason = `${plan.reason}; ${which} cut frame-exact: ${reencoded} of ${total} frames re-encoded at the cuts, the rest copied`;
 }
 
 function planEncode(input: PlanConcatInput, container: ContainerPlan, workDir: string): EncodePlan {
