@@ -14,6 +14,7 @@ import type {
   TransitionPlan,
   VideoOutputPlan,
 } from './plan.js';
+import type { EncodePiece, SmartCutPiece } from './smart-cut.js';
 import type { WatermarkPlan, WatermarkPosition } from './watermarks.js';
 
 /** Every run starts like this: no banner, never read stdin, overwrite, and level-tagged warnings/errors on
@@ -378,13 +379,19 @@ function buildEncodeArgs(plan: EncodePlan): string[] {
 
 /**
  * The audio of a stream copy with video: each fragment (input i + 1) decoded, cut or padded to exactly its
- * picture's length so every join falls on the picture's join, then joined into `[aout]`.
+ * picture's length so every join falls on the picture's join, then joined into `[aout]`. A smart-cut
+ * fragment's audio is first cut to the time span of its kept frames.
  */
 export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan): string {
   const labels = plan.segments.map((_, i) => `a${i}`);
   const parts = plan.segments.map((s, i) => {
     const d = n(s.videoDurationSec ?? s.durationSec);
-    return audioNormalizeFilter(i + 1, labels[i]!, a, [`atrim=end=${d}`, `apad=whole_dur=${d}`]);
+    // A smart-cut fragment's sound starts with its first kept frame: cut on decoded samples, then restarted at 0.
+    const cut = s.smartCut;
+    const kept = cut
+      ? [`atrim=start=${n(cut.startSec + cut.fileStartSec)}:end=${n(cut.endSec + cut.fileStartSec)}`, 'asetpts=PTS-STARTPTS']
+      : [];
+    return audioNormalizeFilter(i + 1, labels[i]!, a, [...kept, `atrim=end=${d}`, `apad=whole_dur=${d}`]);
   });
   parts.push(concatFilter(labels, labels.length, 0, 1, ['aout']));
   return parts.join(';');
@@ -394,6 +401,9 @@ export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan): string 
  * audio, only the picture is copied from the list; the audio is encoded once from the fragments themselves. */
 function buildDirectConcatArgs(plan: CopyPlan): string[] {
   const demuxer = ['-f', 'concat', '-safe', '0', ...fileInput(plan.listFilePath)];
+  // Re-encoded smart-cut pieces bring their own parameter sets, in-band before their IDR pictures: in MP4
+  // that is the avc3 sample entry.
+  const avc3 = plan.container.muxer === 'mp4' && plan.segments.some((s) => s.smartCut?.inBandParameterSets) ? ['-tag:v', 'avc3'] : [];
   const a = plan.audioEncode;
   if (plan.video && a) {
     return [
@@ -408,6 +418,7 @@ function buildDirectConcatArgs(plan: CopyPlan): string[] {
       '[aout]',
       '-c:v',
       'copy',
+      ...avc3,
       ...audioEncoderArgs(a),
       ...muxerArgs(plan.container),
       ...PROGRESS_ARGS,
@@ -421,6 +432,7 @@ function buildDirectConcatArgs(plan: CopyPlan): string[] {
     ...(plan.audio ? ['-map', '0:a:0'] : []),
     '-c',
     'copy',
+    ...avc3,
     ...muxerArgs(plan.container),
     ...PROGRESS_ARGS,
     argPath(plan.outputPath),
@@ -436,8 +448,33 @@ export function buildConcatArgs(plan: ConcatPlan): string[] {
   }
 }
 
+/** A smart-cut piece in a concat list: a re-encoded piece's own file, or the copied GOPs straight from the source. */
+export function pieceListEntry(p: SmartCutPiece): ConcatListEntry {
+  if (p.kind === 'encode') return { path: p.outputPath, durationSec: p.durationSec };
+  return {
+    path: p.source,
+    inpointSec: p.inpointSec,
+    ...(p.outpointSec !== undefined ? { outpointSec: p.outpointSec } : {}),
+    durationSec: p.durationSec,
+  };
+}
+
+/** The concat list of a copy plan: each fragment's file with its picture's length, or for a smart-cut
+ * fragment each of its pieces with theirs. */
+export function copyListEntries(plan: CopyPlan): ConcatListEntry[] {
+  return plan.segments.flatMap((s): ConcatListEntry[] =>
+    s.smartCut
+      ? s.smartCut.pieces.map(pieceListEntry)
+      : [{ path: s.path, ...(s.videoDurationSec !== undefined ? { durationSec: s.videoDurationSec } : {}) }],
+  );
+}
+
 export interface ConcatListEntry {
   path: string;
+  /** Read from here (`inpoint`: the demuxer seeks to the keyframe at or before it) and stop before the first
+   * packet decoded at or after `outpoint`; stream timestamps in seconds. */
+  inpointSec?: number;
+  outpointSec?: number;
   /** Where the next file starts, relative to this one's start (the `duration` directive); without it the
    * demuxer uses the file's own length, which MP4 rounds to the millisecond and stretches to its audio. */
   durationSec?: number;
@@ -447,10 +484,72 @@ export interface ConcatListEntry {
  * `stream`: declare one output stream, the one with this container id in every file. */
 export function buildConcatListFile(entries: readonly ConcatListEntry[], stream?: { exactStreamId: number }): string {
   const head = stream ? ['stream', `exact_stream_id ${stream.exactStreamId}`] : [];
-  const lines = entries.flatMap(({ path: p, durationSec }) => {
+  const lines = entries.flatMap(({ path: p, inpointSec, outpointSec, durationSec }) => {
     if (/[\r\n]/.test(p)) throw new Error(`a concat list entry cannot contain a line break: ${JSON.stringify(p)}`);
-    const file = `file '${p.replaceAll("'", "'\\''")}'`;
-    return durationSec !== undefined ? [file, `duration ${n(durationSec)}`] : [file];
+    return [
+      `file '${p.replaceAll("'", "'\\''")}'`,
+      ...(inpointSec !== undefined ? [`inpoint ${n(inpointSec)}`] : []),
+      ...(outpointSec !== undefined ? [`outpoint ${n(outpointSec)}`] : []),
+      ...(durationSec !== undefined ? [`duration ${n(durationSec)}`] : []),
+    ];
   });
   return ['ffconcat version 1.0', ...head, ...lines, ''].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------- smart-cut
+
+/**
+ * One re-encoded smart-cut piece as an MP4 of the picture alone, in the source's timescale and track id.
+ * Decoding starts half a frame early so the first kept picture is the first one after the seek; the
+ * timestamps restart at 0 and pass through unchanged (no frame dropped or repeated unless the piece holds its
+ * first picture), and `-frames:v` stops on the last kept picture. x264's fastest preset at a low CRF
+ * (smart-cut.ts): a few frames, where quality comes from the CRF and speed from the preset.
+ */
+export function buildSmartCutPieceArgs(piece: EncodePiece): string[] {
+  const trackId = piece.trackId !== undefined ? ['-streamid', `0:${piece.trackId}`, '-use_stream_ids_as_track_ids', '1'] : [];
+  const e = piece.encoder;
+  const colour = [
+    ...(e.colorPrimaries ? ['-color_primaries', e.colorPrimaries] : []),
+    ...(e.colorTransfer ? ['-color_trc', e.colorTransfer] : []),
+    ...(e.colorSpace ? ['-colorspace', e.colorSpace] : []),
+    ...(e.colorRange ? ['-color_range', e.colorRange] : []),
+  ];
+  return [
+    ...COMMON_ARGS,
+    ...fileInput(piece.source, ['-ss', n(Math.max(0, piece.startSec - piece.frameSec / 2))]),
+    ...['-map', '0:v:0', '-vf', ['setpts=PTS-STARTPTS', ...(piece.holdFirst ? ['tpad=start=1:start_mode=clone'] : [])].join(',')],
+    ...['-fps_mode', 'passthrough', '-frames:v', String(piece.frameCount)],
+    ...[
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-profile:v',
+      e.profile,
+      '-level:v',
+      e.level,
+      '-pix_fmt',
+      e.pixFmt,
+      '-bf',
+      String(e.bFrames),
+    ],
+    ...['-crf', n(e.crf), '-x264-params', e.x264Params, ...colour],
+    ...trackId,
+    ...['-video_track_timescale', String(piece.timescale), '-map_metadata', '-1', '-f', 'mp4', argPath(piece.outputPath)],
+  ];
+}
+
+/**
+ * The pieces of one or more smart-cut fragments joined into a picture-only MP4 (the concat demuxer list names
+ * every piece with its exact duration). `inBand`: some pieces carry their own parameter sets; the demuxer puts
+ * each piece's SPS/PPS in-band before its IDR pictures, and the sample entry is tagged avc3, the MP4 form in
+ * which parameter sets may change in-band (ISO/IEC 14496-15).
+ */
+export function buildSmartCutJoinArgs(listFile: string, outputPath: string, inBand: boolean): string[] {
+  return [
+    ...COMMON_ARGS,
+    ...['-f', 'concat', '-safe', '0', ...fileInput(listFile)],
+    ...['-map', '0:v:0', '-c:v', 'copy', ...(inBand ? ['-tag:v', 'avc3'] : [])],
+    ...['-movflags', '+faststart', '-f', 'mp4', argPath(outputPath)],
+  ];
 }

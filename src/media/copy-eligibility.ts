@@ -19,8 +19,10 @@ export interface StreamDifference {
 export interface CopySource {
   label: string;
   probe: MediaProbe;
-  /** StartTime/EndTime cut the fragment (the whole clip is not used). */
+  /** StartTime/EndTime cut the fragment (the whole clip is not used) and no smart-cut takes it. */
   trimmed: boolean;
+  /** Why a smart-cut of the trimmed fragment was refused, when one was tried. */
+  smartCutRefusal?: string;
 }
 
 /** 'copy': every stream of the output is copied; 'hybrid': the picture is copied, the audio encoded once. */
@@ -164,7 +166,11 @@ const INTERLACED = new Set(['tt', 'bb', 'tb', 'bt']);
 function fragmentBlocker(s: CopySource): string | undefined {
   const v = s.probe.video;
   if (!v) return `fragment "${s.label}" has no video stream`;
-  if (s.trimmed) return `fragment "${s.label}" is trimmed`;
+  if (s.trimmed) {
+    return s.smartCutRefusal
+      ? `fragment "${s.label}" is trimmed and cannot be cut frame-exact by copying: ${s.smartCutRefusal}`
+      : `fragment "${s.label}" is trimmed`;
+  }
   if (v.variableFrameRate) return `fragment "${s.label}" has a variable frame rate`;
   if (INTERLACED.has(v.fieldOrder)) return `fragment "${s.label}" is interlaced (field order ${v.fieldOrder})`;
   // The encode path always writes 4:2:0 8-bit, the format every player decodes.

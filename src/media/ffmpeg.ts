@@ -11,12 +11,21 @@
 // in the directory of ffmpeg.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildConcatArgs, buildConcatListFile } from './args.js';
+import {
+  buildConcatArgs,
+  buildConcatListFile,
+  buildSmartCutJoinArgs,
+  buildSmartCutPieceArgs,
+  copyListEntries,
+  pieceListEntry,
+} from './args.js';
 import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan, type CopyPlan } from './plan.js';
 import type { FfprobeJson } from './probe.js';
+import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeIndex, type KeyframeStreamJson, type PacketJson } from './keyframes.js';
+import type { EncodePiece, SmartCut } from './smart-cut.js';
 import {
   buildDecodeArgs,
   buildScanArgs,
@@ -359,6 +368,68 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
   return json;
 }
 
+/** ffprobe's JSON for `args` (a local file at the end); rejects with the last stderr line. */
+async function ffprobeJsonOf<T>(args: string[], timeoutMs: number): Promise<T> {
+  const binary = await ffprobePath();
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    let out = '';
+    let errText = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new MediaProcessError('InternalError', `cannot run ffprobe: ${e.message}`));
+    });
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ code: exitCode, stdout: out, stderr: errText });
+    });
+  });
+  if (code !== 0) throw new MediaProcessError('InternalError', `ffprobe failed: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
+  return JSON.parse(stdout) as T;
+}
+
+/** A packet scan reads the whole file's index: allow it more time than a probe. */
+const SCAN_TIMEOUT_MS = 120_000;
+
+/**
+ * The keyframe index of a file's first video stream (keyframes.ts): its packets from a demux-only ffprobe
+ * scan, and for each keyframe the sample's own bytes (read at the packet's position; MP4/MOV samples are
+ * contiguous there), from which the NAL types tell IDR pictures from other keyframes.
+ */
+export async function scanKeyframes(file: string): Promise<KeyframeIndex> {
+  const input = file.startsWith('-') ? `./${file}` : file;
+  const common = ['-v', 'error', '-protocol_whitelist', 'file', '-select_streams', 'v:0', '-of', 'json'];
+  const [head, body] = await Promise.all([
+    ffprobeJsonOf<{ streams?: KeyframeStreamJson[]; format?: { start_time?: string } }>(
+      [...common, '-show_streams', '-show_data', '-show_data_hash', 'sha256', '-show_entries', 'format=start_time', '-i', input],
+      PROBE_TIMEOUT_MS,
+    ),
+    ffprobeJsonOf<{ packets?: PacketJson[] }>(
+      [...common, '-show_packets', '-show_entries', 'packet=pts,dts,duration,flags,pos,size', '-i', input],
+      SCAN_TIMEOUT_MS,
+    ),
+  ]);
+  const stream = head.streams?.[0];
+  if (!stream) throw new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no video stream`);
+  const packets = body.packets ?? [];
+  const samples = new Map<number, Uint8Array>();
+  const handle = await open(file, 'r');
+  try {
+    for (const at of keyframeSamplesToRead(packets)) {
+      const bytes = Buffer.alloc(at.size);
+      const { bytesRead } = await handle.read(bytes, 0, at.size, at.pos);
+      samples.set(at.packet, bytes.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+  const start = Number(head.format?.start_time ?? 0);
+  return buildKeyframeIndex(stream, Number.isFinite(start) ? start : 0, packets, samples);
+}
+
 // ---------------------------------------------------------------------------------------------- verbs
 
 interface ConcatRunOptions {
@@ -386,36 +457,139 @@ async function writeWatermarkFiles(plan: ConcatPlan): Promise<string[]> {
   return texts.map((m) => m.textFile);
 }
 
+/** The smart-cut pieces a plan has to make before its join. */
+function encodePiecesOf(plan: ConcatPlan): EncodePiece[] {
+  if (plan.kind !== 'copy') return [];
+  return plan.segments.flatMap((s) => (s.smartCut?.pieces ?? []).flatMap((p) => (p.kind === 'encode' ? [p] : [])));
+}
+
+/** Share of a job's progress the smart-cut pieces take: their frames re-encoded against the join, which
+ * copies the picture and encodes only the audio (measured a tenth or less of the pieces' time). */
+function pieceShare(plan: ConcatPlan): number {
+  if (plan.kind !== 'copy') return 0;
+  const pieces = encodePiecesOf(plan);
+  const encoded = pieces.reduce((sum, p) => sum + p.durationSec, 0);
+  if (pieces.length === 0) return 0;
+  return Math.max(0.1, Math.min(0.9, encoded / (encoded + 0.1 * plan.durationSec)));
+}
+
 /** Produce plan.outputPath from the plan's local fragments. */
 export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Promise<void> {
   opts.log?.('concat.plan', plan);
   await mkdir(path.dirname(plan.outputPath), { recursive: true });
+  const share = pieceShare(plan);
+  const pieces = encodePiecesOf(plan);
   if (plan.kind === 'copy') {
     await mkdir(plan.workDir, { recursive: true });
     // Absolute: the demuxer resolves relative entries against the list file's directory.
     await writeFile(
       plan.listFilePath,
       buildConcatListFile(
-        plan.segments.map((s) => ({
-          path: path.resolve(s.path),
-          ...(s.videoDurationSec !== undefined ? { durationSec: s.videoDurationSec } : {}),
-        })),
+        copyListEntries(plan).map((e) => ({ ...e, path: path.resolve(e.path) })),
         plan.listStream,
       ),
     );
   }
   const helperFiles = await writeWatermarkFiles(plan);
   try {
+    if (pieces.length > 0) {
+      await produceSmartCutPieces(pieces, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.log ? { log: opts.log } : {}),
+        onProgress: (p) => opts.onProgress?.(Math.floor(p * share)),
+      });
+    }
+    const base = Math.floor(share * 100);
     await runFfmpeg(buildConcatArgs(plan), {
       expectedDurationSec: plan.durationSec,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
       ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.onProgress ? { onProgress: (p: number) => opts.onProgress!(base + Math.floor((p * (100 - base)) / 100)) } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
   } finally {
     if (plan.kind === 'copy') await rm(plan.listFilePath, { force: true });
-    await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
+    await Promise.all([...helperFiles, ...pieces.map((p) => p.outputPath)].map((f) => rm(f, { force: true })));
+  }
+}
+
+interface PieceRunOptions {
+  signal?: AbortSignal;
+  /** Whole percent of all the pieces' frames written, 0..100. */
+  onProgress?: (percent: number) => void;
+  log?: MediaLog;
+}
+
+/** Pieces made at the same time: most are a few frames, where starting ffmpeg costs as much as the work. */
+const PIECE_CONCURRENCY = 2;
+
+/**
+ * Produce every re-encoded smart-cut piece, one ffmpeg run each, two at a time (copied GOPs are read
+ * from the source by the concat list). Progress counts frames over all pieces; the first failure stops the rest.
+ */
+export async function produceSmartCutPieces(pieces: readonly EncodePiece[], opts: PieceRunOptions = {}): Promise<void> {
+  const total = pieces.reduce((sum, p) => sum + p.frameCount, 0);
+  const written = pieces.map(() => 0);
+  let lastPercent = -1;
+  const report = (): void => {
+    const percent = Math.floor((written.reduce((a, b) => a + b, 0) / total) * 100);
+    if (percent > lastPercent) {
+      lastPercent = percent;
+      opts.onProgress?.(percent);
+    }
+  };
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < pieces.length) {
+      const k = next++;
+      const piece = pieces[k]!;
+      await mkdir(path.dirname(piece.outputPath), { recursive: true });
+      await runFfmpeg(buildSmartCutPieceArgs(piece), {
+        expectedDurationSec: piece.durationSec,
+        timeoutMs: jobTimeoutMs(piece),
+        signal,
+        ...(opts.log ? { log: opts.log } : {}),
+        onProgress: (p) => {
+          written[k] = (p / 100) * piece.frameCount;
+          report();
+        },
+      });
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(PIECE_CONCURRENCY, pieces.length) }, () =>
+      worker().catch((err: unknown) => {
+        stop.abort();
+        throw err;
+      }),
+    ),
+  );
+}
+
+/** The picture of one smart-cut fragment as an MP4 of its own: the re-encoded pieces, then their join with
+ * the copied GOPs. */
+export async function smartCutVideo(cut: SmartCut, outputPath: string, opts: PieceRunOptions = {}): Promise<void> {
+  const pieces = cut.pieces.flatMap((p) => (p.kind === 'encode' ? [p] : []));
+  await produceSmartCutPieces(pieces, opts);
+  const listFile = `${outputPath}.ffconcat`;
+  await writeFile(
+    listFile,
+    buildConcatListFile(
+      cut.pieces.map((p) => ({ ...pieceListEntry(p), path: path.resolve(pieceListEntry(p).path) })),
+      cut.trackId !== undefined ? { exactStreamId: cut.trackId } : undefined,
+    ),
+  );
+  try {
+    await runFfmpeg(buildSmartCutJoinArgs(listFile, outputPath, cut.inBandParameterSets), {
+      expectedDurationSec: cut.durationSec,
+      timeoutMs: jobTimeoutMs(cut),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  } finally {
+    await Promise.all([listFile, ...pieces.map((p) => p.outputPath)].map((f) => rm(f, { force: true })));
   }
 }
 
@@ -543,6 +717,7 @@ function decodeFailure(w: DecodeWindow, error: string): VerifyVerdict {
 /** The media adapter a job runner is given: describe a file, run a plan, check a copy's output. */
 export const ffmpegMedia = {
   probe: probeFile,
+  keyframes: scanKeyframes,
   run: (plan: ConcatPlan, opts: ConcatRunOptions): Promise<void> => concat(plan, opts),
   verify: (plan: CopyPlan, opts: VerifyOptions): Promise<VerifyVerdict> => verifyOutput(plan, opts),
 };

@@ -18,6 +18,8 @@ import type {
 import { audioCopyDifference, audioFormatDifference, decideCopyPath, differenceText, videoDifference } from './copy-eligibility.js';
 import { MediaPlanError } from './errors.js';
 import { layoutForChannels, type MediaProbe } from './probe.js';
+import type { KeyframeIndex } from './keyframes.js';
+import { planSmartCut, type SmartCut } from './smart-cut.js';
 import { planWatermarks, type PlanWatermark, type WatermarkPlan } from './watermarks.js';
 
 export type { PlanWatermark } from './watermarks.js';
@@ -29,6 +31,8 @@ export interface PlanSource {
   probe: MediaProbe;
   startTime?: number;
   endTime?: number;
+  /** The picture's keyframe index, when the runner scanned it: a trimmed fragment may then be smart-cut. */
+  keyframes?: KeyframeIndex;
 }
 
 export interface PlanBgmSource {
@@ -188,6 +192,9 @@ export interface CopySegment {
    * not say, videoDurationSec x fps rounded to a whole frame. Absent when the output has no video. The
    * output is checked against their sum before it is uploaded (verify.ts). */
   frames?: number;
+  /** A trimmed fragment cut frame-exact (smart-cut.ts): its picture is these pieces, made before the join,
+   * and its audio is the fragment's sound from the first kept frame to the end of the last. */
+  smartCut?: SmartCut;
 }
 
 export interface CopyPlan extends PlanBase {
@@ -615,17 +622,74 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
   // runs, and it is the answer whenever the fragments cannot be copied.
   const encodePlan = planEncode(input, container, workDir);
   if (!input.autoCopy) return encodePlan;
+  // A trimmed fragment whose keyframes the runner scanned may be smart-cut instead of encoded.
+  const base = path.basename(input.outputPath).replace(/\.[^.]*$/, '');
+  const cuts = sources.map((s, i) => {
+    const trim = encodePlan.segments[i]!.trim;
+    if (!trim || !s.keyframes) return undefined;
+    return planSmartCut({
+      path: s.path,
+      label: s.label,
+      probe: s.probe,
+      index: s.keyframes,
+      startSec: trim.startSec,
+      endSec: trim.startSec + trim.durationSec,
+      workDir,
+      name: `${base}-cut${i}`,
+    });
+  });
   const decision = decideCopyPath({
     template,
-    sources: sources.map((s, i) => ({ label: s.label, probe: s.probe, trimmed: !!encodePlan.segments[i]!.trim })),
+    sources: sources.map((s, i) => {
+      const cut = cuts[i];
+      return {
+        label: s.label,
+        probe: s.probe,
+        trimmed: !!encodePlan.segments[i]!.trim && !cut?.ok,
+        ...(cut && !cut.ok ? { smartCutRefusal: cut.reason } : {}),
+      };
+    }),
     watermarks: (input.watermarks ?? []).length,
     audioOut: !!encodePlan.audio,
   });
   if (decision.path === 'encode') return { ...encodePlan, reason: decision.reason };
+  const smartCuts = cuts.map((c) => (c?.ok ? c.cut : undefined));
+  const cutting = smartCuts.some((c) => c?.inBandParameterSets);
+  // FLV carries parameter sets only in its sequence header: re-encoded pieces could not bring their own.
+  if (cutting && format === 'flv') return { ...encodePlan, reason: 'Container flv cannot carry the parameter sets of frame-exact cuts' };
   const audioEncode = decision.path === 'hybrid' ? encodePlan.audio : undefined;
   const plan = copyPlanOf(input, container, workDir, { video: true, audio: !!audioEncode, audioEncode });
   plan.reason = decision.reason;
+  if (smartCuts.some((c) => c)) {
+    // The list mixes piece files (one picture track) with the sources' own files (picture and sound): it must
+    // read the picture by its track id in every one of them.
+    if (!plan.listStream) {
+      return { ...encodePlan, reason: 'frame-exact cuts need every fragment in MP4/MOV with its picture on the same track' };
+    }
+    applySmartCuts(plan, smartCuts);
+  }
   return plan;
+}
+
+/**
+ * The smart-cut fragments' pictures become their pieces and last exactly their kept frames; the plan takes
+ * the 'smartcut' path and says how much of the picture was re-encoded.
+ */
+function applySmartCuts(plan: CopyPlan, cuts: readonly (SmartCut | undefined)[]): void {
+  plan.segments = plan.segments.map((s, i) => {
+    const cut = cuts[i];
+    return cut ? { ...s, durationSec: cut.durationSec, videoDurationSec: cut.durationSec, frames: cut.frameCount, smartCut: cut } : s;
+  });
+  plan.durationSec = round6(plan.segments.reduce((sum, s) => sum + (s.videoDurationSec ?? s.durationSec), 0));
+  // Every fragment has the same rate here (the copy check compares it): count frames by one cut's.
+  const one = cuts.find((c) => c)!;
+  const total = Math.round((plan.durationSec * one.frameCount) / one.durationSec);
+  const reencoded = cuts.reduce((sum, c) => sum + (c?.pieces ?? []).reduce((n, p) => n + (p.kind === 'encode' ? p.frameCount : 0), 0), 0);
+  const labels = plan.segments.filter((s) => s.smartCut).map((s) => `"${s.label}"`);
+  const which =
+    labels.length === 1 ? `trimmed fragment ${labels[0]!}` : `${labels.length} trimmed fragments (${[...new Set(labels)].join(', ')})`;
+  plan.path = 'smartcut';
+  plan.reason = `${plan.reason}; ${which} cut frame-exact: ${reencoded} of ${total} frames re-encoded at the cuts, the rest copied`;
 }
 
 function planEncode(input: PlanConcatInput, container: ContainerPlan, workDir: string): EncodePlan {
@@ -723,7 +787,20 @@ export function summarizePlan(plan: ConcatPlan): Record<string, unknown> {
       ...base,
       video: plan.video ? 'copy' : undefined,
       audio: plan.audioEncode ?? (plan.audio ? 'copy' : undefined),
-      segments: plan.segments.map((s) => ({ label: s.label, durationSec: s.durationSec, videoDurationSec: s.videoDurationSec })),
+      segments: plan.segments.map((s) => ({
+        label: s.label,
+        durationSec: s.durationSec,
+        videoDurationSec: s.videoDurationSec,
+        ...(s.smartCut
+          ? {
+              smartCut: {
+                firstFrame: s.smartCut.firstFrame,
+                frames: s.smartCut.frameCount,
+                pieces: s.smartCut.pieces.map((p) => `${p.kind} ${p.firstFrame}+${p.frameCount}`),
+              },
+            }
+          : {}),
+      })),
     };
   }
   return {

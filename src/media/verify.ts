@@ -72,10 +72,24 @@ export function verifySpecOf(plan: CopyPlan): VerifySpec {
   const fps = plan.video && plan.fps && plan.fps > 0 ? plan.fps : 0;
   const framesOf = (s: CopyPlan['segments'][number]): number => s.frames ?? Math.round((s.videoDurationSec ?? s.durationSec) * fps);
   const joins: VerifySpec['joins'] = [];
+  const windows: VerifyWindow[] = [];
   let frames = 0;
   let atSec = 0;
   plan.segments.forEach((s, i) => {
     if (i > 0) joins.push({ atSec, why: `join of "${plan.segments[i - 1]!.label}" and "${s.label}"` });
+    // A smart-cut fragment's re-encoded pieces are decoded whole: the engine made those pictures.
+    let pieceAt = atSec;
+    for (const p of s.smartCut?.pieces ?? []) {
+      const last = p.firstFrame + p.frameCount - 1 - (p.kind === 'encode' && p.holdFirst ? 1 : 0);
+      if (p.kind === 'encode') {
+        windows.push({
+          startSec: pieceAt,
+          endSec: pieceAt + p.durationSec,
+          why: `re-encoded frames ${p.firstFrame}-${last} of "${s.label}"`,
+        });
+      }
+      pieceAt += p.durationSec;
+    }
     if (plan.video) {
       frames += framesOf(s);
       atSec = fps > 0 ? frames / fps : atSec + (s.videoDurationSec ?? s.durationSec);
@@ -88,7 +102,7 @@ export function verifySpecOf(plan: CopyPlan): VerifySpec {
     frames,
     frameSec: fps > 0 ? 1 / fps : 0,
     joins,
-    windows: [],
+    windows,
     audio: plan.audio,
     durationSec: plan.durationSec,
     fragments: plan.segments.length,

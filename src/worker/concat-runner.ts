@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { ConcatTemplate } from '../domain/concat-types.js';
 import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '../domain/job.js';
 import { MediaProcessError } from '../media/errors.js';
-import { planConcat, summarizePlan, type ConcatPlan } from '../media/plan.js';
+import { planConcat, summarizePlan, type ConcatPlan, type PlanSource } from '../media/plan.js';
 import { normalizeProbe, toMediaInfo, type MediaProbe } from '../media/probe.js';
 import type { VerifyVerdict } from '../media/verify.js';
 import type { ByteBudget } from '../storage/objects.js';
@@ -106,6 +106,7 @@ async function runInDir(
   ctx.setProgress(5);
 
   const { sources, bgm, marks } = planInputsOf(fetched, watermarks);
+  if (deps.autoCopy) await scanTrimmedFragments(deps.media, sources, log);
   const target = outputObjectOf(output.object, template.container.format, job.jobId);
   const outDir = path.join(dir, 'out');
   await mkdir(outDir, { recursive: true });
@@ -189,6 +190,28 @@ async function runInDir(
       },
     },
   };
+}
+
+/**
+ * The keyframe index of every trimmed H.264 MP4/MOV fragment, so the planner may smart-cut it (only the
+ * GOPs at the cuts re-encoded). A failed scan is logged and leaves the fragment to the encode path.
+ */
+async function scanTrimmedFragments(media: MediaPort, sources: PlanSource[], log: RunContext['log']): Promise<void> {
+  const candidates = sources.filter(
+    (s) =>
+      (s.startTime !== undefined || s.endTime !== undefined) &&
+      s.probe.video?.codec === 'h264' &&
+      s.probe.formatName.split(',').some((f) => f === 'mp4' || f === 'mov'),
+  );
+  await Promise.all(
+    candidates.map(async (s) => {
+      try {
+        s.keyframes = await media.keyframes(s.path);
+      } catch (err) {
+        log.warn({ fragment: s.label, error: err instanceof Error ? err.message : String(err) }, 'keyframe scan failed');
+      }
+    }),
+  );
 }
 
 /** The same job planned as a full encode: the fallback when a copy's output fails verification. */

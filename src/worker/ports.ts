@@ -1,6 +1,7 @@
 // What a Concat job needs from the media and storage layers, as the runner sees them. engine.ts hands
 // in the real adapters (media/ffmpeg.ts, storage/job-objects.ts); unit tests hand in fakes, so the
 // runner's decisions (which files, which plan, which uploads) are tested without ffmpeg or a storage.
+import type { KeyframeIndex } from '../media/keyframes.js';
 import type { ConcatPlan, CopyPlan } from '../media/plan.js';
 import type { FfprobeJson } from '../media/probe.js';
 import type { VerifyVerdict } from '../media/verify.js';
@@ -21,6 +22,8 @@ export interface MediaPort {
    * of Code ResourceNotSupported.
    */
   probe(file: string): Promise<FfprobeJson>;
+  /** The keyframe index of a file's picture (media/keyframes.ts), for smart-cutting a trimmed fragment. */
+  keyframes(file: string): Promise<KeyframeIndex>;
   /** Produces plan.outputPath from the plan's local files. */
   run(plan: ConcatPlan, opts: MediaRunOptions): Promise<void>;
   /**

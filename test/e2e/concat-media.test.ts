@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3 } from '../../src/storage/s3.js';
 import { BUCKET, REGION, ciRequest, cosClient } from '../helpers/cos-client.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { makeSyncClip } from '../helpers/av-sync.js';
 import { ffprobeJson, makeClip, maxVolumeDb } from '../helpers/media.js';
 import { SEED_REQUEST_2, SEED_REQUEST_3 } from '../fixtures/seed-examples.js';
 
@@ -83,6 +84,16 @@ beforeAll(async () => {
       put(BUCKET, 'short/start.mp4', f),
     ),
     clip('short-end.mp4', { width: 180, height: 320, fps: 25, durationSec: 2, audio: true }).then((f) => put(BUCKET, 'short/end.mp4', f)),
+    // A recording with B-frames and an IDR picture every second, for trims cut frame-exact.
+    makeSyncClip(path.join(work, 'recording.mp4'), {
+      frames: 90,
+      fps: 30,
+      width: 320,
+      height: 240,
+      moving: true,
+      videoCodecArgs: ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'],
+      videoArgs: ['-bf', '3', '-g', '30', '-sc_threshold', '0'],
+    }).then((f) => put(BUCKET, 'recording.mp4', f)),
     clip('mix1.mp3', { video: false, durationSec: 3, audio: true, frequency: 880, sampleRate: 44100 }).then((f) =>
       put('test-xxx', 'mix1.mp3', f),
     ),
@@ -182,6 +193,27 @@ describe('Concat jobs through the API', () => {
     const [a] = streams(probe, 'audio');
     expect(a).toMatchObject({ codec_name: 'aac' });
     expect(Number(a?.duration)).toBeCloseTo(4, 1);
+    const { stdout, stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-']);
+    expect(stdout + stderr).toBe('');
+  });
+
+  it('cuts trims of an H.264 recording frame-exact (AUTO_COPY is on by default): the GOPs between the cuts come back bit for bit', async () => {
+    const body = `<Request><Tag>Concat</Tag><Operation><ConcatTemplate>
+<ConcatFragment><Url>recording.mp4</Url><StartTime>0.52</StartTime><EndTime>2.39</EndTime></ConcatFragment>
+<ConcatFragment><Url>recording.mp4</Url><StartTime>1.1</StartTime><EndTime>2.9</EndTime></ConcatFragment>
+<Container><Format>mp4</Format></Container></ConcatTemplate>
+<Output><Region>${REGION}</Region><Bucket>${BUCKET}</Bucket><Object>cut/\${jobid}.\${ext}</Object></Output></Operation></Request>`;
+    const d = await runJob(body);
+    expect(d.State, d.Message).toBe('Success');
+    const { file } = await getToFile(BUCKET, `cut/${d.JobId}.mp4`);
+    // Frames 16..72 (0.52 s is 0.6 frame into frame 15), then 33..86, as the encode path would keep them.
+    const out = await frameHashes(file);
+    expect(out).toHaveLength(57 + 54);
+    // Frames 30..59 of the recording, an IDR picture to the next, were copied, not encoded.
+    const source = await frameHashes(path.join(work, 'recording.mp4'));
+    expect(out.slice(14, 44)).toEqual(source.slice(30, 60));
+    // The second trim holds no whole GOP (it ends before frame 90's IDR picture): it is all re-encoded.
+    expect(out.slice(57 + 27, 57 + 54)).not.toEqual(source.slice(60, 87));
     const { stdout, stderr } = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-']);
     expect(stdout + stderr).toBe('');
   });

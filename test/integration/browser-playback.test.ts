@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcatFragment, ConcatTemplate } from '../../src/domain/concat-types.js';
-import { concat, probeFile } from '../../src/media/ffmpeg.js';
+import { concat, probeFile, scanKeyframes } from '../../src/media/ffmpeg.js';
 import { planConcat, type ConcatPlan, type PlanPath, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
 import { makeSyncClip } from '../helpers/av-sync.js';
@@ -65,7 +65,7 @@ const CASES: Case[] = [
       { file: 'recording.mp4', startTime: 0.2, endTime: 1.32 },
       { file: 'recording.mp4', startTime: 2.04, endTime: 3.68 },
     ],
-    path: 'encode',
+    path: 'smartcut',
   },
 ];
 
@@ -94,6 +94,8 @@ async function planAndRun(c: Case): Promise<{ plan: ConcatPlan; out: string }> {
       probe: normalizeProbe(await probeFile(file(f.file))),
       ...(f.startTime !== undefined ? { startTime: f.startTime } : {}),
       ...(f.endTime !== undefined ? { endTime: f.endTime } : {}),
+      // As a worker with AUTO_COPY on: a trimmed fragment's keyframes are scanned, so it may be smart-cut.
+      ...(f.startTime !== undefined || f.endTime !== undefined ? { keyframes: await scanKeyframes(file(f.file)) } : {}),
     })),
   );
   const fragments: ConcatFragment[] = c.fragments.map((f) => ({

@@ -17,6 +17,7 @@ import type { Logger } from '../../src/logger.js';
 import { createConcatRunner } from '../../src/worker/concat-runner.js';
 import { failureOf } from '../../src/domain/errors.js';
 import type { MediaPort, ObjectsPort } from '../../src/worker/ports.js';
+import { syntheticKeyframeIndex } from '../helpers/keyframes.js';
 import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
 
 /** A request tree as the XML reader hands it to the parser. */
@@ -57,6 +58,9 @@ class Fakes {
   bucketMissing = false;
   failFetch?: string;
   notMedia?: string;
+  /** Object keys whose keyframes were scanned, in order. */
+  readonly scanned: string[] = [];
+  failScan = false;
   /** Files the fake run leaves in the output directory besides the main file (HLS segments). */
   segments: string[] = [];
   /** What a copy run rejects with, if anything. */
@@ -76,6 +80,12 @@ class Fakes {
       if (key === this.notMedia)
         return Promise.reject(new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no audio or video stream`));
       return Promise.resolve(loadProbeFixture(FIXTURES[key] ?? 'landscape-1280x720-30fps-aac'));
+    },
+    keyframes: (file) => {
+      this.scanned.push(this.keyOf.get(file) ?? file);
+      return this.failScan
+        ? Promise.reject(new Error('ffprobe failed: truncated file'))
+        : Promise.resolve(syntheticKeyframeIndex({ frames: 300, stream: { has_b_frames: 2 } }));
     },
     run: async (plan, opts) => {
       this.plans.push(plan);
@@ -611,6 +621,67 @@ describe('createConcatRunner with fake ports', () => {
     expect(onFakes.logFields.get('plan')).toMatchObject({
       plan: { path: 'encode', reason: '"clips/b.mp4" has video 720x1280 but "clips/a.mp4" has 1280x720' },
     });
+  });
+
+  it('AUTO_COPY on: a trimmed H.264 MP4 fragment is scanned for keyframes and smart-cut; the plan log line says so', async () => {
+    const job = jobOf({
+      ConcatTemplate: {
+        ConcatFragment: [FRAGMENT('clips/a.mp4', { StartTime: '1.52', EndTime: '8.2' }), FRAGMENT('input/main.mp4')],
+        Container: { Format: 'mp4' },
+      },
+    });
+    await run(job, true);
+    expect(fakes.scanned).toEqual(['clips/a.mp4']);
+    const { plan, args } = planAndArgs();
+    // 1.52 s is 0.6 frame into frame 45: frames 46..246 kept (less than 6.68 s after frame 46); IDR pictures every 30 frames.
+    expect(plan).toMatchObject({
+      kind: 'copy',
+      path: 'smartcut',
+      reason:
+        'fragments match: picture copied, audio re-encoded once so every join stays in sync; trimmed fragment "clips/a.mp4" cut frame-exact: 21 of 501 frames re-encoded at the cuts, the rest copied',
+      durationSec: 16.7,
+      segments: [
+        {
+          label: 'clips/a.mp4',
+          durationSec: 6.7,
+          videoDurationSec: 6.7,
+          smartCut: {
+            firstFrame: 46,
+            frameCount: 201,
+            pieces: [
+              { kind: 'encode', firstFrame: 46, frameCount: 14, outputPath: '$DIR/j0123456789abcdef0123456789abcdef-cut0-0.mp4' },
+              { kind: 'copy', firstFrame: 60, frameCount: 180, inpointSec: 2, source: '$DIR/in-0.mp4' },
+              { kind: 'encode', firstFrame: 240, frameCount: 7, outputPath: '$DIR/j0123456789abcdef0123456789abcdef-cut0-2.mp4' },
+            ],
+          },
+        },
+        { label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
+      ],
+    });
+    expect(args.slice(args.indexOf('-c:v'), args.indexOf('-c:v') + 4)).toEqual(['-c:v', 'copy', '-tag:v', 'avc3']);
+    expect(fakes.logFields.get('plan')).toMatchObject({
+      plan: {
+        path: 'smartcut',
+        segments: [{ smartCut: { firstFrame: 46, frames: 201, pieces: ['encode 46+14', 'copy 60+180', 'encode 240+7'] } }, {}],
+      },
+    });
+  });
+
+  it('no keyframe scan with AUTO_COPY off; a failed scan is logged and the trimmed fragment is encoded', async () => {
+    const job = jobOf({
+      ConcatTemplate: {
+        ConcatFragment: [FRAGMENT('clips/a.mp4', { StartTime: '1.52', EndTime: '8.2' }), FRAGMENT('input/main.mp4')],
+        Container: { Format: 'mp4' },
+      },
+    });
+    await run(job, false);
+    expect(fakes.scanned).toEqual([]);
+    fakes = new Fakes();
+    fakes.failScan = true;
+    await run(job, true);
+    expect(fakes.scanned).toEqual(['clips/a.mp4']);
+    expect(fakes.logLines).toContain('keyframe scan failed');
+    expect(planAndArgs().plan).toMatchObject({ kind: 'encode', path: 'encode', reason: 'fragment "clips/a.mp4" is trimmed' });
   });
 
   it('AudioMix background music is fetched after the fragments and mixed in', async () => {
