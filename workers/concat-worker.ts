@@ -6,5 +6,9 @@ import { loadConfigOrExit, stopOnSignals } from '../src/process-lifecycle.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.log.level, 'worker');
-const worker = await startWorker(config, { redisUrl: redisUrlOf(config.redis), ...sentinelOf(config.redis), s3Endpoint: s3EndpointOf(config.s3) }, logger);
+const worker = await startWorker(
+  config,
+  { redisUrl: redisUrlOf(config.redis), ...sentinelOf(config.redis), s3Endpoint: s3EndpointOf(config.s3) },
+  logger,
+);
 stopOnSignals([() => worker.close()], (msg) => logger.info(msg));
