@@ -23,6 +23,11 @@ export interface CopySource {
   trimmed: boolean;
   /** Why a smart-cut of the trimmed fragment was refused, when one was tried. */
   smartCutRefusal?: string;
+  /**
+   * Its keyframes as the runner scanned them (H.264 in MP4/MOV): how many there are and how many are IDR
+   * pictures. Absent when not scanned.
+   */
+  keyframes?: { keyframes: number; idr: number; firstIsIdr: boolean; unreadable: boolean };
 }
 
 /** 'copy': every stream of the output is copied; 'hybrid': the picture is copied, the audio encoded once. */
@@ -179,6 +184,17 @@ function fragmentBlocker(s: CopySource): string | undefined {
   if (v.rotation !== 0) return `fragment "${s.label}" is rotated ${v.rotation} degrees`;
   // Each fragment's length in the list is its frames over its rate: without a frame count it is a guess.
   if (!v.frameCount) return `the frame count of fragment "${s.label}" is unknown`;
+  // A copied fragment is decoded from its first picture on: one that is not an IDR (a recording cut at a
+  // recovery point) has leading pictures that reference what is not there. Open-GOP material (keyframes
+  // that are not IDR pictures) is left to the encoder as a whole, as is a fragment whose keyframes could
+  // not be read.
+  const k = s.keyframes;
+  if (k) {
+    if (k.unreadable) return `the keyframes of fragment "${s.label}" could not be read`;
+    if (!k.firstIsIdr) return `fragment "${s.label}" does not start with an IDR picture`;
+    if (k.idr < k.keyframes)
+      return `fragment "${s.label}" is open-GOP (${k.keyframes - k.idr} of its ${k.keyframes} keyframes are not IDR pictures)`;
+  }
   return undefined;
 }
 

@@ -15,7 +15,14 @@ import type {
   SceneChangeInfo,
   VideoParams,
 } from '../domain/concat-types.js';
-import { audioCopyDifference, audioFormatDifference, decideCopyPath, differenceText, videoDifference } from './copy-eligibility.js';
+import {
+  audioCopyDifference,
+  audioFormatDifference,
+  decideCopyPath,
+  differenceText,
+  videoDifference,
+  type CopySource,
+} from './copy-eligibility.js';
 import { MediaPlanError } from './errors.js';
 import { layoutForChannels, type MediaProbe } from './probe.js';
 import type { KeyframeIndex } from './keyframes.js';
@@ -31,8 +38,11 @@ export interface PlanSource {
   probe: MediaProbe;
   startTime?: number;
   endTime?: number;
-  /** The picture's keyframe index, when the runner scanned it: a trimmed fragment may then be smart-cut. */
+  /** The picture's keyframe index, when the runner scanned it: a trimmed fragment may then be smart-cut,
+   * and any is copied only when it starts with an IDR picture and is not open-GOP. */
   keyframes?: KeyframeIndex;
+  /** The runner tried to scan the keyframes and could not: the fragment is not copied. */
+  keyframesUnreadable?: boolean;
 }
 
 export interface PlanBgmSource {
@@ -647,6 +657,8 @@ export function planConcat(input: PlanConcatInput): ConcatPlan {
         probe: s.probe,
         trimmed: !!encodePlan.segments[i]!.trim && !cut?.ok,
         ...(cut && !cut.ok ? { smartCutRefusal: cut.reason } : {}),
+        ...(s.keyframes ? { keyframes: keyframeSummaryOf(s.keyframes) } : {}),
+        ...(s.keyframesUnreadable ? { keyframes: { keyframes: 0, idr: 0, firstIsIdr: false, unreadable: true } } : {}),
       };
     }),
     watermarks: (input.watermarks ?? []).length,
@@ -777,6 +789,18 @@ function planEncode(input: PlanConcatInput, container: ContainerPlan, workDir: s
   if (transition) plan.transition = transition;
   if (watermarks) plan.watermarks = watermarks;
   return plan;
+}
+
+/** How many keyframes a fragment has, how many are IDR pictures, and whether its first picture is one. */
+function keyframeSummaryOf(index: KeyframeIndex): NonNullable<CopySource['keyframes']> {
+  const keyframes = index.packets.filter((p) => p.keyframe).length;
+  const first = index.frames[0];
+  return {
+    keyframes,
+    idr: index.idrPackets.length,
+    firstIsIdr: first !== undefined && index.idrPackets.includes(first),
+    unreadable: keyframes > 0 && index.idrPackets.length === 0,
+  };
 }
 
 /** The plan without bulky repetition (no argv, no filter graph, no probe data), for a job's log line. */

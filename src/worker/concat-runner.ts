@@ -106,7 +106,7 @@ async function runInDir(
   ctx.setProgress(5);
 
   const { sources, bgm, marks } = planInputsOf(fetched, watermarks);
-  if (deps.autoCopy) await scanTrimmedFragments(deps.media, sources, log);
+  if (deps.autoCopy) await scanFragments(deps.media, sources, log);
   const target = outputObjectOf(output.object, template.container.format, job.jobId);
   const outDir = path.join(dir, 'out');
   await mkdir(outDir, { recursive: true });
@@ -193,21 +193,20 @@ async function runInDir(
 }
 
 /**
- * The keyframe index of every trimmed H.264 MP4/MOV fragment, so the planner may smart-cut it (only the
- * GOPs at the cuts re-encoded). A failed scan is logged and leaves the fragment to the encode path.
+ * The keyframe index of every H.264 MP4/MOV fragment: a trimmed one may be smart-cut (only the GOPs at
+ * the cuts re-encoded), and any is copied only when it starts with an IDR picture and is not open-GOP.
+ * A failed scan is logged and leaves the fragment to the encode path.
  */
-async function scanTrimmedFragments(media: MediaPort, sources: PlanSource[], log: RunContext['log']): Promise<void> {
+async function scanFragments(media: MediaPort, sources: PlanSource[], log: RunContext['log']): Promise<void> {
   const candidates = sources.filter(
-    (s) =>
-      (s.startTime !== undefined || s.endTime !== undefined) &&
-      s.probe.video?.codec === 'h264' &&
-      s.probe.formatName.split(',').some((f) => f === 'mp4' || f === 'mov'),
+    (s) => s.probe.video?.codec === 'h264' && s.probe.formatName.split(',').some((f) => f === 'mp4' || f === 'mov'),
   );
   await Promise.all(
     candidates.map(async (s) => {
       try {
         s.keyframes = await media.keyframes(s.path);
       } catch (err) {
+        s.keyframesUnreadable = true;
         log.warn({ fragment: s.label, error: err instanceof Error ? err.message : String(err) }, 'keyframe scan failed');
       }
     }),

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcatTemplate } from '../../src/domain/concat-types.js';
-import { concat, probeFile } from '../../src/media/ffmpeg.js';
+import { concat, probeFile, scanKeyframes } from '../../src/media/ffmpeg.js';
 import { planConcat, type ConcatPlan, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
 import { makeSyncClip, measureSync, offsetsMs } from '../helpers/av-sync.js';
@@ -44,6 +44,8 @@ beforeAll(async () => {
     clip('f2.mp4', FLASHES[2]!),
     // Same encoder, another CRF: its picture parameter set (and so its extradata) differs.
     clip('crf35.mp4', FLASHES[1]!, ['-preset', 'ultrafast', '-crf', '35']),
+    // Open GOP: the keyframes after the first are I pictures, not IDR ones.
+    ...[0, 1, 2].map((i) => clip(`open-${i}.mp4`, FLASHES[i]!, ['-preset', 'ultrafast', '-x264-params', 'open_gop=1:scenecut=0'])),
   ]);
 });
 
@@ -167,5 +169,21 @@ describe('automatic copy (real ffmpeg)', () => {
     });
     expect(plan.path).toBe('encode');
     expect(plan.reason).toMatch(/^"crf35\.mp4" has video parameter sets \(extradata\) [0-9a-f]{12} but "f0\.mp4" has [0-9a-f]{12}$/);
+  });
+
+  it('open-GOP fragments, scanned as the worker scans them, are encoded, naming the fragment; closed-GOP ones are copied', async () => {
+    const scanned = async (n: string[]): Promise<PlanSource[]> =>
+      Promise.all((await sources(n)).map(async (s) => ({ ...s, keyframes: await scanKeyframes(s.path) })));
+    const open = planConcat({
+      sources: await scanned(['open-0.mp4', 'open-1.mp4', 'open-2.mp4']),
+      template,
+      bgm: [],
+      outputPath: file('open.mp4'),
+      autoCopy: true,
+    });
+    expect(open.path).toBe('encode');
+    expect(open.reason).toMatch(/^fragment "open-0\.mp4" is open-GOP \(2 of its 3 keyframes are not IDR pictures\)$/);
+    const closed = planConcat({ sources: await scanned(names), template, bgm: [], outputPath: file('closed.mp4'), autoCopy: true });
+    expect(closed.path).toBe('hybrid');
   });
 });

@@ -631,7 +631,8 @@ describe('createConcatRunner with fake ports', () => {
       },
     });
     await run(job, true);
-    expect(fakes.scanned).toEqual(['clips/a.mp4']);
+    // Every H.264 MP4 fragment is scanned: the untrimmed one is copied only if it starts with an IDR picture and is not open-GOP.
+    expect(fakes.scanned).toEqual(['clips/a.mp4', 'input/main.mp4']);
     const { plan, args } = planAndArgs();
     // 1.52 s is 0.6 frame into frame 45: frames 46..246 kept (less than 6.68 s after frame 46); IDR pictures every 30 frames.
     expect(plan).toMatchObject({
@@ -679,7 +680,7 @@ describe('createConcatRunner with fake ports', () => {
     fakes = new Fakes();
     fakes.failScan = true;
     await run(job, true);
-    expect(fakes.scanned).toEqual(['clips/a.mp4']);
+    expect(fakes.scanned).toEqual(['clips/a.mp4', 'input/main.mp4']);
     expect(fakes.logLines).toContain('keyframe scan failed');
     expect(planAndArgs().plan).toMatchObject({ kind: 'encode', path: 'encode', reason: 'fragment "clips/a.mp4" is trimmed' });
   });

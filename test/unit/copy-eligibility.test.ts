@@ -155,6 +155,26 @@ describe('planConcat with autoCopy', () => {
   const plan = (sources: PlanSource[], template = tpl(), autoCopy = true) =>
     planConcat({ sources, template, bgm: [], outputPath: '/out/o.mp4', autoCopy });
 
+  it('keyframes: a fragment that is open-GOP, does not start with an IDR picture, or whose keyframes could not be read is encoded', () => {
+    const scanned = (keyframes: NonNullable<CopySource['keyframes']>): CopySource => ({ ...frag('b.mp4', LAND), keyframes });
+    const closed = { keyframes: 4, idr: 4, firstIsIdr: true, unreadable: false };
+    const pathOf = (b: CopySource) =>
+      decideCopyPath({ template: tpl(), sources: [{ ...frag('a.mp4', LAND), keyframes: closed }, b], watermarks: 0, audioOut: true });
+    expect(pathOf(scanned(closed)).path).toBe('hybrid');
+    expect(pathOf(scanned({ ...closed, idr: 1 }))).toEqual({
+      path: 'encode',
+      reason: 'fragment "b.mp4" is open-GOP (3 of its 4 keyframes are not IDR pictures)',
+    });
+    expect(pathOf(scanned({ ...closed, firstIsIdr: false }))).toEqual({
+      path: 'encode',
+      reason: 'fragment "b.mp4" does not start with an IDR picture',
+    });
+    expect(pathOf(scanned({ keyframes: 0, idr: 0, firstIsIdr: false, unreadable: true }))).toEqual({
+      path: 'encode',
+      reason: 'the keyframes of fragment "b.mp4" could not be read',
+    });
+  });
+
   it('hybrid: the DirectConcat plan with the Audio settings, path and reason', () => {
     const audio = { codec: 'aac' as const, samplerate: 44100, channels: 1, bitrate: 96, remove: false };
     expect(plan([src('a.mp4', LAND), src('b.mp4', LAND)], tpl({ audio }))).toEqual({
