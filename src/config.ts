@@ -25,6 +25,7 @@ export interface Config {
   worker: WorkerConfig;
   job: JobConfig;
   log: { level: LogLevel };
+  dashboard: DashboardConfig;
   /** Root of the engine's files: job working dirs and the embedded services' data. */
   dataDir: string;
 }
@@ -95,6 +96,13 @@ interface WorkerConfig {
   lockSec: number;
   /** How often workers look for jobs whose lock was lost. A dead worker's job runs again within lock + this. */
   stalledCheckSec: number;
+}
+
+interface DashboardConfig {
+  /** DASHBOARD_USER / DASHBOARD_PASSWORD: the dashboard's basic-auth login; undefined = no dashboard. */
+  login?: { user: string; password: string };
+  /** DASHBOARD_READ_ONLY: false lets the dashboard act on callback deliveries (retry, promote, clean). */
+  readOnly: boolean;
 }
 
 interface JobConfig {
@@ -229,6 +237,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const blockPrivate = bool('CALLBACK_BLOCK_PRIVATE', false);
   const autoCopy = bool('AUTO_COPY', true);
   const s3EventsToken = str('S3_EVENTS_TOKEN');
+  const dashboardUser = str('DASHBOARD_USER');
+  const dashboardPassword = str('DASHBOARD_PASSWORD');
+  if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
+    problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD: set both or neither');
+  }
+  if (dashboardUser?.includes(':')) problems.push('DASHBOARD_USER: must not contain ":" (HTTP basic auth cannot carry it)');
+  if (dashboardPassword !== undefined && dashboardPassword.length < 12) {
+    problems.push('DASHBOARD_PASSWORD: must be at least 12 characters');
+  }
+  const dashboardReadOnly = bool('DASHBOARD_READ_ONLY', true);
   const limits = {
     maxInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     maxOutputDurationSec: int('MAX_OUTPUT_DURATION_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),
@@ -257,6 +275,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec },
     job: { limits },
     log: { level: logLevel },
+    dashboard: {
+      login:
+        dashboardUser !== undefined && dashboardPassword !== undefined ? { user: dashboardUser, password: dashboardPassword } : undefined,
+      readOnly: dashboardReadOnly,
+    },
     dataDir,
   };
   if (problems.length > 0) throw new ConfigError(problems);
