@@ -282,3 +282,90 @@ describe('dashboard in a browser', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('dashboard switched off', () => {
+  let off: TestEngine;
+  beforeAll(async () => {
+    off = await startTestEngine();
+  });
+  afterAll(async () => {
+    await off.close();
+  });
+
+  it('answers InvalidUrl on its paths, with or without a login or a bucket Host, like any unknown path', async () => {
+    for (const p of ['/dashboard', '/dashboard/', '/dashboard/api/queues', '/dashboard/static/favicon-32x32.png']) {
+      for (const headers of [{}, AUTH]) {
+        const res = await dash(off, p, { headers });
+        expect([p, res.status]).toEqual([p, 404]);
+        expect(res.headers.get('www-authenticate')).toBeNull();
+        expect(await res.text()).toContain('<Code>InvalidUrl</Code>');
+      }
+    }
+    const viaSdk = await ciRequest(cosClient(off.api.url), { bucket: BUCKET, Method: 'GET', Key: 'dashboard' });
+    expect(viaSdk.statusCode).toBe(404);
+    expect(viaSdk.body.Error.Code).toBe('InvalidUrl');
+  });
+});
+
+describe('dashboard with DASHBOARD_READ_ONLY=false, on an API that requires signatures', () => {
+  let rw: TestEngine;
+  let callbacks: Queue;
+  beforeAll(async () => {
+    rw = await startTestEngine({
+      env: { ...LOGIN, DASHBOARD_READ_ONLY: 'false', CI_SECRET_ID: 'AKIDdashboardtest0001', CI_SECRET_KEY: 'dashboard-test-secret' },
+    });
+    callbacks = new Queue('callbacks', { connection: rw.redis, prefix: bullPrefix(rw.config.redis.keyPrefix) });
+  });
+  afterAll(async () => {
+    await callbacks.close();
+    await rw.close();
+  });
+
+  it('needs the login, not a request signature', async () => {
+    expect((await dash(rw, '/dashboard/api/queues')).status).toBe(401);
+    expect((await dash(rw, '/dashboard/api/queues', { headers: AUTH })).status).toBe(200);
+    // The CI API still refuses what is not signed.
+    const badlySigned = await ciRequest(cosClient(rw.api.url, { SecretId: 'AKIDdashboardtest0001', SecretKey: 'not the key' }), {
+      bucket: BUCKET,
+      Method: 'GET',
+      Key: 'queue',
+    });
+    expect(badlySigned.statusCode).toBe(401);
+    expect(badlySigned.body.Error.Code).toBe('AccessDenied');
+  });
+
+  it('acts on callback deliveries (promote, concurrency) and still refuses every media queue action', async () => {
+    const queues = await boardQueues(rw);
+    const media = queues.find((q) => q.name.startsWith('media-'))!;
+    expect(Object.fromEntries(queues.map((q) => [q.name, q.readOnlyMode]))).toEqual({ [media.name]: true, callbacks: false });
+
+    // No callback worker runs beside this API, so a delayed delivery stays where the board can act on it.
+    await callbacks.add(
+      'TaskFinish',
+      { kind: 'TaskFinish', jobId: 'jnone', url: 'http://127.0.0.1:9/cb', format: 'XML' },
+      { jobId: 'late-cb', delay: 3_600_000 },
+    );
+    expect(await (await callbacks.getJob('late-cb'))!.getState()).toBe('delayed');
+    const promote = await dash(rw, '/dashboard/api/queues/callbacks/late-cb/promote', { method: 'PUT', headers: AUTH });
+    expect(promote.status).toBe(204);
+    expect(await (await callbacks.getJob('late-cb'))!.getState()).toBe('waiting');
+
+    const concurrency = await dash(rw, '/dashboard/api/queues/callbacks/concurrency', {
+      method: 'PUT',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({ concurrency: 3 }),
+    });
+    expect(concurrency.status).toBe(200);
+    expect(await callbacks.getGlobalConcurrency()).toBe(3);
+
+    for (const a of [`${media.name}/pause`, `${media.name}/clean/completed`, `${media.name}/concurrency`]) {
+      const res = await dash(rw, `/dashboard/api/queues/${a}`, {
+        method: 'PUT',
+        headers: { ...AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify({ concurrency: 1 }),
+      });
+      expect([a, res.status]).toEqual([a, 405]);
+    }
+    expect((await boardQueues(rw)).find((q) => q.name === media.name)!.counts.paused ?? 0).toBe(0);
+  });
+});
