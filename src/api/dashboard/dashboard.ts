@@ -72,7 +72,13 @@ export function dashboardPlugin(deps: DashboardDeps): (scope: FastifyInstance) =
 async function registerDashboard(scope: FastifyInstance, deps: DashboardDeps): Promise<void> {
   // Loaded only when the dashboard is on: @fastify/static, under it, requires an ES module, which
   // Node 20 can only do from 20.19 on; older runtimes still serve the CI API without a dashboard.
-  const { FastifyAdapter } = await import('@bull-board/fastify');
+  const { FastifyAdapter } = await import('@bull-board/fastify').catch((err: unknown) => {
+    if ((err as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw err;
+    throw new Error(
+      `the dashboard needs Node 20.19 or later (it loads an ES module with require()); this is Node ${process.versions.node}. Upgrade Node, or unset DASHBOARD_USER and DASHBOARD_PASSWORD.`,
+      { cause: err },
+    );
+  });
   const { settings } = deps;
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
