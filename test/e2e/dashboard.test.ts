@@ -136,6 +136,7 @@ describe('dashboard login', () => {
   });
 
   it('serves the page, its assets and its API with the login and no bucket Host', async () => {
+    expect((await dash(engine, '/dashboard/', { headers: AUTH })).status).toBe(200);
     const page = await dash(engine, '/dashboard', { headers: AUTH });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);

@@ -100,7 +100,8 @@ async function registerDashboard(scope: FastifyInstance, deps: DashboardDeps): P
         // The queue list is read from the store at each poll of the queue overview, so a queue record
         // written after the start (by another process sharing Redis) shows up without a restart.
         before: async (ctx) => {
-          if (ctx.method === 'get' && ctx.route === '/api/queues') await syncQueues();
+          // Redis out of reach: the board keeps the queues it knows and reports their own errors.
+          if (ctx.method === 'get' && ctx.route === '/api/queues') await syncQueues().catch(() => undefined);
         },
         after: (_ctx, result) => ({ ...result, body: redactStrings(result.body) }) as typeof result,
       },
