@@ -4,17 +4,19 @@
 // bucket Host, the job payloads come out redacted, actions are refused in read-only mode, a queue record
 // written after the start appears, and headless chromium (Debian's) shows the finished job with no
 // console error (a screenshot is kept under test-artifacts/dashboard/). Two API-only engines cover
-// the dashboard switched off and the write mode for callback deliveries.
+// the dashboard switched off and the write mode for callback deliveries (with a failed delivery whose
+// error quotes a signed URL).
 import { createServer, type Server } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Queue } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix, mediaQueueName } from '../../src/queue/media-queues.js';
 import { createS3 } from '../../src/storage/s3.js';
 import { QueueStore } from '../../src/store/queue-store.js';
+import { createRedis } from '../../src/store/redis.js';
 import { launchChromium, type Browser } from '../helpers/browser.js';
 import { ciRequest, cosClient, REGION } from '../helpers/cos-client.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
@@ -368,5 +370,36 @@ describe('dashboard with DASHBOARD_READ_ONLY=false, on an API that requires sign
       expect([a, res.status]).toEqual([a, 405]);
     }
     expect((await boardQueues(rw)).find((q) => q.name === media.name)!.counts.paused ?? 0).toBe(0);
+  });
+
+  it('cuts URL secrets out of failure reasons and stack traces', async () => {
+    // A stand-in for the callback worker whose error quotes the receiver's signed URL.
+    const leak = 'https://hook:pw-0001@receiver.example/cb?sig=SIG-0002';
+    const workerRedis = createRedis(rw.endpoints.redisUrl, 'test-worker', 'worker');
+    const worker = new Worker(
+      'callbacks',
+      () => {
+        throw new Error(`POST ${leak} failed; Authorization: Bearer TOKEN-0003`);
+      },
+      { connection: workerRedis, prefix: bullPrefix(rw.config.redis.keyPrefix) },
+    );
+    await callbacks.add(
+      'TaskFinish',
+      { kind: 'TaskFinish', jobId: 'jfail', url: leak, format: 'XML' },
+      { jobId: 'failing-cb', attempts: 1 },
+    );
+    await waitFor(async () => (await callbacks.getJob('failing-cb'))?.failedReason !== undefined, 'the failed delivery');
+    await worker.close();
+    workerRedis.disconnect();
+    const res = await dash(rw, '/dashboard/api/queues/callbacks/failing-cb', { headers: AUTH });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const secret of ['pw-0001', 'SIG-0002', 'TOKEN-0003']) expect(text).not.toContain(secret);
+    const { job } = JSON.parse(text) as { job: { failedReason: string; stacktrace: string[]; data: { url: string } } };
+    expect(job.failedReason).toBe(
+      'POST https://%5Bredacted%5D@receiver.example/cb?sig=[redacted] failed; Authorization: Bearer [redacted]',
+    );
+    expect(job.stacktrace.join('\n')).toContain('receiver.example/cb?sig=[redacted]');
+    expect(job.data.url).toBe('https://%5Bredacted%5D@receiver.example/cb?sig=[redacted]');
   });
 });
