@@ -94,6 +94,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUTO_COPY: 'sometimes' })).toThrow(/AUTO_COPY="sometimes": must be true or false/);
   });
 
+  it('requires S3 credentials with an external S3 endpoint', () => {
+    expect(() => loadConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_ACCESS_KEY_ID/);
+  });
+});
+
+describe('loadConfig: the dashboard', () => {
   it('DASHBOARD_USER / DASHBOARD_PASSWORD: no dashboard unless both are set; read-only unless DASHBOARD_READ_ONLY=false', () => {
     expect(loadConfig({}).dashboard).toEqual({ login: undefined, readOnly: true });
     expect(loadConfig({ DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'a long password', DASHBOARD_READ_ONLY: 'false' }).dashboard).toEqual({
@@ -109,9 +115,5 @@ describe('loadConfig', () => {
       /DASHBOARD_USER: must not contain ":"/,
     );
     expect(() => loadConfig({ DASHBOARD_READ_ONLY: 'perhaps' })).toThrow(/DASHBOARD_READ_ONLY="perhaps": must be true or false/);
-  });
-
-  it('requires S3 credentials with an external S3 endpoint', () => {
-    expect(() => loadConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_ACCESS_KEY_ID/);
   });
 });
