@@ -210,6 +210,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`REDIS_KEY_PREFIX=${JSON.stringify(keyPrefix)}: 1 to 32 letters, digits, _ or -`);
   }
 
+  const dashboardUser = str('DASHBOARD_USER');
+  const dashboardPassword = str('DASHBOARD_PASSWORD');
+  if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
+    problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD: set both or neither');
+  }
+  if (dashboardUser?.includes(':')) problems.push('DASHBOARD_USER: must not contain ":" (HTTP basic auth cannot carry it)');
+  if (dashboardPassword !== undefined && dashboardPassword.length < 12) {
+    problems.push('DASHBOARD_PASSWORD: must be at least 12 characters');
+  }
+  const dashboardReadOnly = bool('DASHBOARD_READ_ONLY', true);
+
   // Each variable is read once, in a fixed order, so the list of problems comes out the same every time.
   const port = int('PORT', 8080, 0, 65535);
   const host = str('HOST') ?? '0.0.0.0';
@@ -237,16 +248,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const blockPrivate = bool('CALLBACK_BLOCK_PRIVATE', false);
   const autoCopy = bool('AUTO_COPY', true);
   const s3EventsToken = str('S3_EVENTS_TOKEN');
-  const dashboardUser = str('DASHBOARD_USER');
-  const dashboardPassword = str('DASHBOARD_PASSWORD');
-  if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
-    problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD: set both or neither');
-  }
-  if (dashboardUser?.includes(':')) problems.push('DASHBOARD_USER: must not contain ":" (HTTP basic auth cannot carry it)');
-  if (dashboardPassword !== undefined && dashboardPassword.length < 12) {
-    problems.push('DASHBOARD_PASSWORD: must be at least 12 characters');
-  }
-  const dashboardReadOnly = bool('DASHBOARD_READ_ONLY', true);
   const limits = {
     maxInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     maxOutputDurationSec: int('MAX_OUTPUT_DURATION_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),

@@ -106,6 +106,9 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
     workflowRunner: runner,
     s3,
     s3EventsToken: apiConfig.security.s3EventsToken,
+    dashboard: config.dashboard.login
+      ? { settings: { login: config.dashboard.login, readOnly: config.dashboard.readOnly }, ...stores, callbackQueue: callbacks.bullQueue }
+      : undefined,
     bodyLimitBytes: apiConfig.bodyLimitBytes,
     security: {
       auth: { credentials, clockSkewSec: clockSkewSeconds },
@@ -113,9 +116,6 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
       callbackPolicy: config.callbacks,
     },
     health: healthCheck({ redis: () => redis.ping(), s3: () => pingS3(s3) }),
-    dashboard: config.dashboard.login
-      ? { settings: { login: config.dashboard.login, readOnly: config.dashboard.readOnly }, ...stores, callbackQueue: callbacks.bullQueue }
-      : undefined,
   });
   const address = await app.listen({ port: apiConfig.port, host: apiConfig.host });
   const port = (app.server.address() as { port: number }).port;

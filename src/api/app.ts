@@ -43,11 +43,11 @@ interface ApiDeps {
   s3: S3Client;
   /** When set, POST /s3-events needs `Authorization: Bearer <token>`. */
   s3EventsToken?: string;
+  /** The bull-board dashboard at /dashboard; undefined = off (its paths answer InvalidUrl). */
+  dashboard?: DashboardDeps;
   health: HealthCheck;
   bodyLimitBytes: number;
   security: ApiSecurity;
-  /** The bull-board dashboard at /dashboard; undefined = off (its paths answer InvalidUrl). */
-  dashboard?: DashboardDeps;
 }
 
 /** Request signatures, body shape limits, and which callback receivers a job may name. */
