@@ -26,6 +26,7 @@ export interface Config {
   worker: WorkerConfig;
   job: JobConfig;
   log: { level: LogLevel };
+  dashboard: DashboardConfig;
   /** Root of the engine's files: job working dirs and the embedded services' data. */
   dataDir: string;
 }
@@ -101,6 +102,13 @@ interface WorkerConfig {
   lockSec: number;
   /** How often workers look for jobs whose lock was lost. A dead worker's job runs again within lock + this. */
   stalledCheckSec: number;
+}
+
+interface DashboardConfig {
+  /** DASHBOARD_USER / DASHBOARD_PASSWORD: the dashboard's basic-auth login; undefined = no dashboard. */
+  login?: { user: string; password: string };
+  /** DASHBOARD_READ_ONLY: false lets the dashboard act on callback deliveries (retry, promote, clean). */
+  readOnly: boolean;
 }
 
 interface JobConfig {
@@ -208,6 +216,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`REDIS_KEY_PREFIX=${JSON.stringify(keyPrefix)}: 1 to 32 letters, digits, _ or -`);
   }
 
+  const dashboardUser = str('DASHBOARD_USER');
+  const dashboardPassword = str('DASHBOARD_PASSWORD');
+  if ((dashboardUser === undefined) !== (dashboardPassword === undefined)) {
+    problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD: set both or neither');
+  }
+  if (dashboardUser?.includes(':')) problems.push('DASHBOARD_USER: must not contain ":" (HTTP basic auth cannot carry it)');
+  if (dashboardPassword !== undefined && dashboardPassword.length < 12) {
+    problems.push('DASHBOARD_PASSWORD: must be at least 12 characters');
+  }
+  const dashboardReadOnly = bool('DASHBOARD_READ_ONLY', true);
+
   // Each variable is read once, in a fixed order, so the list of problems comes out the same every time.
   const port = int('PORT', 8080, 0, 65535);
   const host = str('HOST') ?? '0.0.0.0';
@@ -285,6 +304,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec },
     job: { limits },
     log: { level: logLevel },
+    dashboard: {
+      login:
+        dashboardUser !== undefined && dashboardPassword !== undefined ? { user: dashboardUser, password: dashboardPassword } : undefined,
+      readOnly: dashboardReadOnly,
+    },
     dataDir,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -109,6 +109,9 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
     workflowRunner: runner,
     s3,
     s3EventsToken: apiConfig.security.s3EventsToken,
+    dashboard: config.dashboard.login
+      ? { settings: { login: config.dashboard.login, readOnly: config.dashboard.readOnly }, ...stores, callbackQueue: callbacks.bullQueue }
+      : undefined,
     bodyLimitBytes: apiConfig.bodyLimitBytes,
     security: {
       auth: { credentials, clockSkewSec: clockSkewSeconds },

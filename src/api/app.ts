@@ -28,6 +28,7 @@ import { registerTemplateRoutes } from './routes/templates.js';
 import { registerWorkflowRunRoutes, S3_EVENTS_PATH } from './routes/workflow-runs.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
 import { parseRequestXml, type XmlTree } from '../wire/xml.js';
+import { dashboardPlugin, isDashboardPath, type DashboardDeps } from './dashboard/dashboard.js';
 
 /** What the API is built from; buildApp hands each route module its share. */
 interface ApiDeps {
@@ -42,6 +43,8 @@ interface ApiDeps {
   s3: S3Client;
   /** When set, POST /s3-events needs `Authorization: Bearer <token>`. */
   s3EventsToken?: string;
+  /** The bull-board dashboard at /dashboard; undefined = off (its paths answer InvalidUrl). */
+  dashboard?: DashboardDeps;
   health: HealthCheck;
   bodyLimitBytes: number;
   security: ApiSecurity;
@@ -64,6 +67,9 @@ declare module 'fastify' {
 
 /** Paths served without a bucket in the Host. */
 const HOSTLESS = new Set(['/healthz', S3_EVENTS_PATH]);
+
+/** The dashboard's paths are hostless too (on or off, so turning it on never changes what /dashboard needs). */
+const isHostless = (path: string): boolean => HOSTLESS.has(path) || isDashboardPath(path);
 
 export function buildApp(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
@@ -111,7 +117,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   app.addHook('onRequest', (req, reply, done) => {
     reply.header('x-ci-request-id', req.id);
     const path = req.url.split('?')[0] ?? '';
-    if (HOSTLESS.has(path)) {
+    if (isHostless(path)) {
       done();
       return;
     }
@@ -129,7 +135,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     done();
   });
 
-  registerAuth(app, deps.security.auth, HOSTLESS);
+  registerAuth(app, deps.security.auth, isHostless);
 
   app.addHook('onResponse', (req, reply, done) => {
     req.log.info(
@@ -153,6 +159,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   registerWorkflowRoutes(app, workflows);
   registerWorkflowRunRoutes(app, { workflows, executions, workflowRunner, s3, s3EventsToken });
   registerQueueRoutes(app, { jobs, queues, mediaQueues, callbackTargets });
+  if (deps.dashboard) void app.register(dashboardPlugin(deps.dashboard));
   return app;
 }
 

@@ -96,6 +96,11 @@ export class CallbackQueue {
   close(): Promise<void> {
     return this.queue.close();
   }
+
+  /** The BullMQ queue itself, for the dashboard to show. */
+  get bullQueue(): Queue {
+    return this.queue;
+  }
 }
 
 export function startCallbackWorker(deps: {

@@ -108,8 +108,9 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Starts headless chromium with a fresh profile; fails with what to install when it is missing. */
-export async function launchChromium(): Promise<Browser> {
+/** Starts headless chromium with a fresh profile; fails with what to install when it is missing.
+ * `httpCredentials` answers HTTP basic-auth challenges, as a user does at the browser's prompt. */
+export async function launchChromium(opts: { httpCredentials?: { username: string; password: string } } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `chromium is not installed at ${CHROMIUM_PATH}: the browser playback test needs it. Run scripts/ensure-deps.sh ` +
@@ -124,6 +125,7 @@ export async function launchChromium(): Promise<Browser> {
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 640, height: 360 },
+      httpCredentials: opts.httpCredentials,
     });
   } catch (err) {
     rmSync(profile, { recursive: true, force: true });

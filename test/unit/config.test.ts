@@ -124,3 +124,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_ACCESS_KEY_ID/);
   });
 });
+
+describe('loadConfig: the dashboard', () => {
+  it('DASHBOARD_USER / DASHBOARD_PASSWORD: no dashboard unless both are set; read-only unless DASHBOARD_READ_ONLY=false', () => {
+    expect(loadConfig({}).dashboard).toEqual({ login: undefined, readOnly: true });
+    expect(loadConfig({ DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'a long password', DASHBOARD_READ_ONLY: 'false' }).dashboard).toEqual({
+      login: { user: 'ops', password: 'a long password' },
+      readOnly: false,
+    });
+    expect(() => loadConfig({ DASHBOARD_USER: 'ops' })).toThrow(/DASHBOARD_USER and DASHBOARD_PASSWORD: set both or neither/);
+    expect(() => loadConfig({ DASHBOARD_PASSWORD: 'a long password' })).toThrow(/set both or neither/);
+    expect(() => loadConfig({ DASHBOARD_USER: 'ops', DASHBOARD_PASSWORD: 'short' })).toThrow(
+      /DASHBOARD_PASSWORD: must be at least 12 characters/,
+    );
+    expect(() => loadConfig({ DASHBOARD_USER: 'o:ps', DASHBOARD_PASSWORD: 'a long password' })).toThrow(
+      /DASHBOARD_USER: must not contain ":"/,
+    );
+    expect(() => loadConfig({ DASHBOARD_READ_ONLY: 'perhaps' })).toThrow(/DASHBOARD_READ_ONLY="perhaps": must be true or false/);
+  });
+});

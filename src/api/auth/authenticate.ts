@@ -129,16 +129,16 @@ export function checkContentMd5(headerValue: string | undefined, body: string | 
 }
 
 /**
- * Adds the checks to the app, after the Host hook (which sets req.ci). `publicPaths` are served
- * without a signature (health checks).
+ * Adds the checks to the app, after the Host hook (which sets req.ci). Paths `isPublic` accepts are
+ * served without a signature (health checks, the dashboard with its own login).
  */
-export function registerAuth(app: FastifyInstance, settings: AuthSettings, publicPaths: ReadonlySet<string>): void {
+export function registerAuth(app: FastifyInstance, settings: AuthSettings, isPublic: (path: string) => boolean): void {
   const byId = new Map(settings.credentials.map((c) => [c.secretId, c]));
   if (byId.size > 0) {
     // Callback style: the check is synchronous, and fastify answers a throw here as it would a rejection.
     app.addHook('onRequest', (req: FastifyRequest, _reply, done) => {
       const path = req.url.split('?')[0] ?? '';
-      if (publicPaths.has(path)) {
+      if (isPublic(path)) {
         done();
         return;
       }
