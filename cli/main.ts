@@ -53,6 +53,8 @@ program
   .action(async (files: string[], opts: { prefix: string }, cmd: Command) => {
     const g = globals(cmd);
     const printer = new Printer(g.json === true);
+    // The SDK warns on Node 20 about its own future releases, which says nothing about this upload.
+    env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     // Loaded here: the S3 SDK takes a moment to load, and only this command needs it.
     const { upload } = await import('./commands/upload.js');
     await upload({ files, bucket: bucketOf(g, env), prefix: opts.prefix }, s3Settings(env), printer);
@@ -120,11 +122,8 @@ program
 
 /** The message and exit code of a failure; anything unexpected keeps its stack for a bug report. */
 function report(err: unknown): number {
-  if (err instanceof JobFailed) {
-    process.stderr.write(`${err.jobId}: ${err.state}\n${err.code}: ${err.ciMessage}\n`);
-    return err.exitCode;
-  }
-  if (err instanceof CiApiError) {
+  // The job's end state has been shown already (the bar, or its line); what is left is why.
+  if (err instanceof JobFailed || err instanceof CiApiError) {
     process.stderr.write(`${err.code}: ${err.ciMessage}\n`);
     return err.exitCode;
   }
