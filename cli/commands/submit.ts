@@ -64,6 +64,13 @@ export async function waitForJob(client: CiClient, jobId: string, printer: Print
     : undefined;
   let lastState = '';
   bar?.start(100, 0, { state: 'Submitted' });
+  // Ctrl-C stops the waiting, not the job: give the terminal its cursor back and say how to look again.
+  const interrupted = () => {
+    bar?.stop();
+    process.stderr.write(`\nstopped waiting; the job goes on: ci-concat job ${jobId}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   try {
     for (;;) {
       const job = await describe(client, jobId);
@@ -76,6 +83,7 @@ export async function waitForJob(client: CiClient, jobId: string, printer: Print
       await sleep(intervalMs);
     }
   } finally {
+    process.off('SIGINT', interrupted);
     bar?.stop();
   }
 }

@@ -3,7 +3,7 @@
 // that succeeds and one that fails, listing and describing); one has a key and no worker, so its jobs
 // wait (signing, cancel, pause and resume). A bar is drawn when the CLI runs in a terminal (`script`
 // gives it one).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,12 +32,16 @@ interface Result {
   stderr: string;
 }
 
-/** Runs the built bin with `args`; the environment holds no CI_ or S3_ variable but those given. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+/** The CLI's environment: no CI_ or S3_ variable of this process, the unsigned engine's addresses, then `env`. */
+function cliEnv(env: Record<string, string> = {}): Record<string, string | undefined> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(CI|S3)_/.test(k)));
-  const full = { ...base, S3_ENDPOINT: engine.endpoints.s3Endpoint, CI_ENDPOINT: engine.api.url, ...env };
+  return { ...base, S3_ENDPOINT: engine.endpoints.s3Endpoint, CI_ENDPOINT: engine.api.url, ...env };
+}
+
+/** Runs the built bin with `args`. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: work, env: full, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: work, env: cliEnv(env), timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -168,7 +172,7 @@ describe('ci-concat', () => {
     const command = [process.execPath, bin, 'submit', 'job.xml', '--wait', '--interval', '100'].map((a) => `'${a}'`).join(' ');
     const r = await run('script', ['-qec', command, '/dev/null'], {
       cwd: work,
-      env: { ...process.env, S3_ENDPOINT: engine.endpoints.s3Endpoint, CI_ENDPOINT: engine.api.url, CI_SECRET_ID: '', CI_SECRET_KEY: '' },
+      env: cliEnv(),
       timeout: 30_000,
     });
     expect(r.stdout).toMatch(/\u2588{40} 100% \| Success/);
@@ -216,6 +220,24 @@ describe('ci-concat', () => {
     const again = await cli(['cancel', jobId, '--bucket', BUCKET], asSigned);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^InvalidArgument: /);
+  });
+
+  it('stops waiting on Ctrl-C and leaves the job as it is', async () => {
+    // The signed engine has no worker: the job waits until it is cancelled.
+    const child = spawn(process.execPath, [bin, 'submit', 'job.xml', '--wait', '--interval', '100'], { cwd: work, env: cliEnv(asSigned) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 200 && !stderr.includes(': Submitted'); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const jobId = stdout.trim();
+    expect(stderr).toContain(`stopped waiting; the job goes on: ci-concat job ${jobId}`);
+    const job = JSON.parse((await cli(['job', jobId, '--bucket', BUCKET, '--json'], asSigned)).stdout);
+    expect(job.state).toBe('Submitted');
+    expect((await cli(['cancel', jobId, '--bucket', BUCKET], asSigned)).code).toBe(0);
   });
 
   it('says the engine is not running, and how to start it, when nothing listens', async () => {
