@@ -70,14 +70,15 @@ program
     const g = globals(cmd);
     const printer = new Printer(g.json === true);
     const job = readJobFile(file);
-    const client = clientFor(g, { bucket: bucketOf(g, env, job.outputBucket), region: regionOf(g, env, job.outputRegion) });
+    const target = { bucket: bucketOf(g, env, job.outputBucket), region: regionOf(g, env, job.outputRegion) };
+    const client = clientFor(g, target);
     const jobId = await submit(client, job.xml);
     if (opts.wait !== true) {
       printer.result([jobId], { jobId });
       return;
     }
     if (!printer.json) process.stdout.write(`${jobId}\n`);
-    reportEnd(await waitForJob(client, jobId, printer, Number(opts.interval)), printer);
+    reportEnd(await waitForJob(client, jobId, target.bucket, printer, Number(opts.interval)), printer);
   });
 
 program

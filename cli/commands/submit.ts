@@ -7,7 +7,7 @@ import type { CiClient } from '../ci-client.js';
 import { JobFailed, UsageError } from '../errors.js';
 import { jobView, outputLines, type JobView } from '../job-view.js';
 import type { Printer } from '../output.js';
-import { list, parseXml, text } from '../xml.js';
+import { at, list, parseXml, text } from '../xml.js';
 
 const ENDED = new Set(['Success', 'Failed', 'Cancel']);
 
@@ -40,7 +40,7 @@ export async function submit(client: CiClient, xml: string): Promise<string> {
 
 export async function describe(client: CiClient, jobId: string): Promise<JobView | undefined> {
   const answer = await client.call({ method: 'GET', path: `/jobs/${jobId}` });
-  const detail = list(answer.body.Response === undefined ? undefined : (answer.body.Response as Record<string, unknown>).JobsDetail)[0];
+  const detail = list(at(answer.body, 'Response', 'JobsDetail'))[0];
   return detail === undefined ? undefined : jobView(detail);
 }
 
@@ -50,7 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Polls the job every `intervalMs` until it ends. On a terminal the bar shows its Progress and state;
  * elsewhere (a pipe, a log) each new state is one line on stderr.
  */
-export async function waitForJob(client: CiClient, jobId: string, printer: Printer, intervalMs: number): Promise<JobView> {
+export async function waitForJob(client: CiClient, jobId: string, bucket: string, printer: Printer, intervalMs: number): Promise<JobView> {
   const tty = process.stderr.isTTY && !printer.json;
   const bar = tty
     ? new SingleBar({
@@ -67,7 +67,7 @@ export async function waitForJob(client: CiClient, jobId: string, printer: Print
   // Ctrl-C stops the waiting, not the job: give the terminal its cursor back and say how to look again.
   const interrupted = () => {
     bar?.stop();
-    process.stderr.write(`\nstopped waiting; the job goes on: ci-concat job ${jobId}\n`);
+    process.stderr.write(`\nstopped waiting; the job goes on: ci-concat job ${jobId} --bucket ${bucket}\n`);
     process.exit(130);
   };
   process.once('SIGINT', interrupted);

@@ -234,7 +234,7 @@ describe('ci-concat', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     const jobId = stdout.trim();
-    expect(stderr).toContain(`stopped waiting; the job goes on: ci-concat job ${jobId}`);
+    expect(stderr).toContain(`stopped waiting; the job goes on: ci-concat job ${jobId} --bucket ${BUCKET}\n`);
     const job = JSON.parse((await cli(['job', jobId, '--bucket', BUCKET, '--json'], asSigned)).stdout);
     expect(job.state).toBe('Submitted');
     expect((await cli(['cancel', jobId, '--bucket', BUCKET], asSigned)).code).toBe(0);
