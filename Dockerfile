@@ -12,6 +12,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY workers ./workers
+COPY cli ./cli
 RUN npm run build
 
 # ---- runtime: production dependencies, compiled output, ffmpeg and CJK fonts ----

@@ -13,6 +13,14 @@ const logger = createLogger(config.log.level, 'engine');
 const stops: (() => Promise<void>)[] = [];
 stopOnSignals(stops, (msg) => logger.info(msg));
 
+/** The variables `npx ci-concat` needs to find this engine when it is not on the ports it defaults to. */
+function cliPrefix(apiPort: number, s3Endpoint: string): string {
+  const vars = [];
+  if (apiPort !== 8080) vars.push(`CI_ENDPOINT=http://127.0.0.1:${apiPort}`);
+  if (s3Endpoint !== 'http://127.0.0.1:4568' && config.s3.endpoint === undefined) vars.push(`S3_ENDPOINT=${s3Endpoint}`);
+  return vars.map((v) => `${v} `).join('');
+}
+
 try {
   let redisUrl = config.redis.url;
   if (redisUrl === undefined && config.redis.sentinel === undefined) {
@@ -56,6 +64,7 @@ try {
       `  S3 key pair:   ${config.s3.accessKeyId} / ${config.s3.secretAccessKey === EMBEDDED_S3_KEY ? EMBEDDED_S3_KEY : '(your S3_SECRET_ACCESS_KEY)'}`,
       `  API keys:      ${config.api.security.credentials.length > 0 ? `${config.api.security.credentials.map((c) => c.secretId).join(', ')} (signatures required)` : 'NONE SET: signatures are not checked (local use only)'}`,
       `  Data:          ${config.dataDir}`,
+      `  Command line:  ${cliPrefix(apiPort, s3Endpoint)}npx ci-concat --help  (in this checkout)`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

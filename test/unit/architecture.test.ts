@@ -1,5 +1,5 @@
 // The layer rules of docs/architecture.md, checked on the source itself: every relative import of every
-// .ts file under src/ and workers/ must go down the layer table below, and no chain of imports may come
+// .ts file under src/, workers/ and cli/ must go down the layer table below, and no chain of imports may come
 // back to where it started. A failure lists every offending edge (or cycle) so it can be fixed in one go.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -33,11 +33,17 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
 const ENTRY_POINTS = ['src/main.ts', 'src/api-main.ts', 'src/engine.ts'];
 const ENTRY_FOLDERS = ['workers/'];
 
+/**
+ * Entry points that are clients of the HTTP API, not parts of the engine: they import only their own
+ * folder (and npm packages), so they work against any engine, and nothing imports them.
+ */
+const CLIENT_FOLDERS = ['cli/'];
+
 /** Folders of src/ whose files count as leaves, like the root files. */
 const LEAF_FOLDERS = ['config'];
 
 /** What a file is, for the layer check. */
-type Place = { kind: 'entry' } | { kind: 'leaf' } | { kind: 'layer'; layer: string };
+type Place = { kind: 'entry' } | { kind: 'client'; folder: string } | { kind: 'leaf' } | { kind: 'layer'; layer: string };
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -56,6 +62,8 @@ function toRepoPath(path: string): string {
 }
 
 function placeOf(file: string): Place {
+  const client = CLIENT_FOLDERS.find((folder) => file.startsWith(folder));
+  if (client !== undefined) return { kind: 'client', folder: client };
   if (ENTRY_POINTS.includes(file) || ENTRY_FOLDERS.some((folder) => file.startsWith(folder))) return { kind: 'entry' };
   const parts = file.split('/');
   if (parts.length === 2 || LEAF_FOLDERS.includes(parts[1] ?? '')) return { kind: 'leaf' };
@@ -85,6 +93,8 @@ function importsOf(file: string): string[] {
 function mayImport(from: string, to: string): boolean {
   const source = placeOf(from);
   const target = placeOf(to);
+  if (source.kind === 'client') return target.kind === 'client' && target.folder === source.folder;
+  if (target.kind === 'client') return false;
   if (source.kind === 'entry') return true;
   if (target.kind === 'entry') return false;
   if (target.kind === 'leaf') return true;
@@ -114,7 +124,9 @@ function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   return cycles;
 }
 
-const files = [...listTsFiles(join(ROOT, 'src')), ...listTsFiles(join(ROOT, 'workers'))].map(toRepoPath).sort();
+const files = [...listTsFiles(join(ROOT, 'src')), ...listTsFiles(join(ROOT, 'workers')), ...listTsFiles(join(ROOT, 'cli'))]
+  .map(toRepoPath)
+  .sort();
 const graph = new Map(files.map((file) => [file, importsOf(file)] as const));
 
 describe('architecture', () => {
@@ -129,6 +141,14 @@ describe('architecture', () => {
       for (const to of targets) if (!mayImport(from, to)) offending.push(`${from} -> ${to}`);
     }
     expect(offending, `imports that break the layer table:\n  ${offending.join('\n  ')}\n`).toEqual([]);
+  });
+
+  it('the command line imports nothing of the engine, and the engine nothing of it', () => {
+    const cliFiles = files.filter((file) => file.startsWith('cli/'));
+    expect(cliFiles).toContain('cli/main.ts');
+    expect(mayImport('cli/main.ts', 'src/config.ts')).toBe(false);
+    expect(mayImport('cli/main.ts', 'cli/sign.ts')).toBe(true);
+    expect(mayImport('src/engine.ts', 'cli/sign.ts')).toBe(false);
   });
 
   it('has no import cycle', () => {
