@@ -18,6 +18,8 @@ interface SubmitJobDeps {
   jobs: JobStore;
   queues: QueueStore;
   mediaQueues: MediaQueues;
+  /** Told of each job fully submitted (the metrics count them). */
+  onSubmitted?: (doc: JobDoc) => void;
 }
 
 /** Throws EnqueueFailed when the job could not be queued (its record then removed). */
@@ -30,5 +32,6 @@ export async function submitJob(deps: SubmitJobDeps, doc: JobDoc): Promise<Submi
     await deps.jobs.discard(doc).catch(() => undefined);
     throw new EnqueueFailed(err);
   }
+  deps.onSubmitted?.(doc);
   return outcome;
 }
