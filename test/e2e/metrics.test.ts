@@ -99,6 +99,7 @@ describe('metrics', () => {
   it('count and time one Success and one Failed job, on the API and on the worker, with bounded labels', async () => {
     const ok = (await req({ Method: 'POST', Key: 'jobs', Body: jobBody('metrics/a.mp4') })).body.Response.JobsDetail.JobId as string;
     const bad = (await req({ Method: 'POST', Key: 'jobs', Body: jobBody('metrics/missing.mp4') })).body.Response.JobsDetail.JobId as string;
+    await req({ Method: 'GET', Key: 'nothing-here/j0123456789abcdef0123456789abcdef' });
     expect(await waitFor(ok)).toBe('Success');
     expect(await waitFor(bad)).toBe('Failed');
     for (let i = 0; i < 100 && lines.filter((l) => l.includes('"callback delivered"')).length < 2; i++) {
@@ -162,6 +163,8 @@ describe('metrics', () => {
     const detailReads = sampleValue(a, 'ci_http_requests_total', { method: 'GET', route: '/jobs/:ids', status: '200' });
     expect(detailReads).toBeGreaterThanOrEqual(2);
     expect(sampleValue(a, 'ci_http_request_duration_seconds_count', { method: 'GET', route: '/jobs/:ids' })).toBe(detailReads);
+    // A path no route takes is counted as unmatched, not by its URL.
+    expect(sampleValue(a, 'ci_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBe(1);
     expect(new Set(a.get('ci_http_requests_total')!.samples.map((s) => Object.keys(s.labels).sort().join(',')))).toEqual(
       new Set(['method,route,status']),
     );
@@ -192,7 +195,7 @@ describe('metrics', () => {
     // No label value names a job, an object or a bucket.
     for (const v of [...labelValues(a), ...labelValues(w)]) {
       expect(v).not.toMatch(/j[0-9a-f]{32}/);
-      for (const unbounded of [ok, bad, BUCKET, 'metrics/a.mp4', 'metrics/missing.mp4']) expect(v).not.toContain(unbounded);
+      for (const unbounded of [ok, bad, BUCKET, 'metrics/a.mp4', 'metrics/missing.mp4', 'nothing-here']) expect(v).not.toContain(unbounded);
     }
   });
 
@@ -202,6 +205,8 @@ describe('metrics', () => {
       expect((await scrape(url, 'wrong')).status).toBe(401);
       expect((await scrape(url, TOKEN)).status).toBe(200);
     }
+    // The worker's listener serves nothing else.
+    expect((await fetch(`${worker.metricsUrl!}/healthz`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
   });
 
   it('without METRICS_TOKEN the API serves /metrics to anyone, with no bucket in the Host; without METRICS_PORT the worker has no listener', async () => {
