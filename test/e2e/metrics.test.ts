@@ -74,9 +74,14 @@ beforeAll(async () => {
   const clip = await makeClip(path.join(work, 'a.mp4'), { durationSec: 1, audio: true });
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'metrics/a.mp4', Body: readFileSync(clip) }));
   s3.destroy();
+  // The first callback is refused once, so one try is retried.
+  let refused = false;
   receiver = createServer((r, res) => {
     r.resume();
-    r.on('end', () => res.writeHead(200).end());
+    r.on('end', () => {
+      res.writeHead(refused ? 200 : 503).end();
+      refused = true;
+    });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
@@ -191,6 +196,8 @@ describe('metrics', () => {
     expect(ffmpegSec).toBeGreaterThan(0);
     expect(ffmpegSec).toBeLessThan(sampleValue(w, 'ci_job_duration_seconds_sum', { state: 'Success', path: okPath }));
     expect(sampleValue(w, 'ci_callbacks_total', { event: 'TaskFinish', outcome: 'delivered' })).toBe(2);
+    expect(sampleValue(w, 'ci_callbacks_total', { event: 'TaskFinish', outcome: 'retried' })).toBe(1);
+    expect(w.get('ci_callbacks_total')!.samples).toHaveLength(2);
 
     // No label value names a job, an object or a bucket.
     for (const v of [...labelValues(a), ...labelValues(w)]) {

@@ -29,10 +29,11 @@ function parseLabels(text: string, line: string): Record<string, string> {
   return labels;
 }
 
+/** Prometheus reads values as Go's ParseFloat does: NaN and Inf in any case (prom-client writes `Nan`). */
 function parseValue(v: string): number {
-  if (v === '+Inf') return Infinity;
-  if (v === '-Inf') return -Infinity;
-  if (v === 'NaN') return NaN;
+  if (/^\+?inf(inity)?$/i.test(v)) return Infinity;
+  if (/^-inf(inity)?$/i.test(v)) return -Infinity;
+  if (/^nan$/i.test(v)) return NaN;
   const n = Number(v);
   if (Number.isNaN(n)) throw new Error(`bad value ${v}`);
   return n;
