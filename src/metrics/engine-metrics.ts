@@ -39,6 +39,9 @@ const JOB_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
 /** Seconds: API answers are milliseconds; a submit reaching Redis and S3 may take longer. */
 const HTTP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/** How long a scrape waits for the job store's counts; Prometheus' own scrape timeout is 10 s by default. */
+const DEPTH_TIMEOUT_MS = 2000;
+
 /** Route label of a request no route took (404s): the raw URL would be unbounded. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
@@ -115,7 +118,8 @@ export class EngineMetrics {
       registers: [this.registry],
       async collect() {
         const read = source();
-        const depth = read ? await read() : [];
+        // Without the counts (Redis down or slow) the gauge has no series, and the rest of the scrape is served.
+        const depth = read ? await withTimeout(read(), DEPTH_TIMEOUT_MS).catch(() => []) : [];
         // Reset only once the counts are in: a queue deleted since the last scrape loses its series.
         this.reset();
         for (const { queueId, counts } of depth) {
@@ -158,4 +162,12 @@ export class EngineMetrics {
   async scrape(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
