@@ -65,7 +65,7 @@ export class EngineMetrics {
 
   private readonly queueWait = new Histogram({
     name: 'ci_job_queue_wait_seconds',
-    help: 'Time from submit to the start of the run on a worker.',
+    help: 'Time from submit to the start of the run on a worker (observed when the job ends).',
     buckets: JOB_BUCKETS,
     registers: [this.registry],
   });
