@@ -36,6 +36,8 @@ interface ApiConfig {
   host: string;
   /** Largest request body the API accepts, in bytes. */
   bodyLimitBytes: number;
+  /** METRICS_TOKEN: bearer token GET /metrics (API and worker) requires; undefined = not required. */
+  metricsToken?: string;
   security: ApiSecurityConfig;
 }
 
@@ -102,6 +104,8 @@ interface WorkerConfig {
   lockSec: number;
   /** How often workers look for jobs whose lock was lost. A dead worker's job runs again within lock + this. */
   stalledCheckSec: number;
+  /** METRICS_PORT: the worker's metrics listener (GET /metrics on HOST); undefined = off, 0 = any free port. */
+  metricsPort?: number;
 }
 
 interface DashboardConfig {
@@ -276,6 +280,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const blockPrivate = bool('CALLBACK_BLOCK_PRIVATE', false);
   const autoCopy = bool('AUTO_COPY', true);
   const s3EventsToken = str('S3_EVENTS_TOKEN');
+  const metricsToken = str('METRICS_TOKEN');
+  const metricsPort = str('METRICS_PORT') === undefined ? undefined : int('METRICS_PORT', 0, 0, 65535);
   const limits = {
     maxInputBytes: int('MAX_JOB_INPUT_BYTES', 10 * 1024 ** 3, 0, Number.MAX_SAFE_INTEGER),
     maxOutputDurationSec: int('MAX_OUTPUT_DURATION_SECONDS', 6 * 3600, 0, 30 * 24 * 3600),
@@ -288,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port,
       host,
       bodyLimitBytes,
+      metricsToken,
       security: { credentials, ciSecretId, ciSecretKey, clockSkewSeconds, requestLimits, s3EventsToken },
     },
     redis: { url: redisUrl, ...(sentinel ? { sentinel } : {}), waitReplicas, port: redisPort, keyPrefix },
@@ -301,7 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retrySec: storageRetrySec,
     },
     callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey },
-    worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec },
+    worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec, metricsPort },
     job: { limits },
     log: { level: logLevel },
     dashboard: {

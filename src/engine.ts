@@ -26,6 +26,8 @@ import { WorkflowRunner } from './workflows/runner.js';
 import { onS3Notification } from './workflows/upload-trigger.js';
 import type { ExecutionRecord } from './domain/workflow-execution.js';
 import type { SentinelTarget } from './config/redis-target.js';
+import { EngineMetrics } from './metrics/engine-metrics.js';
+import { startMetricsListener } from './metrics/metrics-listener.js';
 
 export interface Endpoints {
   redisUrl: string;
@@ -36,6 +38,11 @@ export interface Endpoints {
 
 export interface Running {
   close(): Promise<void>;
+}
+
+export interface RunningWorker extends Running {
+  /** The worker's metrics listener (METRICS_PORT), e.g. http://127.0.0.1:9464; undefined when off. */
+  metricsUrl?: string;
 }
 
 export interface RunningApi extends Running {
@@ -71,11 +78,12 @@ function openStores(redis: Redis, keyPrefix: string, waitReplicas = 0): Stores {
 }
 
 /** The workflow runner both halves need: the API starts executions, the worker moves them on. */
-function workflowRunnerOf(stores: Stores, callbacks: CallbackQueue, logger: Logger): WorkflowRunner {
+function workflowRunnerOf(stores: Stores, callbacks: CallbackQueue, logger: Logger, metrics: EngineMetrics): WorkflowRunner {
   const { executions } = stores;
   return new WorkflowRunner({
     ...stores,
     logger,
+    onSubmitted: metrics.jobSubmitted,
     onExecutionFinished: async (e: ExecutionRecord) => {
       if (!e.notify?.events.includes('WorkflowFinish')) return;
       await executions.setCallback(e.runId, { delivery: 'Pending', url: e.notify.url, attempts: 0 });
@@ -84,7 +92,16 @@ function workflowRunnerOf(stores: Stores, callbacks: CallbackQueue, logger: Logg
   });
 }
 
-export async function startApi(config: Config, ep: Endpoints, logger: Logger): Promise<RunningApi> {
+/**
+ * `metrics` is the process' registry: `npm start` runs the API and the worker in one process and hands
+ * both the same one; otherwise each builds its own.
+ */
+export async function startApi(
+  config: Config,
+  ep: Endpoints,
+  logger: Logger,
+  metrics: EngineMetrics = new EngineMetrics(),
+): Promise<RunningApi> {
   const { api: apiConfig, redis: redisConfig } = config;
   const { credentials, clockSkewSeconds } = apiConfig.security;
   const redis = createRedis(ep.redisSentinel ?? ep.redisUrl, 'ci-api', 'api');
@@ -94,8 +111,9 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   const { workflows, mediaQueues } = stores;
   const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
   const callbacks = new CallbackQueue(redis, redisConfig.keyPrefix, config.callbacks);
-  const runner = workflowRunnerOf(stores, callbacks, logger);
+  const runner = workflowRunnerOf(stores, callbacks, logger, metrics);
   await stores.queues.ensureDefault();
+  metrics.readQueueDepthFrom(async () => stores.jobs.countsByQueue((await stores.queues.all()).map((q) => q.queueId)));
   if (credentials.length === 0) {
     logger.warn(
       'NO API CREDENTIALS: neither CI_SECRET_ID/CI_SECRET_KEY nor CI_CREDENTIALS_FILE is set, so the API accepts every request without checking signatures. Use this mode for local work only.',
@@ -119,6 +137,7 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
       callbackPolicy: config.callbacks,
     },
     health: healthCheck({ redis: () => redis.ping(), s3: () => pingS3(s3) }),
+    metrics: { metrics, token: apiConfig.metricsToken },
   });
   const address = await app.listen({ port: apiConfig.port, host: apiConfig.host });
   const port = (app.server.address() as { port: number }).port;
@@ -139,7 +158,12 @@ export async function startApi(config: Config, ep: Endpoints, logger: Logger): P
   };
 }
 
-export async function startWorker(config: Config, ep: Endpoints, logger: Logger): Promise<Running> {
+export async function startWorker(
+  config: Config,
+  ep: Endpoints,
+  logger: Logger,
+  metrics: EngineMetrics = new EngineMetrics(),
+): Promise<RunningWorker> {
   const { keyPrefix } = config.redis;
   const connections: Redis[] = [];
   const connection = (): Redis => {
@@ -153,8 +177,15 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
   const stores = openStores(redis, keyPrefix, config.redis.waitReplicas);
   const { jobs, queues, mediaQueues } = stores;
   const callbacks = new CallbackQueue(redis, keyPrefix, config.callbacks);
-  const runner = workflowRunnerOf(stores, callbacks, logger);
-  const callbackWorker = startCallbackWorker({ connection: connection(), keyPrefix, ...stores, logger, settings: config.callbacks });
+  const runner = workflowRunnerOf(stores, callbacks, logger, metrics);
+  const callbackWorker = startCallbackWorker({
+    connection: connection(),
+    keyPrefix,
+    ...stores,
+    logger,
+    settings: config.callbacks,
+    onTry: metrics.callbackTry,
+  });
   const onFinished = async (job: JobRecord): Promise<void> => {
     await runner.onJobFinished(job).catch((err: unknown) => logger.error({ err, jobId: job.jobId }, 'workflow step failed'));
     const target = callbackTargetOf(job, await queues.get(job.queueId));
@@ -181,12 +212,21 @@ export async function startWorker(config: Config, ep: Endpoints, logger: Logger)
       limits: config.job.limits,
     }),
     onFinished,
+    observeFinished: metrics.jobFinished,
   });
   const stale = await removeStaleJobDirs(config.dataDir);
   if (stale.length > 0) logger.warn({ dirs: stale }, 'removed job directories left by stopped workers');
   await worker.start();
+  const { metricsPort } = config.worker;
+  const listener =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsListener(metrics, { port: metricsPort, host: config.api.host, token: config.api.metricsToken });
+  if (listener) logger.info({ url: `${listener.url}/metrics` }, 'worker metrics listening');
   return {
+    metricsUrl: listener?.url,
     async close() {
+      await listener?.close();
       await worker.close();
       await callbackWorker.close(true);
       await callbacks.close();

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { EMBEDDED_S3_KEY, sentinelOf } from './config.js';
 import { startApi, startWorker } from './engine.js';
+import { EngineMetrics } from './metrics/engine-metrics.js';
 import { startRedisServer } from './embedded/redis-server.js';
 import { startS3Server } from './embedded/s3-server.js';
 import { componentLogger, createLogger } from './logger.js';
@@ -45,13 +46,15 @@ try {
     logger.info({ s3Endpoint, dir: path.join(config.dataDir, 's3') }, 'embedded S3 store started');
   }
   const endpoints = { redisUrl: redisUrl ?? '', ...sentinelOf(config.redis), s3Endpoint };
-  const api = await startApi(config, endpoints, componentLogger(logger, 'api'));
+  // One registry for the process: the API's /metrics shows the worker's jobs too.
+  const metrics = new EngineMetrics();
+  const api = await startApi(config, endpoints, componentLogger(logger, 'api'), metrics);
   stops.push(() => api.close());
   // Uploads to the embedded store start workflows, as MinIO's webhook does in docker compose.
   embeddedS3?.onEvent((event) => {
     api.onS3Event(event, { keysEncoded: false }).catch((err: unknown) => logger.error({ err }, 'S3 event not handled'));
   });
-  const worker = await startWorker(config, endpoints, componentLogger(logger, 'worker'));
+  const worker = await startWorker(config, endpoints, componentLogger(logger, 'worker'), metrics);
   stops.push(() => worker.close());
 
   const apiPort = (api.app.server.address() as { port: number }).port;

@@ -23,6 +23,7 @@ import type { RequestLimits } from '../wire/limits.js';
 import { sendClientError, sendError } from './reply.js';
 import { registerHealthRoutes, type HealthCheck } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { METRICS_PATH, registerMetrics, type ApiMetrics } from './routes/metrics.js';
 import { registerQueueRoutes } from './routes/queues.js';
 import { registerTemplateRoutes } from './routes/templates.js';
 import { registerWorkflowRunRoutes, S3_EVENTS_PATH } from './routes/workflow-runs.js';
@@ -48,6 +49,8 @@ interface ApiDeps {
   health: HealthCheck;
   bodyLimitBytes: number;
   security: ApiSecurity;
+  /** GET /metrics and the request metrics; absent = no /metrics. */
+  metrics?: ApiMetrics;
 }
 
 /** Request signatures, body shape limits, and which callback receivers a job may name. */
@@ -66,7 +69,7 @@ declare module 'fastify' {
 }
 
 /** Paths served without a bucket in the Host. */
-const HOSTLESS = new Set(['/healthz', S3_EVENTS_PATH]);
+const HOSTLESS = new Set(['/healthz', S3_EVENTS_PATH, METRICS_PATH]);
 
 /** The dashboard's paths are hostless too (on or off, so turning it on never changes what /dashboard needs). */
 const isHostless = (path: string): boolean => HOSTLESS.has(path) || isDashboardPath(path);
@@ -145,6 +148,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     done();
   });
 
+  if (deps.metrics) registerMetrics(app, deps.metrics);
+
   app.setNotFoundHandler(async (req, reply) => {
     return sendError(req, reply, new CiError('InvalidUrl', `no API at ${req.method} ${req.url.split('?')[0]}`));
   });
@@ -154,7 +159,15 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   const { jobs, queues, mediaQueues, templates, workflows, executions, workflowRunner, s3, s3EventsToken } = deps;
   const callbackTargets = new CallbackTargetChecker(deps.security.callbackPolicy);
   registerHealthRoutes(app, deps.health);
-  registerJobRoutes(app, { jobs, queues, mediaQueues, templates, workflowRunner, callbackTargets });
+  registerJobRoutes(app, {
+    jobs,
+    queues,
+    mediaQueues,
+    templates,
+    workflowRunner,
+    callbackTargets,
+    onSubmitted: deps.metrics?.metrics.jobSubmitted,
+  });
   registerTemplateRoutes(app, templates);
   registerWorkflowRoutes(app, workflows);
   registerWorkflowRunRoutes(app, { workflows, executions, workflowRunner, s3, s3EventsToken });

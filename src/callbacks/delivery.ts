@@ -110,6 +110,8 @@ export function startCallbackWorker(deps: {
   executions: ExecutionStore;
   logger: Logger;
   settings: CallbackSettings;
+  /** Told of each try's outcome (the metrics count them). */
+  onTry?: (event: CallbackTask['kind'], outcome: 'delivered' | 'retried' | 'failed') => void;
 }): Worker<CallbackTask> {
   const worker = new Worker<CallbackTask>(
     CALLBACK_QUEUE,
@@ -136,10 +138,12 @@ export function startCallbackWorker(deps: {
       }
       if (problem === undefined) {
         await subject.record({ delivery: 'Delivered', url, attempts: attempt, deliveredMs: Date.now() });
+        deps.onTry?.(task.data.kind, 'delivered');
         log.info({ attempt, event: task.data.kind }, 'callback delivered');
         return;
       }
       const last = attempt >= CALLBACK_ATTEMPTS;
+      deps.onTry?.(task.data.kind, last ? 'failed' : 'retried');
       await subject.record({ delivery: last ? 'Failed' : 'Pending', url, attempts: attempt, lastError: problem });
       log.warn(
         { attempt, problem, final: last, event: task.data.kind },

@@ -20,6 +20,8 @@ interface SubmitJobDeps {
   jobs: JobStore;
   queues: QueueStore;
   mediaQueues: MediaQueues;
+  /** Told of each job fully submitted (the metrics count them). */
+  onSubmitted?: (doc: JobDoc) => void;
 }
 
 /** Throws EnqueueFailed when the job could not be queued or committed (nothing of it is left that runs). */
@@ -34,5 +36,6 @@ export async function submitJob(deps: SubmitJobDeps, doc: JobDoc): Promise<Submi
     await deps.mediaQueues.remove(doc.queueId, doc.jobId).catch(() => undefined);
     throw new EnqueueFailed(err);
   }
+  deps.onSubmitted?.(doc);
   return outcome;
 }

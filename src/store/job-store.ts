@@ -207,6 +207,25 @@ export class JobStore {
     return replies.reduce((sum, [, n]) => sum + Number(n), 0);
   }
 
+  /** Jobs of each queue by state: one ZCARD per (queue, state), all in one round trip (the metrics read it at each scrape). */
+  async countsByQueue(queueIds: readonly string[]): Promise<{ queueId: string; counts: Record<JobState, number> }[]> {
+    const pipe = this.redis.pipeline();
+    for (const queueId of queueIds) {
+      const l = this.queueLine(queueId);
+      for (const s of JOB_STATES) pipe.zcard(`${l.pre}${s}${l.suf}`);
+    }
+    const replies = (await pipe.exec()) ?? [];
+    return queueIds.map((queueId, q) => {
+      const counts = {} as Record<JobState, number>;
+      JOB_STATES.forEach((s, k) => {
+        const [err, n] = replies[q * JOB_STATES.length + k] ?? [];
+        if (err) throw err;
+        counts[s] = Number(n);
+      });
+      return { queueId, counts };
+    });
+  }
+
   /** One page of a list query, and the cursor of the next page when there is one. */
   async list(q: ListJobsQuery): Promise<{ jobs: JobRecord[]; nextToken?: string }> {
     // The most selective dimension drives the read; any other filter is checked on the records.

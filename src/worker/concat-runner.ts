@@ -26,6 +26,7 @@ import type { ConcatRunner, RunContext } from './media-worker.js';
 import { localNameOf, outputObjectOf, SEGMENT_CONTENT_TYPE } from './output-object.js';
 import type { MediaPort, ObjectsPort } from './ports.js';
 import type { RetryNotice } from '../storage/store-retry.js';
+import type { JobPhase, JobRunReport } from '../metrics/engine-metrics.js';
 
 interface ConcatRunnerDeps {
   media: MediaPort;
@@ -63,15 +64,29 @@ export function createConcatRunner(deps: ConcatRunnerDeps): ConcatRunner {
   };
 }
 
-/** Milliseconds per phase of the job, for its final log line. */
+/** The metrics' name of each timed phase. */
+const PHASE_LABELS: Record<string, JobPhase> = {
+  fetchAndProbe: 'fetch_and_probe',
+  plan: 'plan',
+  ffmpeg: 'ffmpeg',
+  verify: 'verify',
+  fallbackEncode: 'fallback_encode',
+  upload: 'upload',
+};
+
+/** Milliseconds per phase of the job, for its final log line, and seconds for the run report (metrics). */
 class PhaseTimer {
   readonly timings: Record<string, number> = {};
   private start = Date.now();
 
-  end(name: string): number {
+  constructor(private readonly report?: JobRunReport) {}
+
+  end(name: keyof typeof PHASE_LABELS): number {
     const now = Date.now();
     const ms = now - this.start;
     this.timings[`${name}Ms`] = ms;
+    const label = PHASE_LABELS[name];
+    if (this.report && label) this.report.phases[label] = ms / 1000;
     this.start = now;
     return ms;
   }
@@ -89,7 +104,7 @@ async function runInDir(
   const watermarks = watermarksOf(job);
   const inputs = jobInputsOf(job.request, template, watermarks, (field, url) => resolveSource(deps, job.bucket, field, url));
   const output = job.request.operation.output;
-  const timer = new PhaseTimer();
+  const timer = new PhaseTimer(ctx.report);
   const notice: RetryNotice = (what, attempt, delayMs, err) =>
     log.warn({ what, attempt, delayMs, err: err.message }, 'the storage did not answer; trying again');
 
@@ -121,6 +136,7 @@ async function runInDir(
     autoCopy: deps.autoCopy ?? false,
   };
   let plan = planConcat(planInput);
+  if (ctx.report) ctx.report.path = plan.path;
   log.info({ plan: summarizePlan(plan) }, 'plan');
   checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
   timer.end('plan');
@@ -159,6 +175,7 @@ async function runInDir(
       await rm(outDir, { recursive: true, force: true });
       await mkdir(outDir, { recursive: true });
       plan = planConcat(encodeInputOf(planInput));
+      if (ctx.report) ctx.report.path = plan.path;
       log.info({ plan: summarizePlan(plan) }, 'fallback plan');
       checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
       await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(50 + p * 0.45), log: mediaLog });

@@ -20,6 +20,7 @@ import type { QueueStore } from '../store/queue-store.js';
 import { bullPrefix, mediaQueueName, type MediaQueues, type MediaTask } from '../queue/media-queues.js';
 import { failureOf } from '../domain/errors.js';
 import { applyQueueSettings } from '../queue/queue-control.js';
+import { newRunReport, type JobRunReport } from '../metrics/engine-metrics.js';
 
 export interface RunContext {
   log: Logger;
@@ -27,6 +28,8 @@ export interface RunContext {
   setProgress(percent: number): void;
   /** Aborted when the worker shuts down; the job then stays Running and runs again after restart. */
   signal: AbortSignal;
+  /** Where the runner notes the job's media path and phase times, for the metrics (never the CI answer). */
+  report?: JobRunReport;
 }
 
 export type ConcatRunner = (job: JobRecord, ctx: RunContext) => Promise<JobResult>;
@@ -48,6 +51,8 @@ interface MediaWorkerDeps {
   stalledIntervalMs: number;
   runConcat: ConcatRunner;
   onFinished?: FinishHook;
+  /** Told of each job that reached Success or Failed here, with its run's report (the metrics count them). */
+  observeFinished?: (job: JobRecord, report: JobRunReport) => void;
 }
 
 export class MediaWorker {
@@ -132,6 +137,7 @@ export class MediaWorker {
     const ctx: RunContext = {
       log,
       signal: this.abort.signal,
+      report: newRunReport(),
       setProgress: (percent) => {
         const p = Math.max(0, Math.min(99, Math.floor(percent)));
         if (p <= lastProgress) return;
@@ -176,13 +182,15 @@ export class MediaWorker {
       await this.deps.jobs.transition(jobId, ['Running'], 'Failed', { endMs: Date.now(), ...failure });
       log.warn({ code: failure.code, message: failure.message }, 'job failed');
     }
-    await this.finished(jobId, log);
+    await this.finished(jobId, log, ctx.report);
   }
 
-  private async finished(jobId: string, log: Logger): Promise<void> {
-    if (!this.deps.onFinished) return;
+  private async finished(jobId: string, log: Logger, report: JobRunReport = newRunReport()): Promise<void> {
+    if (!this.deps.onFinished && !this.deps.observeFinished) return;
     const rec = await this.deps.jobs.get(jobId);
     if (!rec) return;
+    if (rec.state === 'Success' || rec.state === 'Failed') this.deps.observeFinished?.(rec, report);
+    if (!this.deps.onFinished) return;
     await this.deps.onFinished(rec).catch((err: unknown) => log.error({ err }, 'finish hook failed'));
   }
 

@@ -41,6 +41,8 @@ interface WorkflowRunnerDeps {
   logger: Logger;
   /** Called once when an execution ends (the WorkflowFinish notification hangs here). */
   onExecutionFinished?: (e: ExecutionRecord) => Promise<void>;
+  /** Told of each job a workflow step submits (the metrics count them). */
+  onSubmitted?: (doc: JobDoc) => void;
 }
 
 interface NodeInput {

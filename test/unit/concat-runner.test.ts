@@ -15,6 +15,7 @@ import { StorageError } from '../../src/storage/errors.js';
 import type { SourceRef } from '../../src/storage/resolve-url.js';
 import type { Logger } from '../../src/logger.js';
 import { createConcatRunner } from '../../src/worker/concat-runner.js';
+import { newRunReport, type JobRunReport } from '../../src/metrics/engine-metrics.js';
 import { failureOf } from '../../src/domain/errors.js';
 import type { MediaPort, ObjectsPort } from '../../src/worker/ports.js';
 import { syntheticKeyframeIndex } from '../helpers/keyframes.js';
@@ -164,7 +165,7 @@ function jobOf(operation: Tree, extra: Tree = {}): JobRecord {
   };
 }
 
-async function run(job: JobRecord, autoCopy?: boolean): Promise<JobResult> {
+async function run(job: JobRecord, autoCopy?: boolean, report?: JobRunReport): Promise<JobResult> {
   const runner = createConcatRunner({
     media: fakes.media,
     objects: fakes.objects,
@@ -172,7 +173,12 @@ async function run(job: JobRecord, autoCopy?: boolean): Promise<JobResult> {
     dataDir,
     ...(autoCopy !== undefined ? { autoCopy } : {}),
   });
-  return runner(job, { log: fakes.logger(), signal: new AbortController().signal, setProgress: (p) => fakes.progress.push(p) });
+  return runner(job, {
+    log: fakes.logger(),
+    signal: new AbortController().signal,
+    setProgress: (p) => fakes.progress.push(p),
+    ...(report ? { report } : {}),
+  });
 }
 
 /** The one plan handed to run, with the job's temp directory written as $DIR. */
@@ -1096,6 +1102,35 @@ describe('a copy is verified before it is uploaded', () => {
     expect(fakes.logFields.get('output uploaded')).toMatchObject({ ffmpegMs: expect.any(Number), verifyMs: expect.any(Number) });
     // The copy leaves half the bar to an encode that might follow it.
     expect(fakes.progress).toEqual([5, 27.5, 95]);
+  });
+
+  it('the run report (metrics): a verified copy reports its path and each phase in seconds', async () => {
+    const report = newRunReport();
+    await run(twoClips(), true, report);
+    expect(report.path).toBe(fakes.plans[0]!.path);
+    expect(report.path).toBe('hybrid');
+    expect(Object.keys(report.phases).sort()).toEqual(['fetch_and_probe', 'ffmpeg', 'plan', 'upload', 'verify']);
+    const logged = fakes.logFields.get('output uploaded') as Record<string, number>;
+    expect(report.phases.ffmpeg).toBe(logged.ffmpegMs! / 1000);
+    expect(report.phases.upload).toBe(logged.uploadMs! / 1000);
+  });
+
+  it('the run report (metrics): a copy that fails verification reports the encode that replaced it', async () => {
+    fakes.verdict = BAD;
+    const report = newRunReport();
+    await run(twoClips(), true, report);
+    expect(report.path).toBe('encode');
+    expect(report.phases).toHaveProperty('fallback_encode');
+  });
+
+  it('the run report (metrics): a job that fails fetching reports no path and no phase', async () => {
+    fakes.failFetch = 'clips/b.mp4';
+    const report = newRunReport();
+    const job = jobOf({
+      ConcatTemplate: { ConcatFragment: [FRAGMENT('clips/a.mp4'), FRAGMENT('clips/b.mp4')], Container: { Format: 'mp4' } },
+    });
+    await expect(run(job, true, report)).rejects.toThrow(/clips\/b\.mp4/);
+    expect(report).toEqual({ phases: {} });
   });
 
   it('a copy that fails is encoded instead: a warn line with the reason, the encode uploaded once, nothing of the copy', async () => {

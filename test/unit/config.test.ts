@@ -120,6 +120,18 @@ describe('loadConfig', () => {
     );
   });
 
+  it('METRICS_PORT: the worker metrics listener is off unless set; 0 takes any free port; a bad port is refused', () => {
+    expect(loadConfig({}).worker.metricsPort).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: '9464' }).worker.metricsPort).toBe(9464);
+    expect(loadConfig({ METRICS_PORT: '0' }).worker.metricsPort).toBe(0);
+    expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT="70000": must be an integer in \[0, 65535\]/);
+  });
+
+  it('METRICS_TOKEN: not required unless set', () => {
+    expect(loadConfig({}).api.metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: ' s3cret ' }).api.metricsToken).toBe('s3cret');
+  });
+
   it('requires S3 credentials with an external S3 endpoint', () => {
     expect(() => loadConfig({ S3_ENDPOINT: 'http://minio:9000' })).toThrow(/S3_ACCESS_KEY_ID/);
   });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { EngineMetrics } from '../../src/metrics/engine-metrics.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (rel: string): string => readFileSync(path.join(ROOT, rel), 'utf8');
@@ -157,6 +158,8 @@ const DOCUMENTED_ENV = new Set([
   'WORKER_CONCURRENCY',
   'LOG_LEVEL',
   'S3_EVENTS_TOKEN',
+  'METRICS_TOKEN',
+  'METRICS_PORT',
 ]);
 const GENERIC_ENV = new Set(['TZ', 'NODE_ENV']);
 
@@ -673,5 +676,125 @@ describe('docker-compose.yml upload notifications (workflow triggers)', () => {
     expect(script).toContain('mc alias set local http://minio:9000');
     expect(script).toMatch(/mc event add --ignore-existing --event put "local\/\$\$b" arn:minio:sqs::ENGINE:webhook/);
     expect(resolvedEnv(setup).ENGINE_BUCKETS).toBeTruthy();
+  });
+});
+
+describe('docker-compose.yml metrics profile (Prometheus and Grafana)', () => {
+  const METRICS_SERVICES = ['prometheus', 'grafana'];
+  const prometheusConfig = parse(read('deploy/prometheus/prometheus.yml')) as {
+    scrape_configs: {
+      job_name: string;
+      metrics_path?: string;
+      static_configs?: { targets: string[] }[];
+      dns_sd_configs?: { names: string[]; type: string; port: number }[];
+    }[];
+  };
+  const scrapeJob = (name: string) => {
+    const job = prometheusConfig.scrape_configs.find((j) => j.job_name === name);
+    if (!job) throw new Error(`prometheus.yml has no job ${name}`);
+    return job;
+  };
+  /** Where a bind mount of the repository lands in the service: repo path -> container path. */
+  const bindMounts = (name: string): Map<string, string> =>
+    new Map(
+      mounts(service(name))
+        .filter((m) => !m.named && m.source !== undefined)
+        .map((m) => [m.source!.replace(/^\.\//, ''), m.target]),
+    );
+
+  it('puts Prometheus and Grafana, and only them, in the metrics profile: off by default', () => {
+    const profiled = Object.entries(services)
+      .filter(([, s]) => (s.profiles ?? []).length > 0)
+      .map(([name, s]) => [name, s.profiles]);
+    expect(profiled).toEqual(METRICS_SERVICES.map((name) => [name, ['metrics']]));
+    for (const name of METRICS_SERVICES) expect(service(name).image).toMatch(/^(prom\/prometheus|grafana\/grafana):v?\d+\.\d+\.\d+$/);
+  });
+
+  it('bind-mounts only files and folders that are in the repository', () => {
+    for (const name of Object.keys(services)) {
+      for (const source of bindMounts(name).keys()) expect(existsSync(path.join(ROOT, source)), `${name}: ${source}`).toBe(true);
+    }
+    expect(bindMounts('prometheus').get('deploy/prometheus/prometheus.yml')).toBe(
+      /--config\.file=(\S+)/.exec(commandText(service('prometheus').command))?.[1],
+    );
+  });
+
+  it('scrapes the api on its port and the worker on its METRICS_PORT, at /metrics', () => {
+    const api = scrapeJob('ci-api');
+    expect(api.metrics_path ?? '/metrics').toBe('/metrics');
+    const [host, port] = api.static_configs![0]!.targets[0]!.split(':');
+    expect(host).toBe('api');
+    expect(port).toBe(resolvedEnv(service('api')).PORT);
+    expect(read('src/api/routes/metrics.ts')).toContain(`METRICS_PATH = '/metrics'`);
+
+    const worker = scrapeJob('ci-worker');
+    expect(worker.metrics_path ?? '/metrics').toBe('/metrics');
+    const sd = worker.dns_sd_configs![0]!;
+    expect(sd.names).toEqual(['worker']);
+    expect(String(sd.port)).toBe(resolvedEnv(service('worker')).METRICS_PORT);
+    // No token by default: the scrapes above need none.
+    expect(resolvedEnv(service('api')).METRICS_TOKEN).toBe('');
+    expect(resolvedEnv(service('worker'), { METRICS_TOKEN: 't' }).METRICS_TOKEN).toBe('t');
+  });
+
+  it("provisions Prometheus as Grafana's data source and the engine's dashboard from the repository", () => {
+    const grafana = bindMounts('grafana');
+    const provisioning = grafana.get('deploy/grafana/provisioning');
+    expect(provisioning).toBe('/etc/grafana/provisioning');
+    const datasources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as {
+      datasources: { uid: string; type: string; url: string }[];
+    };
+    const ds = datasources.datasources[0]!;
+    expect(ds.type).toBe('prometheus');
+    const u = new URL(ds.url);
+    expect(u.hostname).toBe('prometheus');
+    expect(publishedPorts(service('prometheus')).map(([, c]) => c)).toContain(u.port);
+
+    const providers = parse(read('deploy/grafana/provisioning/dashboards/ci-engine.yml')) as { providers: { options: { path: string } }[] };
+    const folder = providers.providers[0]!.options.path;
+    expect(grafana.get('deploy/grafana/ci-engine.json')).toBe(`${folder}/ci-engine.json`);
+    expect(resolvedEnv(service('grafana')).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(`${folder}/ci-engine.json`);
+
+    const dashboard = JSON.parse(read('deploy/grafana/ci-engine.json')) as {
+      uid: string;
+      panels: { type: string; datasource?: { uid: string } }[];
+    };
+    expect(dashboard.uid).toBe('ci-engine');
+    for (const p of dashboard.panels.filter((panel) => panel.type !== 'row')) expect(p.datasource?.uid).toBe(ds.uid);
+  });
+
+  it('dashboard queries name only metrics the engine serves, with labels they have', async () => {
+    const dashboard = JSON.parse(read('deploy/grafana/ci-engine.json')) as { panels: { title: string; targets?: { expr: string }[] }[] };
+    const served = new Map((await new EngineMetrics().registry.getMetricsAsJSON()).map((m) => [m.name, m] as const));
+    const labelsOf = (name: string): Set<string> => {
+      const names = new Set(['le', 'job', 'instance']);
+      const m = served.get(name) as { aggregator?: string; values?: { labels: Record<string, unknown> }[] } | undefined;
+      for (const v of m?.values ?? []) for (const l of Object.keys(v.labels)) names.add(l);
+      return names;
+    };
+    const declared = read('src/metrics/engine-metrics.ts');
+    const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
+    expect(exprs.length).toBeGreaterThan(10);
+    for (const { panel, expr } of exprs) {
+      const names = expr.match(/\bci_[a-z0-9_]+/g) ?? [];
+      expect(names.length, panel).toBeGreaterThan(0);
+      for (const name of names) {
+        const base = name.replace(/_(bucket|sum|count)$/, '');
+        const family = served.has(name) ? name : base;
+        expect(served.has(family), `${panel}: ${name}`).toBe(true);
+        // Labels in selectors and `by (...)` clauses: the engine's own metrics declare them in labelNames.
+        if (!/^ci_(process|nodejs)_/.test(family)) {
+          const block = new RegExp(`name: '${family}'[\\s\\S]*?registers`).exec(declared)?.[0] ?? '';
+          const own = new Set([...(/labelNames: \[([^\]]*)\]/.exec(block)?.[1] ?? '').matchAll(/'([a-z_]+)'/g)].map((m) => m[1]!));
+          const used = [...expr.matchAll(/by \(([^)]*)\)|\{([^}]*)\}/g)].flatMap((m) =>
+            (m[1] ?? m[2] ?? '')
+              .split(',')
+              .map((l) => l.trim().split(/[=!~]/)[0]!.trim())
+              .filter((l) => l !== ''),
+          );
+          for (const l of used) expect(own.has(l) || labelsOf(family).has(l), `${panel}: label ${l} of ${family}`).toBe(true);
+        }
+      }
+    }
   });
 });

@@ -54,6 +54,8 @@ interface JobRouteDeps {
   /** A cancelled workflow job still ends its task. */
   workflowRunner: Pick<WorkflowRunner, 'onJobFinished'>;
   callbackTargets: Pick<CallbackTargetChecker, 'check'>;
+  /** Told of each job submitted (the metrics count them). */
+  onSubmitted?: (doc: JobDoc) => void;
 }
 
 export function registerJobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
