@@ -704,9 +704,12 @@ describe('docker-compose.yml metrics profile (Prometheus and Grafana)', () => {
 
   it('puts Prometheus and Grafana, and only them, in the metrics profile: off by default', () => {
     const profiled = Object.entries(services)
-      .filter(([, s]) => (s.profiles ?? []).length > 0)
+      .filter(([, s]) => (s.profiles ?? []).includes('metrics'))
       .map(([name, s]) => [name, s.profiles]);
     expect(profiled).toEqual(METRICS_SERVICES.map((name) => [name, ['metrics']]));
+    // Every other service either runs by default or belongs to the ha profile.
+    const others = Object.values(services).filter((s) => s.profiles !== undefined && !s.profiles.includes('metrics'));
+    expect(others.every((s) => JSON.stringify(s.profiles) === JSON.stringify(['ha']))).toBe(true);
     for (const name of METRICS_SERVICES) expect(service(name).image).toMatch(/^(prom\/prometheus|grafana\/grafana):v?\d+\.\d+\.\d+$/);
   });
 
