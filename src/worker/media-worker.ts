@@ -22,6 +22,11 @@ import { failureOf } from '../domain/errors.js';
 import { applyQueueSettings } from '../queue/queue-control.js';
 import { newRunReport, type JobRunReport } from '../metrics/engine-metrics.js';
 
+/** How a worker waits for a record its submit has not completed yet: polls, then a later look. */
+const PENDING_POLL_MS = 20;
+const PENDING_POLLS = 50;
+const PENDING_RETRY_MS = 5_000;
+
 export interface RunContext {
   log: Logger;
   /** Reports progress 0..100; ignored once the job has left Running. */
@@ -117,7 +122,14 @@ export class MediaWorker {
   private async process(job: Job<MediaTask>, token?: string): Promise<void> {
     const { jobId } = job.data;
     const log = this.deps.logger.child({ jobId });
-    const t = await this.deps.jobs.transition(jobId, ['Submitted', 'Running'], 'Running', { startMs: Date.now(), progress: 0 });
+    const t = await this.startRunning(jobId);
+    if (!t.ok && (t.previous as string) === 'Pending') {
+      // Its submit has not completed the record for a second (it failed, or Redis stalls): look again later.
+      // A failed submit's record is removed or expires, and the job is then skipped as missing.
+      log.info('the job\'s submit is not complete: the job goes back to the queue for a while');
+      await job.moveToDelayed(Date.now() + PENDING_RETRY_MS, token);
+      throw new DelayedError();
+    }
     if (!t.ok && t.previous === 'Pause') {
       // Taken in the instant its queue was paused: put it back; it waits (paused) until the queue resumes.
       log.info('queue paused as the job was taken: the job goes back to the queue');
@@ -192,6 +204,19 @@ export class MediaWorker {
     if (rec.state === 'Success' || rec.state === 'Failed') this.deps.observeFinished?.(rec, report);
     if (!this.deps.onFinished) return;
     await this.deps.onFinished(rec).catch((err: unknown) => log.error({ err }, 'finish hook failed'));
+  }
+
+  /**
+   * Submitted or Running (a run that its worker left) -> Running. A submit queues the job a moment
+   * before it completes the record (queue/submit-job.ts), so a worker that takes the job in between
+   * finds it Pending: it looks again for up to a second before giving up on it for now.
+   */
+  private async startRunning(jobId: string): Promise<Awaited<ReturnType<JobStore['transition']>>> {
+    for (let tries = 0; ; tries++) {
+      const t = await this.deps.jobs.transition(jobId, ['Submitted', 'Running'], 'Running', { startMs: Date.now(), progress: 0 });
+      if (t.ok || (t.previous as string) !== 'Pending' || tries >= PENDING_POLLS) return t;
+      await new Promise((r) => setTimeout(r, PENDING_POLL_MS));
+    }
   }
 
   /** BullMQ gave up on a job without our processor finishing it (it stalled too often). */
