@@ -126,7 +126,7 @@ export class MediaWorker {
     if (!t.ok && (t.previous as string) === 'Pending') {
       // Its submit has not completed the record for a second (it failed, or Redis stalls): look again later.
       // A failed submit's record is removed or expires, and the job is then skipped as missing.
-      log.info('the job\'s submit is not complete: the job goes back to the queue for a while');
+      log.info("the job's submit is not complete: the job goes back to the queue for a while");
       await job.moveToDelayed(Date.now() + PENDING_RETRY_MS, token);
       throw new DelayedError();
     }
