@@ -6,7 +6,10 @@
 //    timestamps strictly increasing, presentation timestamps one frame apart with no gap or overlap,
 //    a keyframe first, and the audio there and as long as the picture;
 //  - a decode (`ffmpeg -v error`, silent = pass) of windows only: around every join, from the last
-//    keyframe before it to the first keyframe after it, plus any span the engine re-encoded.
+//    keyframe before it (the end of the fragment before, whose last pictures reference that GOP) to the
+//    first keyframe after it or one second after it, whichever comes first (the fragment after starts
+//    with an IDR picture at the join: a missing parameter set or a broken start shows in its first
+//    pictures, and what follows is the source's own GOP, unchanged), plus any span the engine re-encoded.
 // Pure: the spec from the plan, the ffprobe/ffmpeg argv, the parsing and the checks. ffmpeg.ts runs them.
 import type { CopyPlan } from './plan.js';
 
@@ -24,8 +27,8 @@ export interface VerifySpec {
   frames: number;
   /** One picture's duration; 0 when the rate is unknown (the scan then uses the most common step). */
   frameSec: number;
-  /** Where two fragments meet, from the first picture: each is decoded from the last keyframe before it
-   * to the first keyframe after it (one GOP either side), found by the packet scan. */
+  /** Where two fragments meet, from the first picture: each is decoded from the last keyframe before it to
+   * the first keyframe after it or one second after it, whichever is first, found by the packet scan. */
   joins: { atSec: number; why: string }[];
   /** More spans decoded as they are, e.g. re-encoded pieces; the decode starts at the keyframe before each. */
   windows: VerifyWindow[];
@@ -315,6 +318,8 @@ export function checkPacketScan(scan: PacketScan, spec: VerifySpec): VerifyVerdi
 
 /** Decode spans around an output's joins without video (no GOPs: every audio packet is a keyframe). */
 const AUDIO_JOIN_MARGIN_SEC = 0.5;
+/** How far past a join the decode goes at most (with long GOPs the next keyframe may be seconds away). */
+const AFTER_JOIN_SEC = 1;
 
 /** A span to decode as the file is read: `-ss`/`-to` positions (from the container start), and for
  * spec.seek 'bytes' the byte range that holds it (no end: to the end of the file). */
@@ -343,7 +348,7 @@ export function decodeWindowsOf(scan: PacketScan, spec: VerifySpec): DecodeWindo
     for (const j of spec.joins) {
       const before = keyTimes.filter((k) => k < j.atSec - half);
       const after = keyTimes.find((k) => k > j.atSec + half);
-      spans.push({ startSec: before[before.length - 1] ?? 0, endSec: after ?? end, why: j.why });
+      spans.push({ startSec: before[before.length - 1] ?? 0, endSec: Math.min(after ?? end, j.atSec + AFTER_JOIN_SEC, end), why: j.why });
     }
   } else {
     for (const j of spec.joins) {

@@ -297,10 +297,10 @@ describe('checkPacketScan', () => {
 });
 
 describe('decodeWindowsOf', () => {
-  it("each join from the keyframe before it to the keyframe after it, on the file's timeline", () => {
+  it("each join from the keyframe before it to the keyframe after it or one second after it, whichever is first, on the file's timeline", () => {
     // Keyframes every 48 pictures (1.6 s); the first picture is shown at 2 frames, the container starts at 0.
     expect(decodeWindowsOf(goodScan(), spec())).toEqual([
-      { startSec: 9.6 + 2 / 30, endSec: 11.2 + 2 / 30, why: 'join of "a" and "b"' },
+      { startSec: 9.6 + 2 / 30, endSec: 11 + 2 / 30, why: 'join of "a" and "b"' },
       { startSec: 19.2 + 2 / 30, endSec: 20.8 + 2 / 30, why: 'join of "b" and "c"' },
     ]);
   });
@@ -328,7 +328,7 @@ describe('decodeWindowsOf', () => {
     const scan = goodScan();
     scan.startSec = 2 / 30;
     expect(decodeWindowsOf(scan, spec({ seek: 'bytes', joins: [{ atSec: 10, why: 'j' }] }))).toEqual([
-      { startSec: 9.6, endSec: 11.2, why: 'j', bytes: { start: 288_000, end: 336_000 } },
+      { startSec: 9.6, endSec: 11, why: 'j', bytes: { start: 288_000, end: 336_000 } },
     ]);
     expect(decodeWindowsOf(scan, spec({ seek: 'bytes', joins: [{ atSec: 29, why: 'last' }] }))).toEqual([
       { startSec: 28.8, endSec: 30, why: 'last', bytes: { start: 864_000 } },
