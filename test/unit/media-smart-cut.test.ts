@@ -47,7 +47,7 @@ const PROBE: MediaProbe = {
 
 function decide(startSec: number, endSec: number | undefined, spec: Clip = {}, probe: MediaProbe = PROBE): SmartCutDecision {
   const index = syntheticKeyframeIndex(spec);
-  const input: SmartCutInput = { path: '/in/a.mp4', label: 'a.mp4', probe, index, startSec, workDir: '/work/job', name: 'f0' };
+  const input: SmartCutInput = { path: '/in/a.mp4', label: 'a.mp4', probe, index, startSec, workDir: '/data/jobs/j1', name: 'f0' };
   if (endSec !== undefined) input.endSec = endSec;
   return planSmartCut(input);
 }
@@ -102,7 +102,7 @@ describe('planSmartCut: kept frames and pieces', () => {
     expect(head).toMatchObject({
       startSec: 0.533333,
       durationSec: 0.466667,
-      outputPath: '/work/job/f0-0.mp4',
+      outputPath: '/data/jobs/j1/f0-0.mp4',
       timescale: 15360,
       frameSec: 0.033333,
     });
@@ -118,7 +118,7 @@ describe('planSmartCut: kept frames and pieces', () => {
       inpointSec: 1,
       outpointSec: ((88 + 89) / 2) * (512 / 15360),
     });
-    expect(tail).toMatchObject({ startSec: 3, durationSec: 0.4, outputPath: '/work/job/f0-2.mp4' });
+    expect(tail).toMatchObject({ startSec: 3, durationSec: 0.4, outputPath: '/data/jobs/j1/f0-2.mp4' });
   });
   it('keeps a frame that starts exactly on the start cut and drops the one that starts exactly at the end', () => {
     expect(decide(0.5, 1.8)).toMatchObject({ ok: true, cut: { firstFrame: 15, frameCount: 39, heldFrames: 0 } });
