@@ -6,10 +6,12 @@
 //    timestamps strictly increasing, presentation timestamps one frame apart with no gap or overlap,
 //    a keyframe first, and the audio there and as long as the picture;
 //  - a decode (`ffmpeg -v error`, silent = pass) of windows only: around every join, from the last
-//    keyframe before it (the end of the fragment before, whose last pictures reference that GOP) to the
-//    first keyframe after it or one second after it, whichever comes first (the fragment after starts
-//    with an IDR picture at the join: a missing parameter set or a broken start shows in its first
-//    pictures, and what follows is the source's own GOP, unchanged), plus any span the engine re-encoded.
+//    keyframe before it when that GOP is at most 2 s long (the end of the fragment before, whose last
+//    pictures reference it; a longer one is the source's own pictures, each counted and timed by the
+//    scan, and decoding it would cost more than the copy) to the first keyframe after it or one second
+//    after it, whichever comes first (the fragment after starts with an IDR picture at the join: a
+//    missing parameter set or a broken start shows in its first pictures, and what follows is the
+//    source's own GOP, unchanged), plus any span the engine re-encoded.
 // Pure: the spec from the plan, the ffprobe/ffmpeg argv, the parsing and the checks. ffmpeg.ts runs them.
 import type { CopyPlan } from './plan.js';
 
@@ -27,8 +29,9 @@ export interface VerifySpec {
   frames: number;
   /** One picture's duration; 0 when the rate is unknown (the scan then uses the most common step). */
   frameSec: number;
-  /** Where two fragments meet, from the first picture: each is decoded from the last keyframe before it to
-   * the first keyframe after it or one second after it, whichever is first, found by the packet scan. */
+  /** Where two fragments meet, from the first picture: each is decoded from the last keyframe before it (when
+   * at most 2 s before, else from the join) to the first keyframe after it or one second after it,
+   * whichever is first, found by the packet scan. */
   joins: { atSec: number; why: string }[];
   /** More spans decoded as they are, e.g. re-encoded pieces; the decode starts at the keyframe before each. */
   windows: VerifyWindow[];
@@ -320,6 +323,8 @@ export function checkPacketScan(scan: PacketScan, spec: VerifySpec): VerifyVerdi
 const AUDIO_JOIN_MARGIN_SEC = 0.5;
 /** How far past a join the decode goes at most (with long GOPs the next keyframe may be seconds away). */
 const AFTER_JOIN_SEC = 1;
+/** The longest GOP before a join that is decoded with it (x264's default GOP is 250 pictures, 8 s at 30 fps). */
+const BEFORE_JOIN_MAX_SEC = 2;
 
 /** A span to decode as the file is read: `-ss`/`-to` positions (from the container start), and for
  * spec.seek 'bytes' the byte range that holds it (no end: to the end of the file). */
@@ -348,7 +353,11 @@ export function decodeWindowsOf(scan: PacketScan, spec: VerifySpec): DecodeWindo
     for (const j of spec.joins) {
       const before = keyTimes.filter((k) => k < j.atSec - half);
       const after = keyTimes.find((k) => k > j.atSec + half);
-      spans.push({ startSec: before[before.length - 1] ?? 0, endSec: Math.min(after ?? end, j.atSec + AFTER_JOIN_SEC, end), why: j.why });
+      // The GOP before the join is decoded when it is short; a long one (seconds of the source's own
+      // pictures, whose every packet the scan has counted and timed) would cost more than the copy.
+      const keyBefore = before[before.length - 1] ?? 0;
+      const startSec = j.atSec - keyBefore <= BEFORE_JOIN_MAX_SEC ? keyBefore : j.atSec;
+      spans.push({ startSec, endSec: Math.min(after ?? end, j.atSec + AFTER_JOIN_SEC, end), why: j.why });
     }
   } else {
     for (const j of spec.joins) {

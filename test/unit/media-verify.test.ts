@@ -305,6 +305,15 @@ describe('decodeWindowsOf', () => {
     ]);
   });
 
+  it('a GOP longer than 2 s before a join is not decoded: the window starts at the join (the scan has counted and timed those pictures)', () => {
+    // Keyframes every 250 pictures (8.33 s), x264's default: the last one before the join at 12 s is 3.67 s
+    // before it; before the join at 10 s, 1.67 s (decoded).
+    const scan: PacketScan = { startSec: 2 / 30, video: { timeBase: VIDEO_TB, packets: videoPackets(900, 250) } };
+    const windows = decodeWindowsOf(scan, spec({ joins: [{ atSec: 12, why: 'j' }] }));
+    expect(windows.map((w) => [w.startSec, w.endSec])).toEqual([[12, 13]]);
+    expect(decodeWindowsOf(scan, spec({ joins: [{ atSec: 10, why: 'j' }] }))[0]!.startSec).toBeLessThan(9);
+  });
+
   it('a join on a keyframe still gets the GOP before it; windows that overlap are merged; extra windows are added', () => {
     const scan = goodScan();
     scan.startSec = 2 / 30;
