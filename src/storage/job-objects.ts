@@ -7,7 +7,14 @@ import { assertBucketExists, downloadObject, uploadFile, type ByteBudget } from 
 import type { SourceRef } from './resolve-url.js';
 import type { RetryNotice, StoreRetry } from './store-retry.js';
 
-interface JobObjects {
+/** The storage as the worker's runner uses it (worker/ports.ts names it ObjectsPort). Each method tries
+ * again while the store does not answer, for a bounded time, telling `notice` of each retry; then it fails
+ * with ServiceUnavailable. */
+export interface JobObjects {
+  /**
+   * Streams a resolved source into `file`, counting its bytes against `budget`. Returns the object key
+   * found (the URL's path for an HTTP source) and the bytes written.
+   */
   fetch(
     source: SourceRef,
     file: string,
@@ -15,6 +22,7 @@ interface JobObjects {
     budget: ByteBudget,
     notice?: RetryNotice,
   ): Promise<{ key: string; bytes: number }>;
+  /** Uploads a local file with its content type and user metadata; returns its MD5 (hex). */
   upload(
     bucket: string,
     key: string,
@@ -23,6 +31,7 @@ interface JobObjects {
     metadata: Record<string, string>,
     notice?: RetryNotice,
   ): Promise<string>;
+  /** Resolves when `bucket` exists and can be used; rejects with a failure naming `field` otherwise. */
   bucketExists(bucket: string, field: string, notice?: RetryNotice): Promise<void>;
 }
 

@@ -5,9 +5,7 @@ import type { KeyframeIndex } from '../media/keyframes.js';
 import type { ConcatPlan, CopyPlan } from '../media/plan.js';
 import type { FfprobeJson } from '../media/probe.js';
 import type { VerifyVerdict } from '../media/verify.js';
-import type { ByteBudget } from '../storage/objects.js';
-import type { SourceRef } from '../storage/resolve-url.js';
-import type { RetryNotice } from '../storage/store-retry.js';
+import type { JobObjects } from '../storage/job-objects.js';
 
 interface MediaRunOptions {
   signal: AbortSignal;
@@ -38,29 +36,5 @@ interface MediaVerifyOptions {
   log: (event: string, data: object) => void;
 }
 
-/** Each method tries again while the store does not answer, for a bounded time, telling `notice` of
- * each retry; then it fails with ServiceUnavailable. */
-export interface ObjectsPort {
-  /**
-   * Streams a resolved source into `file`, counting its bytes against `budget`. Returns the object key
-   * found (the URL's path for an HTTP source) and the bytes written.
-   */
-  fetch(
-    source: SourceRef,
-    file: string,
-    signal: AbortSignal,
-    budget: ByteBudget,
-    notice?: RetryNotice,
-  ): Promise<{ key: string; bytes: number }>;
-  /** Uploads a local file with its content type and user metadata; returns its MD5 (hex). */
-  upload(
-    bucket: string,
-    key: string,
-    file: string,
-    contentType: string,
-    metadata: Record<string, string>,
-    notice?: RetryNotice,
-  ): Promise<string>;
-  /** Resolves when `bucket` exists and can be used; rejects with a failure naming `field` otherwise. */
-  bucketExists(bucket: string, field: string, notice?: RetryNotice): Promise<void>;
-}
+/** What the runner needs from the storage: the storage adapter's own interface (storage/job-objects.ts). */
+export type ObjectsPort = JobObjects;
