@@ -22,7 +22,8 @@ import {
   pieceListEntry,
 } from './args.js';
 import { MediaProcessError } from './errors.js';
-import { jobTimeoutMs, progressPercent, type ConcatPlan, type CopyPlan } from './plan.js';
+import { jobTimeoutMs, progressPercent, type ConcatPlan, type CopyPlan, type EncodePlan } from './plan.js';
+import type { SplitPlan, VideoChunk } from './split.js';
 import type { FfprobeJson } from './probe.js';
 import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeIndex, type KeyframeStreamJson, type PacketJson } from './keyframes.js';
 import type { EncodePiece, SmartCut } from './smart-cut.js';
@@ -714,10 +715,43 @@ function decodeFailure(w: DecodeWindow, error: string): VerifyVerdict {
   return failed('decode', `decoding ${w.why} (${span}) reported: ${error}`);
 }
 
-/** The media adapter a job runner is given: describe a file, run a plan, check a copy's output. */
+// ---------------------------------------------------------------------------------------------- split
+
+/** Encodes exactly chunk.frames pictures of the plan's output picture (no audio) into outputPath. */
+export function encodeChunk(
+  _plan: EncodePlan,
+  _split: SplitPlan,
+  _chunk: VideoChunk,
+  _outputPath: string,
+  _opts: ConcatRunOptions = {},
+): Promise<void> {
+  return Promise.reject(new MediaProcessError('InternalError', 'split encoding is not available yet'));
+}
+
+/** The whole output's audio track, encoded as the one-pass job would, into outputPath. */
+export function encodeAudioTrack(_plan: EncodePlan, _outputPath: string, _opts: ConcatRunOptions = {}): Promise<void> {
+  return Promise.reject(new MediaProcessError('InternalError', 'split encoding is not available yet'));
+}
+
+/** Joins the chunks and the audio track into plan.outputPath and verifies it. */
+export function stitch(
+  _plan: EncodePlan,
+  _split: SplitPlan,
+  _chunkFiles: string[],
+  _audioFile: string | undefined,
+  _opts: ConcatRunOptions = {},
+): Promise<VerifyVerdict> {
+  return Promise.reject(new MediaProcessError('InternalError', 'split encoding is not available yet'));
+}
+
+/** The media adapter a job runner is given: describe a file, run a plan, check a copy's output, and the three
+ * steps of a split encode. */
 export const ffmpegMedia = {
   probe: probeFile,
   keyframes: scanKeyframes,
   run: (plan: ConcatPlan, opts: ConcatRunOptions): Promise<void> => concat(plan, opts),
   verify: (plan: CopyPlan, opts: VerifyOptions): Promise<VerifyVerdict> => verifyOutput(plan, opts),
+  encodeChunk,
+  encodeAudioTrack,
+  stitch,
 };

@@ -2,12 +2,13 @@
 // in the real adapters (media/ffmpeg.ts, storage/job-objects.ts); unit tests hand in fakes, so the
 // runner's decisions (which files, which plan, which uploads) are tested without ffmpeg or a storage.
 import type { KeyframeIndex } from '../media/keyframes.js';
-import type { ConcatPlan, CopyPlan } from '../media/plan.js';
+import type { ConcatPlan, CopyPlan, EncodePlan } from '../media/plan.js';
 import type { FfprobeJson } from '../media/probe.js';
+import type { SplitPlan, VideoChunk } from '../media/split.js';
 import type { VerifyVerdict } from '../media/verify.js';
 import type { JobObjects } from '../storage/job-objects.js';
 
-interface MediaRunOptions {
+export interface MediaRunOptions {
   signal: AbortSignal;
   /** Percent of the planned output written, 0..100. */
   onProgress: (percent: number) => void;
@@ -29,6 +30,22 @@ export interface MediaPort {
    * reason naming it, or ok. Rejects only when the job is canceled or the binaries cannot run.
    */
   verify(plan: CopyPlan, opts: MediaVerifyOptions): Promise<VerifyVerdict>;
+  /** Encodes exactly chunk.frames pictures of the plan's output picture (no audio) into outputPath (MP4, picture only). */
+  encodeChunk(plan: EncodePlan, split: SplitPlan, chunk: VideoChunk, outputPath: string, opts: MediaRunOptions): Promise<void>;
+  /** The whole output's audio track (never chunked), encoded as the one-pass job would, into outputPath (picture-less file). */
+  encodeAudioTrack(plan: EncodePlan, outputPath: string, opts: MediaRunOptions): Promise<void>;
+  /**
+   * Checks the chunks (frame totals, identical parameter sets), joins them in index order with exact durations,
+   * muxes the audio, writes plan.outputPath, then verifies as the copy path does. Returns the verdict; a failed
+   * check → the runner re-runs the job as one pass.
+   */
+  stitch(
+    plan: EncodePlan,
+    split: SplitPlan,
+    chunkFiles: string[],
+    audioFile: string | undefined,
+    opts: MediaRunOptions,
+  ): Promise<VerifyVerdict>;
 }
 
 interface MediaVerifyOptions {

@@ -100,6 +100,9 @@ class Fakes {
       this.verified.push(plan);
       return Promise.resolve(this.verdict);
     },
+    encodeChunk: () => Promise.reject(new Error('this runner does not split')),
+    encodeAudioTrack: () => Promise.reject(new Error('this runner does not split')),
+    stitch: () => Promise.reject(new Error('this runner does not split')),
   };
 
   readonly objects: ObjectsPort = {
