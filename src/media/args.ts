@@ -273,10 +273,6 @@ function watermarkFilters(marks: WatermarkPlan[], firstImageInput: number, from:
 
 // ---------------------------------------------------------------------------------------------- graph
 
-function bgmInputCount(plan: EncodePlan, audio = plan.audio): number {
-  return audio && plan.bgm ? plan.bgm.tracks.length : 0;
-}
-
 /**
  * A part of an encode plan's graph for one run of a split encode (split-args.ts); absent: the whole graph.
  * Every filter a fragment or the joined picture gets is the one-pass filter; a shape only leaves streams or
@@ -364,7 +360,7 @@ export function buildFilterGraph(plan: EncodePlan, shape?: GraphShape): string {
       parts.push(`[vjoin]${before.join(',')}[vglobal]`);
       from = 'vglobal';
     }
-    if (marks.length > 0) parts.push(...watermarkFilters(marks, count + bgmInputCount(plan, audio), from, marked));
+    if (marks.length > 0) parts.push(...watermarkFilters(marks, count + (audio && bgm ? bgm.tracks.length : 0), from, marked));
     else if (after.length > 0) parts.push(`[${from}]null[${marked}]`);
     if (after.length > 0) parts.push(`[${marked}]${after.join(',')}[vout]`);
     else if (marks.length === 0) parts.push(`[${from}]null[vout]`);
