@@ -732,9 +732,19 @@ export async function encodeChunk(
   opts: ConcatRunOptions = {},
 ): Promise<void> {
   await mkdir(path.dirname(outputPath), { recursive: true });
-  const helperFiles = await writeWatermarkFiles(plan);
+  // Text marks read their text from files of this chunk's own, next to its output: chunks of one job may run at
+  // once in one work directory, and each removes its files when it ends.
+  const local: EncodePlan = {
+    ...plan,
+    ...(plan.watermarks
+      ? {
+          watermarks: plan.watermarks.map((m, k) => (m.kind === 'text' ? { ...m, textFile: `${outputPath}.watermark-${k}.txt` } : m)),
+        }
+      : {}),
+  };
+  const helperFiles = await writeWatermarkFiles(local);
   try {
-    await runFfmpeg(buildChunkArgs(plan, split, chunk, outputPath), {
+    await runFfmpeg(buildChunkArgs(local, split, chunk, outputPath), {
       expectedDurationSec: chunk.durationSec,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(chunk),
       ...runOptions(opts),
