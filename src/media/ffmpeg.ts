@@ -731,6 +731,7 @@ export async function encodeChunk(
   outputPath: string,
   opts: ConcatRunOptions = {},
 ): Promise<void> {
+  if (!plan.video) throw new MediaProcessError('InternalError', 'the plan has no picture to encode in chunks');
   await mkdir(path.dirname(outputPath), { recursive: true });
   // Text marks read their text from files of this chunk's own, next to its output: chunks of one job may run at
   // once in one work directory, and each removes its files when it ends.
