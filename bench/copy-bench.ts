@@ -12,7 +12,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ConcatFragment, ConcatTemplate } from '../src/domain/concat-types.js';
-import { concat, probeFile, scanKeyframes, verifyOutput } from '../src/media/ffmpeg.js';
+import { concat, copyAndVerify, probeFile, scanKeyframes } from '../src/media/ffmpeg.js';
 import { planConcat, type ConcatPlan, type PlanSource } from '../src/media/plan.js';
 import { normalizeProbe } from '../src/media/probe.js';
 import { makeSyncClip, measureSync, offsetsMs } from '../test/helpers/av-sync.js';
@@ -65,19 +65,22 @@ function templateOf(fragments: BenchFragment[], directConcat: boolean): ConcatTe
 async function timeJob(fragments: BenchFragment[], out: string, mode: 'encode' | 'auto'): Promise<{ plan: ConcatPlan; sec: number }> {
   const sources = await sourcesOf(fragments);
   const t0 = performance.now();
-  // As a worker with AUTO_COPY on: the keyframes of trimmed fragments are scanned, so they may be smart-cut.
+  // As a worker with AUTO_COPY on: the keyframes of every H.264 MP4 fragment are scanned (a copy needs each to
+  // start with an IDR picture and have no open GOP; a trimmed one may be smart-cut), with what the probe read.
   if (mode === 'auto') {
     await Promise.all(
       sources.map(async (s) => {
-        if (s.startTime !== undefined || s.endTime !== undefined) s.keyframes = await scanKeyframes(s.path);
+        if (s.probe.video?.codec === 'h264') s.keyframes = await scanKeyframes(s.path, s.probe.video);
       }),
     );
   }
   const plan = planConcat({ sources, template: templateOf(fragments, false), bgm: [], outputPath: out, autoCopy: mode === 'auto' });
-  await concat(plan);
   if (plan.kind === 'copy') {
-    const verdict = await verifyOutput(plan);
+    // Made and checked as a worker does: the picture checked while the sound is encoded.
+    const { verdict } = await copyAndVerify(plan);
     if (!verdict.ok) throw new Error(`the ${plan.path} output failed verification: ${verdict.reason}`);
+  } else {
+    await concat(plan);
   }
   return { plan, sec: (performance.now() - t0) / 1000 };
 }

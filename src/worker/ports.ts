@@ -2,9 +2,9 @@
 // in the real adapters (media/ffmpeg.ts, storage/job-objects.ts); unit tests hand in fakes, so the
 // runner's decisions (which files, which plan, which uploads) are tested without ffmpeg or a storage.
 import type { KeyframeIndex } from '../media/keyframes.js';
-import type { ConcatPlan, CopyPlan } from '../media/plan.js';
-import type { FfprobeJson } from '../media/probe.js';
-import type { VerifyVerdict } from '../media/verify.js';
+import type { CopyPlan, EncodePlan } from '../media/plan.js';
+import type { FfprobeJson, MediaProbe } from '../media/probe.js';
+import type { CopyOutcome } from '../media/verify.js';
 import type { JobObjects } from '../storage/job-objects.js';
 
 interface MediaRunOptions {
@@ -20,20 +20,17 @@ export interface MediaPort {
    * of Code ResourceNotSupported.
    */
   probe(file: string): Promise<FfprobeJson>;
-  /** The keyframe index of a file's picture (media/keyframes.ts), for smart-cutting a trimmed fragment. */
-  keyframes(file: string): Promise<KeyframeIndex>;
-  /** Produces plan.outputPath from the plan's local files. */
-  run(plan: ConcatPlan, opts: MediaRunOptions): Promise<void>;
+  /** The keyframe index of a file's picture (media/keyframes.ts), for smart-cutting a trimmed fragment;
+   * `probe` is the file's own, which spares the scan a second read of the codec's header. */
+  keyframes(file: string, probe: MediaProbe): Promise<KeyframeIndex>;
+  /** Produces an encode plan's output from its local files. */
+  run(plan: EncodePlan, opts: MediaRunOptions): Promise<void>;
   /**
-   * Checks a copy plan's output before it is uploaded (media/verify.ts): the first failed check with a
-   * reason naming it, or ok. Rejects only when the job is canceled or the binaries cannot run.
+   * Produces a copy plan's output and checks it before it may be uploaded (media/verify.ts): the first failed
+   * check with a reason naming it, or ok, and the time the checks took. Rejects when ffmpeg cannot make the
+   * copy, the job is canceled or the binaries cannot run.
    */
-  verify(plan: CopyPlan, opts: MediaVerifyOptions): Promise<VerifyVerdict>;
-}
-
-interface MediaVerifyOptions {
-  signal: AbortSignal;
-  log: (event: string, data: object) => void;
+  copy(plan: CopyPlan, opts: MediaRunOptions): Promise<CopyOutcome>;
 }
 
 /** What the runner needs from the storage: the storage adapter's own interface (storage/job-objects.ts). */
