@@ -427,7 +427,7 @@ function buildEncodeArgs(plan: EncodePlan): string[] {
 }
 
 /**
- * The audio of a stream copy with video: each fragment (input i + 1) decoded, cut or padded to exactly its
+ * The audio of a stream copy with video: each fragment (input i) decoded, cut or padded to exactly its
  * picture's length so every join falls on the picture's join, then joined into `[aout]`. A smart-cut
  * fragment's audio is first cut to the time span of its kept frames.
  */
@@ -440,35 +440,73 @@ export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan): string 
     const kept = cut
       ? [`atrim=start=${n(cut.startSec + cut.fileStartSec)}:end=${n(cut.endSec + cut.fileStartSec)}`, 'asetpts=PTS-STARTPTS']
       : [];
-    return audioNormalizeFilter(i + 1, labels[i]!, a, [...kept, `atrim=end=${d}`, `apad=whole_dur=${d}`]);
+    return audioNormalizeFilter(i, labels[i]!, a, [...kept, `atrim=end=${d}`, `apad=whole_dur=${d}`]);
   });
   parts.push(concatFilter(labels, labels.length, 0, 1, ['aout']));
   return parts.join(';');
 }
 
-/** Stream copy through the concat demuxer; `-safe 0` because our list holds absolute paths. With video and
- * audio, only the picture is copied from the list; the audio is encoded once from the fragments themselves. */
+/** The picture of a copy plan, copied through the concat demuxer; `-safe 0` because our list holds absolute paths.
+ * Re-encoded smart-cut pieces bring their own parameter sets, in-band before their IDR pictures: in MP4 that is
+ * the avc3 sample entry. */
+function avc3Tag(plan: CopyPlan, muxer: string): string[] {
+  return muxer === 'mp4' && plan.segments.some((s) => s.smartCut?.inBandParameterSets) ? ['-tag:v', 'avc3'] : [];
+}
+
+function concatDemuxerInput(plan: CopyPlan): string[] {
+  return ['-f', 'concat', '-safe', '0', ...fileInput(plan.listFilePath)];
+}
+
+/** A hybrid copy's picture alone, copied into plan.parts.pictureFile (MP4). */
+export function buildCopyPictureArgs(plan: CopyPlan, parts: NonNullable<CopyPlan['parts']>): string[] {
+  return [
+    ...COMMON_ARGS,
+    ...concatDemuxerInput(plan),
+    '-map',
+    '0:v:0',
+    '-c:v',
+    'copy',
+    ...avc3Tag(plan, 'mp4'),
+    '-f',
+    'mp4',
+    argPath(parts.pictureFile),
+  ];
+}
+
+/** A hybrid copy's sound alone: every fragment's audio cut or padded to its picture and encoded once, into
+ * plan.parts.audioFile (MP4, which keeps the encoder's priming as an edit list through the mux). */
+export function buildCopyAudioArgs(plan: CopyPlan, a: AudioOutputPlan, parts: NonNullable<CopyPlan['parts']>): string[] {
+  return [
+    ...COMMON_ARGS,
+    ...plan.segments.flatMap((s) => fileInput(s.path)),
+    '-filter_complex',
+    buildCopyAudioGraph(plan, a),
+    '-map',
+    '[aout]',
+    ...audioEncoderArgs(a),
+    ...PROGRESS_ARGS,
+    '-f',
+    'mp4',
+    argPath(parts.audioFile),
+  ];
+}
+
+/**
+ * The run that writes a copy plan's output. A hybrid copy muxes its two parts, both streams copied, each at the
+ * time it has in its part (`-copyts`: a picture that starts after its sound, as in MPEG-TS fragments, keeps that
+ * offset instead of both parts being moved to start at 0). From MP4 fragments the packets are those one run
+ * reading the list and the fragments would write (same timestamps, sizes and hashes in MP4, MPEG-TS, FLV and
+ * HLS). Otherwise every kept stream is copied from the list.
+ */
 function buildDirectConcatArgs(plan: CopyPlan): string[] {
-  const demuxer = ['-f', 'concat', '-safe', '0', ...fileInput(plan.listFilePath)];
-  // Re-encoded smart-cut pieces bring their own parameter sets, in-band before their IDR pictures: in MP4
-  // that is the avc3 sample entry.
-  const avc3 = plan.container.muxer === 'mp4' && plan.segments.some((s) => s.smartCut?.inBandParameterSets) ? ['-tag:v', 'avc3'] : [];
-  const a = plan.audioEncode;
-  if (plan.video && a) {
+  const tag = avc3Tag(plan, plan.container.muxer);
+  if (plan.parts) {
     return [
       ...COMMON_ARGS,
-      ...demuxer,
-      ...plan.segments.flatMap((s) => fileInput(s.path)),
-      '-filter_complex',
-      buildCopyAudioGraph(plan, a),
-      '-map',
-      '0:v:0',
-      '-map',
-      '[aout]',
-      '-c:v',
-      'copy',
-      ...avc3,
-      ...audioEncoderArgs(a),
+      '-copyts',
+      ...fileInput(plan.parts.pictureFile),
+      ...fileInput(plan.parts.audioFile),
+      ...['-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', ...tag],
       ...muxerArgs(plan.container),
       ...PROGRESS_ARGS,
       argPath(plan.outputPath),
@@ -476,12 +514,12 @@ function buildDirectConcatArgs(plan: CopyPlan): string[] {
   }
   return [
     ...COMMON_ARGS,
-    ...demuxer,
+    ...concatDemuxerInput(plan),
     ...(plan.video ? ['-map', '0:v:0'] : []),
     ...(plan.audio ? ['-map', '0:a:0'] : []),
     '-c',
     'copy',
-    ...avc3,
+    ...tag,
     ...muxerArgs(plan.container),
     ...PROGRESS_ARGS,
     argPath(plan.outputPath),

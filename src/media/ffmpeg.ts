@@ -16,6 +16,8 @@ import path from 'node:path';
 import {
   buildConcatArgs,
   buildConcatListFile,
+  buildCopyAudioArgs,
+  buildCopyPictureArgs,
   buildSmartCutJoinArgs,
   buildSmartCutPieceArgs,
   copyListEntries,
@@ -25,7 +27,7 @@ import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan, type CopyPlan, type EncodePlan } from './plan.js';
 import type { SplitPlan, VideoChunk } from './split.js';
 import { buildAudioTrackArgs, buildChunkArgs, buildStitchArgs, buildStitchListFile } from './split-args.js';
-import type { FfprobeJson } from './probe.js';
+import type { FfprobeJson, MediaProbe } from './probe.js';
 import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeIndex, type KeyframeStreamJson, type PacketJson } from './keyframes.js';
 import type { EncodePiece, SmartCut } from './smart-cut.js';
 import {
@@ -35,9 +37,11 @@ import {
   decodeWindowsOf,
   failed,
   parsePacketScan,
+  pictureSpecOf,
   verifySpecOf,
   verifySpecOfSplit,
   WINDOWS_PER_DECODE,
+  type CopyOutcome,
   type DecodeWindow,
   type VerifySpec,
   type VerifyVerdict,
@@ -332,9 +336,12 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
     'json',
     '-show_format',
     '-show_streams',
-    // extradata_hash per stream: the parameter sets a stream copy must find equal in every fragment.
+    // extradata_hash per stream: the parameter sets a stream copy must find equal in every fragment; and the
+    // extradata itself (a few bytes; no packets are shown, so no packet is dumped): H.264's avcC, whose NAL length
+    // size the keyframe scan needs.
     '-show_data_hash',
     'sha256',
+    '-show_data',
     '-i',
     file.startsWith('-') ? `./${file}` : file,
   ];
@@ -394,30 +401,43 @@ async function ffprobeJsonOf<T>(args: string[], timeoutMs: number): Promise<T> {
   return JSON.parse(stdout) as T;
 }
 
+interface KeyframeScanJson {
+  streams?: KeyframeStreamJson[];
+  format?: { start_time?: string };
+  packets?: PacketJson[];
+}
+
 /** A packet scan reads the whole file's index: allow it more time than a probe. */
 const SCAN_TIMEOUT_MS = 120_000;
 
 /**
  * The keyframe index of a file's first video stream (keyframes.ts): its packets from a demux-only ffprobe
  * scan, and for each keyframe the sample's own bytes (read at the packet's position; MP4/MOV samples are
- * contiguous there), from which the NAL types tell IDR pictures from other keyframes.
+ * contiguous there), from which the NAL types tell IDR pictures from other keyframes. A file already probed
+ * (probeFile) gives `probed`: its NAL length size, so one ffprobe run is enough. Without it a second run reads
+ * the codec's global header (its hex dump is requested alone: `-show_data` with the packets would dump every
+ * packet's bytes as well, which costs more than the whole scan).
  */
-export async function scanKeyframes(file: string): Promise<KeyframeIndex> {
+export async function scanKeyframes(file: string, probed?: { nalLengthSize?: number }): Promise<KeyframeIndex> {
   const input = file.startsWith('-') ? `./${file}` : file;
   const common = ['-v', 'error', '-protocol_whitelist', 'file', '-select_streams', 'v:0', '-of', 'json'];
-  const [head, body] = await Promise.all([
-    ffprobeJsonOf<{ streams?: KeyframeStreamJson[]; format?: { start_time?: string } }>(
-      [...common, '-show_streams', '-show_data', '-show_data_hash', 'sha256', '-show_entries', 'format=start_time', '-i', input],
-      PROBE_TIMEOUT_MS,
-    ),
-    ffprobeJsonOf<{ packets?: PacketJson[] }>(
-      [...common, '-show_packets', '-show_entries', 'packet=pts,dts,duration,flags,pos,size', '-i', input],
+
+  const [scan, header] = await Promise.all([
+    ffprobeJsonOf<KeyframeScanJson>(
+      [
+        ...common,
+        ...['-show_streams', '-show_data_hash', 'sha256'],
+        ...['-show_entries', 'format=start_time:packet=pts,dts,duration,flags,pos,size', '-i', input],
+      ],
       SCAN_TIMEOUT_MS,
     ),
+    probed
+      ? Promise.resolve(undefined)
+      : ffprobeJsonOf<{ streams?: KeyframeStreamJson[] }>([...common, '-show_streams', '-show_data', '-i', input], PROBE_TIMEOUT_MS),
   ]);
-  const stream = head.streams?.[0];
+  const stream = scan.streams?.[0];
   if (!stream) throw new MediaProcessError('ResourceNotSupported', `"${path.basename(file)}" has no video stream`);
-  const packets = body.packets ?? [];
+  const packets = scan.packets ?? [];
   const samples = new Map<number, Uint8Array>();
   const handle = await open(file, 'r');
   try {
@@ -429,8 +449,15 @@ export async function scanKeyframes(file: string): Promise<KeyframeIndex> {
   } finally {
     await handle.close();
   }
-  const start = Number(head.format?.start_time ?? 0);
-  return buildKeyframeIndex(stream, Number.isFinite(start) ? start : 0, packets, samples);
+  const start = Number(scan.format?.start_time ?? 0);
+  const extradata = header?.streams?.[0]?.extradata;
+  return buildKeyframeIndex(
+    extradata ? { ...stream, extradata } : stream,
+    Number.isFinite(start) ? start : 0,
+    packets,
+    samples,
+    probed?.nalLengthSize,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- verbs
@@ -476,44 +503,154 @@ function pieceShare(plan: ConcatPlan): number {
   return Math.max(0.1, Math.min(0.9, encoded / (encoded + 0.1 * plan.durationSec)));
 }
 
-/** Produce plan.outputPath from the plan's local fragments. */
+/** Produce plan.outputPath from the plan's local fragments. A copy is not checked here: copyAndVerify makes
+ * and checks one. */
 export async function concat(plan: ConcatPlan, opts: ConcatRunOptions = {}): Promise<void> {
   opts.log?.('concat.plan', plan);
   await mkdir(path.dirname(plan.outputPath), { recursive: true });
-  const share = pieceShare(plan);
-  const pieces = encodePiecesOf(plan);
   if (plan.kind === 'copy') {
-    await mkdir(plan.workDir, { recursive: true });
-    // Absolute: the demuxer resolves relative entries against the list file's directory.
-    await writeFile(
-      plan.listFilePath,
-      buildConcatListFile(
-        copyListEntries(plan).map((e) => ({ ...e, path: path.resolve(e.path) })),
-        plan.listStream,
-      ),
-    );
+    await makeCopy(plan, opts);
+    return;
   }
   const helperFiles = await writeWatermarkFiles(plan);
   try {
-    if (pieces.length > 0) {
-      await produceSmartCutPieces(pieces, {
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.log ? { log: opts.log } : {}),
-        onProgress: (p) => opts.onProgress?.(Math.floor(p * share)),
-      });
-    }
-    const base = Math.floor(share * 100);
-    await runFfmpeg(buildConcatArgs(plan), {
-      expectedDurationSec: plan.durationSec,
-      timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.onProgress ? { onProgress: (p: number) => opts.onProgress!(base + Math.floor((p * (100 - base)) / 100)) } : {}),
-      ...(opts.log ? { log: opts.log } : {}),
-    });
+    await runFfmpeg(buildConcatArgs(plan), runOptions(plan, opts, opts.onProgress));
   } finally {
-    if (plan.kind === 'copy') await rm(plan.listFilePath, { force: true });
-    await Promise.all([...helperFiles, ...pieces.map((p) => p.outputPath)].map((f) => rm(f, { force: true })));
+    await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
   }
+}
+
+function runOptions(plan: ConcatPlan, opts: ConcatRunOptions, onProgress: ((p: number) => void) | undefined): RunFfmpegOptions {
+  return {
+    expectedDurationSec: plan.durationSec,
+    timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(onProgress ? { onProgress } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  };
+}
+
+/** Checks a hybrid copy's picture while its sound is still being encoded. */
+type PictureCheck = (pictureFile: string, signal: AbortSignal) => Promise<VerifyVerdict>;
+
+/**
+ * Makes a copy plan's output: the smart-cut pieces, then the copy. A hybrid copy (plan.parts) makes its picture
+ * (pieces, then the copy of the list) and its sound at the same time, checks the picture with `checkPicture`
+ * while the sound is encoded, then muxes the two. Resolves with the picture's verdict ({ ok: true } without a
+ * check or a hybrid copy); the first failure, or a failed picture check, stops the other run.
+ */
+async function makeCopy(plan: CopyPlan, opts: ConcatRunOptions, checkPicture?: PictureCheck): Promise<VerifyVerdict> {
+  await mkdir(plan.workDir, { recursive: true });
+  // Absolute: the demuxer resolves relative entries against the list file's directory.
+  await writeFile(
+    plan.listFilePath,
+    buildConcatListFile(
+      copyListEntries(plan).map((e) => ({ ...e, path: path.resolve(e.path) })),
+      plan.listStream,
+    ),
+  );
+  const pieces = encodePiecesOf(plan);
+  const share = pieceShare(plan);
+  const made = [
+    plan.listFilePath,
+    ...pieces.map((p) => p.outputPath),
+    ...(plan.parts ? [plan.parts.pictureFile, plan.parts.audioFile] : []),
+  ];
+  try {
+    const { parts, audioEncode } = plan;
+    if (!parts || !audioEncode) {
+      if (pieces.length > 0) await makePieces(pieces, opts, (p) => opts.onProgress?.(Math.floor(p * share)));
+      const base = Math.floor(share * 100);
+      await runFfmpeg(
+        buildConcatArgs(plan),
+        runOptions(plan, opts, opts.onProgress ? (p) => opts.onProgress!(base + Math.floor((p * (100 - base)) / 100)) : undefined),
+      );
+      return { ok: true };
+    }
+    // Progress: the pieces' share and the sound's, made at the same time, up to 95; the mux writes the rest.
+    let piecesDone = pieces.length > 0 ? 0 : 100;
+    let soundDone = 0;
+    const progress = (): void => opts.onProgress?.(Math.floor(0.95 * (share * piecesDone + (1 - share) * soundDone)));
+    const stop = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+    const inner: ConcatRunOptions = { ...opts, signal };
+    let firstError: Error | undefined;
+    const stopOthers = (err: unknown): never => {
+      firstError ??= err instanceof Error ? err : new Error(String(err));
+      stop.abort();
+      throw err;
+    };
+    const picture = (async (): Promise<VerifyVerdict> => {
+      if (pieces.length > 0) {
+        await makePieces(pieces, inner, (p) => {
+          piecesDone = p;
+          progress();
+        });
+      }
+      await runFfmpeg(buildCopyPictureArgs(plan, parts), runOptions(plan, inner, undefined));
+      const verdict = checkPicture ? await checkPicture(parts.pictureFile, signal) : ({ ok: true } as const);
+      if (!verdict.ok) stop.abort();
+      return verdict;
+    })().catch(stopOthers);
+    const sound = runFfmpeg(
+      buildCopyAudioArgs(plan, audioEncode, parts),
+      runOptions(plan, inner, (p) => {
+        soundDone = p;
+        progress();
+      }),
+    ).catch(stopOthers);
+    const [pictureResult] = await Promise.allSettled([picture, sound]);
+    if (pictureResult.status === 'fulfilled' && !pictureResult.value.ok) return pictureResult.value;
+    if (firstError) throw firstError;
+    await runFfmpeg(
+      buildConcatArgs(plan),
+      runOptions(plan, opts, opts.onProgress ? (p) => opts.onProgress!(95 + Math.floor(p / 20)) : undefined),
+    );
+    return { ok: true };
+  } finally {
+    await Promise.all(made.map((f) => rm(f, { force: true })));
+  }
+}
+
+function makePieces(pieces: readonly EncodePiece[], opts: ConcatRunOptions, onProgress: (percent: number) => void): Promise<void> {
+  return produceSmartCutPieces(pieces, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+    onProgress,
+  });
+}
+
+/**
+ * Makes a copy plan's output and checks it (verify.ts). A hybrid copy's picture is scanned and its joins and
+ * re-encoded pieces decoded while the sound is encoded; after the mux the whole output is scanned again (the
+ * planned pictures and the sound as long as them). Anything else is checked whole once made. Rejects when
+ * ffmpeg cannot make the copy, the job is canceled or a binary cannot run.
+ */
+export async function copyAndVerify(plan: CopyPlan, opts: ConcatRunOptions = {}): Promise<CopyOutcome> {
+  opts.log?.('concat.plan', plan);
+  await mkdir(path.dirname(plan.outputPath), { recursive: true });
+  const spec = verifySpecOf(plan);
+  let verifyMs = 0;
+  const timed = async (check: () => Promise<VerifyVerdict>): Promise<VerifyVerdict> => {
+    const t0 = Date.now();
+    try {
+      return await check();
+    } finally {
+      verifyMs += Date.now() - t0;
+    }
+  };
+  const checkOptions = (signal: AbortSignal | undefined): VerifyOptions => ({
+    ...(signal ? { signal } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  const pictureVerdict = await makeCopy(plan, opts, (file, signal) =>
+    timed(() => verifyFile(file, pictureSpecOf(spec), 'decode', plan.durationSec, checkOptions(signal))),
+  );
+  if (!pictureVerdict.ok) return { verdict: pictureVerdict, verifyMs };
+  const verdict = await timed(() =>
+    verifyFile(plan.outputPath, spec, plan.parts ? 'scan-only' : 'decode', plan.durationSec, checkOptions(opts.signal)),
+  );
+  return { verdict, verifyMs };
 }
 
 interface PieceRunOptions {
@@ -660,27 +797,39 @@ const firstLines = (text: string, count: number): string =>
     .join(' | ');
 
 /**
- * Checks a copy plan's output before it is uploaded (verify.ts): one packet scan of the whole file, then a
- * decode of the windows around the joins. Resolves with the first failed check; rejects only when the job
- * is canceled or a binary cannot be started.
+ * Checks a copy plan's finished output (verify.ts): one packet scan of the whole file, then a decode of the
+ * windows around the joins. Resolves with the first failed check; rejects only when the job is canceled or a
+ * binary cannot be started.
  */
-export function verifyOutput(plan: CopyPlan, opts: VerifyOptions = {}): Promise<VerifyVerdict> {
-  return verifyFile(plan.outputPath, plan.durationSec, opts.spec ?? verifySpecOf(plan), opts);
+export async function verifyOutput(plan: CopyPlan, opts: VerifyOptions = {}): Promise<VerifyVerdict> {
+  return verifyFile(plan.outputPath, opts.spec ?? verifySpecOf(plan), 'decode', plan.durationSec, opts);
 }
 
-/** verifyOutput for any output file and spec: a copy's, or a split encode's stitched output. */
-async function verifyFile(file: string, durationSec: number, spec: VerifySpec, opts: VerifyOptions): Promise<VerifyVerdict> {
+/** 'scan-only': the packet scan without the decode, for a file whose pictures were decoded before the mux. */
+async function verifyFile(
+  file: string,
+  spec: VerifySpec,
+  depth: 'decode' | 'scan-only',
+  durationSec: number,
+  opts: VerifyOptions,
+): Promise<VerifyVerdict> {
   const timeoutMs = opts.timeoutMs ?? Math.round(60_000 + durationSec * 1000);
   const startedAt = Date.now();
-  const verdict = await verifySteps(file, spec, timeoutMs, opts).catch((err: unknown) => {
+  const verdict = await verifySteps(file, spec, depth, timeoutMs, opts).catch((err: unknown) => {
     if (err instanceof MediaProcessError && err.code === 'JobTimeout') return failed('scan', `verification stopped: ${err.message}`);
     throw err;
   });
-  opts.log?.(verdict.ok ? 'verify.passed' : 'verify.failed', { ...verdict, ms: Date.now() - startedAt });
+  opts.log?.(verdict.ok ? 'verify.passed' : 'verify.failed', { ...verdict, file: path.basename(file), ms: Date.now() - startedAt });
   return verdict;
 }
 
-async function verifySteps(file: string, spec: VerifySpec, timeoutMs: number, opts: VerifyOptions): Promise<VerifyVerdict> {
+async function verifySteps(
+  file: string,
+  spec: VerifySpec,
+  depth: 'decode' | 'scan-only',
+  timeoutMs: number,
+  opts: VerifyOptions,
+): Promise<VerifyVerdict> {
   const deadline = Date.now() + timeoutMs;
   const left = (): number => Math.max(1, deadline - Date.now());
   const scanned = await capture(await ffprobePath(), buildScanArgs(file), left(), opts.signal);
@@ -691,7 +840,7 @@ async function verifySteps(file: string, spec: VerifySpec, timeoutMs: number, op
   const scan = parsePacketScan(scanned.stdout);
   const checked = checkPacketScan(scan, spec);
   opts.log?.('verify.scan', { packets: (scan.video?.packets.length ?? 0) + (scan.audio?.packets.length ?? 0), ok: checked.ok });
-  if (!checked.ok) return checked;
+  if (!checked.ok || depth === 'scan-only') return checked;
 
   const windows = decodeWindowsOf(scan, spec).filter((w) => w.endSec > w.startSec);
   const ffmpeg = await ffmpegBinary();
@@ -748,7 +897,7 @@ export async function encodeChunk(
     await runFfmpeg(buildChunkArgs(local, split, chunk, outputPath), {
       expectedDurationSec: chunk.durationSec,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(chunk),
-      ...runOptions(opts),
+      ...splitRunOptions(opts),
     });
   } finally {
     await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
@@ -762,11 +911,12 @@ export async function encodeAudioTrack(plan: EncodePlan, outputPath: string, opt
   await runFfmpeg(buildAudioTrackArgs(plan, outputPath), {
     expectedDurationSec: plan.durationSec,
     timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
-    ...runOptions(opts),
+    ...splitRunOptions(opts),
   });
 }
 
-function runOptions(opts: ConcatRunOptions): Pick<RunFfmpegOptions, 'signal' | 'onProgress' | 'log'> {
+/** A split run's cancel, progress and log options, as runFfmpeg takes them. */
+function splitRunOptions(opts: ConcatRunOptions): Pick<RunFfmpegOptions, 'signal' | 'onProgress' | 'log'> {
   return {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -858,12 +1008,12 @@ export async function stitch(
     await runFfmpeg(buildStitchArgs(plan, listFile, split.audio ? audioFile : undefined), {
       expectedDurationSec: split.frames / split.fps,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
-      ...runOptions(opts),
+      ...splitRunOptions(opts),
     });
   } finally {
     await rm(listFile, { force: true });
   }
-  return verifyFile(plan.outputPath, plan.durationSec, verifySpecOfSplit(plan, split), {
+  return verifyFile(plan.outputPath, verifySpecOfSplit(plan, split), 'decode', plan.durationSec, {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
@@ -873,9 +1023,10 @@ export async function stitch(
  * steps of a split encode. */
 export const ffmpegMedia = {
   probe: probeFile,
-  keyframes: scanKeyframes,
-  run: (plan: ConcatPlan, opts: ConcatRunOptions): Promise<void> => concat(plan, opts),
-  verify: (plan: CopyPlan, opts: VerifyOptions): Promise<VerifyVerdict> => verifyOutput(plan, opts),
+  keyframes: (file: string, probe: MediaProbe): Promise<KeyframeIndex> =>
+    scanKeyframes(file, probe.video?.nalLengthSize !== undefined ? probe.video : undefined),
+  run: (plan: EncodePlan, opts: ConcatRunOptions): Promise<void> => concat(plan, opts),
+  copy: (plan: CopyPlan, opts: ConcatRunOptions): Promise<CopyOutcome> => copyAndVerify(plan, opts),
   encodeChunk,
   encodeAudioTrack,
   stitch,

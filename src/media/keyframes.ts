@@ -94,8 +94,10 @@ function rational(text: string | undefined): { num: number; den: number } {
   return { num: Number.isFinite(n) ? n! : 0, den: Number.isFinite(d) && d! > 0 ? d! : 1 };
 }
 
-export function streamInfoOf(s: KeyframeStreamJson): KeyframeStreamInfo {
+/** `nalLengthSize`: what a probe of the file read from its avcC, when the stream JSON has no extradata. */
+export function streamInfoOf(s: KeyframeStreamJson, nalLengthSize?: number): KeyframeStreamInfo {
   const avcC = s.codec_name === 'h264' && s.extradata ? parseAvcC(bytesOfHexDump(s.extradata)) : undefined;
+  const lengthSize = avcC?.lengthSize ?? (s.codec_name === 'h264' ? nalLengthSize : undefined);
   return {
     codec: s.codec_name ?? 'unknown',
     profile: s.profile ?? '',
@@ -110,7 +112,7 @@ export function streamInfoOf(s: KeyframeStreamJson): KeyframeStreamInfo {
     colorTransfer: s.color_transfer ?? 'unknown',
     colorPrimaries: s.color_primaries ?? 'unknown',
     extradataHash: s.extradata_hash ?? '',
-    ...(avcC ? { nalLengthSize: avcC.lengthSize } : {}),
+    ...(lengthSize !== undefined ? { nalLengthSize: lengthSize } : {}),
   };
 }
 
@@ -123,8 +125,9 @@ export function buildKeyframeIndex(
   fileStartSec: number,
   packetsJson: readonly PacketJson[],
   samples: ReadonlyMap<number, Uint8Array>,
+  nalLengthSize?: number,
 ): KeyframeIndex {
-  const info = streamInfoOf(stream);
+  const info = streamInfoOf(stream, nalLengthSize);
   const packets: IndexedPacket[] = packetsJson.map((p) => ({
     pts: p.pts ?? p.dts ?? 0,
     dts: p.dts ?? p.pts ?? 0,

@@ -231,6 +231,12 @@ export interface CopyPlan extends PlanBase {
    * audio is decoded, cut or padded to its picture's length and the whole is encoded once with this.
    */
   audioEncode?: AudioOutputPlan;
+  /**
+   * With audioEncode: the picture (copied) and the sound (encoded) are made at the same time, each into an MP4
+   * of its own, then muxed into the output without touching a packet. The audio encode is the longest part of a
+   * copy; the picture is copied and checked while it runs.
+   */
+  parts?: { pictureFile: string; audioFile: string };
 }
 
 export type ConcatPlan = EncodePlan | CopyPlan;
@@ -395,7 +401,10 @@ function copyPlanOf(
   if (video && id !== undefined && sources.every((s) => s.probe.video?.streamId === id && isMp4Family(s.probe))) {
     plan.listStream = { exactStreamId: id };
   }
-  if (audioEncode) plan.audioEncode = audioEncode;
+  if (audioEncode) {
+    plan.audioEncode = audioEncode;
+    plan.parts = { pictureFile: path.join(workDir, `${base}.picture.mp4`), audioFile: path.join(workDir, `${base}.audio.mp4`) };
+  }
   return plan;
 }
 

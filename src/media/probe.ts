@@ -1,5 +1,6 @@
 // ffprobe JSON -> the facts the planner needs (MediaProbe) and the CI MediaInfo tree of an output.
 // Pure: ffmpeg.ts runs ffprobe and hands its JSON here.
+import { bytesOfHexDump, parseAvcC } from './h264-nal.js';
 
 /** One stream of `ffprobe -print_format json -show_format -show_streams`: only the fields we read. */
 interface FfprobeStream {
@@ -40,6 +41,8 @@ interface FfprobeStream {
   channel_layout?: string;
   /** With `-show_data_hash sha256`: "SHA256:<hex>" of the codec's global header (H.264: SPS/PPS). */
   extradata_hash?: string;
+  /** With `-show_data`: ffprobe's hex dump of the codec's global header (H.264 in MP4: the avcC record). */
+  extradata?: string;
   disposition?: Record<string, number>;
   tags?: Record<string, string>;
   side_data_list?: { side_data_type?: string; rotation?: number }[];
@@ -100,6 +103,9 @@ interface VideoProbe {
   variableFrameRate: boolean;
   /** "SHA256:<hex>" of the parameter sets in the stream's global header; absent when ffprobe gives none. */
   extradataHash?: string;
+  /** H.264 in MP4/MOV: the bytes before each NAL unit of a sample (the avcC record's length size), which the
+   * keyframe scan needs to read a sample's NAL types; absent for other codecs and containers. */
+  nalLengthSize?: number;
 }
 
 interface AudioProbe {
@@ -204,6 +210,7 @@ export function normalizeProbe(json: FfprobeJson): MediaProbe {
       // A hundredth of a frame per second apart, as the planner compares rates everywhere else.
       variableFrameRate: rRate !== undefined && avgRate !== undefined && Math.abs(rRate - avgRate) >= 0.01,
       ...(v.extradata_hash ? { extradataHash: v.extradata_hash } : {}),
+      ...nalLengthSizeOf(v),
     };
   }
   if (a) {
@@ -387,4 +394,9 @@ export function toMediaInfo(json: FfprobeJson): MediaInfo {
       Subtitle: subtitle.map((s) => ({ Index: String(s.index), Language: language(s) })),
     },
   };
+}
+
+function nalLengthSizeOf(v: FfprobeStream): { nalLengthSize?: number } {
+  const avcC = v.codec_name === 'h264' && v.extradata ? parseAvcC(bytesOfHexDump(v.extradata)) : undefined;
+  return avcC ? { nalLengthSize: avcC.lengthSize } : {};
 }

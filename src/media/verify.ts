@@ -73,6 +73,13 @@ export type VerifyCheck =
 
 export type VerifyVerdict = { ok: true } | { ok: false; check: VerifyCheck; reason: string };
 
+/** A copy plan's output, made and checked before it may be uploaded. */
+export interface CopyOutcome {
+  verdict: VerifyVerdict;
+  /** Time spent checking; a hybrid copy's picture is checked while its sound is encoded. */
+  verifyMs: number;
+}
+
 export function failed(check: VerifyCheck, detail: string): VerifyVerdict {
   return { ok: false, check, reason: `${check}: ${detail}` };
 }
@@ -137,6 +144,11 @@ export function verifySpecOfSplit(plan: EncodePlan, split: SplitPlan): VerifySpe
     fragments: split.chunks.length,
     seek: seekOf(plan),
   };
+}
+
+/** The checks of a hybrid copy's picture before it is muxed with its sound: the picture's own (an MP4 of it alone). */
+export function pictureSpecOf(spec: VerifySpec): VerifySpec {
+  return { ...spec, audio: false, seek: 'seek' };
 }
 
 // ---------------------------------------------------------------------------------------------- scan

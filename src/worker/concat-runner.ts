@@ -12,9 +12,9 @@ import path from 'node:path';
 import type { ConcatTemplate } from '../domain/concat-types.js';
 import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '../domain/job.js';
 import { MediaProcessError } from '../media/errors.js';
-import { planConcat, summarizePlan, type ConcatPlan, type PlanSource } from '../media/plan.js';
+import { planConcat, summarizePlan, type ConcatPlan, type EncodePlan, type PlanSource } from '../media/plan.js';
 import { normalizeProbe, toMediaInfo, type MediaProbe } from '../media/probe.js';
-import type { VerifyVerdict } from '../media/verify.js';
+import { failed, type CopyOutcome } from '../media/verify.js';
 import type { ByteBudget } from '../storage/objects.js';
 import { ENGINE_OUTPUT_META } from '../storage/output-meta.js';
 import { resolveSourceUrl, UrlRefused, type SourceRef } from '../storage/resolve-url.js';
@@ -90,6 +90,13 @@ class PhaseTimer {
     this.start = now;
     return ms;
   }
+
+  /** A phase that overlapped the one before it (a copy's checks run while its sound is encoded). */
+  record(name: keyof typeof PHASE_LABELS, ms: number): void {
+    this.timings[`${name}Ms`] = ms;
+    const label = PHASE_LABELS[name];
+    if (this.report && label) this.report.phases[label] = ms / 1000;
+  }
 }
 
 async function runInDir(
@@ -142,23 +149,21 @@ async function runInDir(
   timer.end('plan');
 
   const mediaLog = (event: string, data: object): void => log.debug({ event, ...data }, event);
-  // A copy may be followed by a fallback encode: it reports up to 50 and leaves the rest to that encode,
-  // so progress never goes back.
-  const copyShare = plan.kind === 'copy' ? 0.45 : 0.9;
-  const copied = deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * copyShare), log: mediaLog });
-  // ffmpeg refusing a copy the planner chose is one more reason to encode (never for DirectConcat, whose
-  // ffmpeg failure stays the job's failure, as before).
-  let copyError: string | undefined;
-  if (plan.kind === 'copy' && !template.directConcat) copyError = await copied.then(() => undefined, fallbackReason);
-  else await copied;
-  timer.end('ffmpeg');
-
-  if (plan.kind === 'copy') {
-    const verdict: VerifyVerdict =
-      copyError !== undefined
-        ? { ok: false, check: 'copy', reason: `copy: ${copyError}` }
-        : await deps.media.verify(plan, { signal, log: mediaLog });
-    if (copyError === undefined) timer.end('verify');
+  if (plan.kind === 'encode') {
+    await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * 0.9), log: mediaLog });
+    timer.end('ffmpeg');
+  } else {
+    // A copy may be followed by a fallback encode: it reports up to 50 and leaves the rest to that encode,
+    // so progress never goes back.
+    const copied = deps.media.copy(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * 0.45), log: mediaLog });
+    // ffmpeg refusing a copy the planner chose is one more reason to encode (never for DirectConcat, whose
+    // ffmpeg failure stays the job's failure, as before).
+    const outcome: CopyOutcome = template.directConcat
+      ? await copied
+      : await copied.catch((err: unknown) => ({ verdict: failed('copy', fallbackReason(err)), verifyMs: 0 }));
+    timer.end('ffmpeg');
+    const { verdict } = outcome;
+    if (verdict.ok || verdict.check !== 'copy') timer.record('verify', outcome.verifyMs);
     if (!verdict.ok) {
       // DirectConcat promises the picture is never re-encoded: refuse rather than quietly encode.
       if (template.directConcat) {
@@ -169,16 +174,17 @@ async function runInDir(
       }
       log.warn(
         { check: verdict.check, reason: verdict.reason, path: plan.path, file: plan.outputPath },
-        copyError !== undefined ? 'copy failed; encoding instead' : 'copy output failed verification; encoding instead',
+        verdict.check === 'copy' ? 'copy failed; encoding instead' : 'copy output failed verification; encoding instead',
       );
       // Nothing of the copy may be uploaded: HLS segments of it would otherwise go up with the encode's.
       await rm(outDir, { recursive: true, force: true });
       await mkdir(outDir, { recursive: true });
-      plan = planConcat(encodeInputOf(planInput));
-      if (ctx.report) ctx.report.path = plan.path;
-      log.info({ plan: summarizePlan(plan) }, 'fallback plan');
-      checkOutputDuration(plan.durationSec, limits.maxOutputDurationSec);
-      await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(50 + p * 0.45), log: mediaLog });
+      const fallback = planEncode(planInput);
+      plan = fallback;
+      if (ctx.report) ctx.report.path = fallback.path;
+      log.info({ plan: summarizePlan(fallback) }, 'fallback plan');
+      checkOutputDuration(fallback.durationSec, limits.maxOutputDurationSec);
+      await deps.media.run(fallback, { signal, onProgress: (p) => ctx.setProgress(50 + p * 0.45), log: mediaLog });
       timer.end('fallbackEncode');
     }
   }
@@ -221,7 +227,7 @@ async function scanFragments(media: MediaPort, sources: PlanSource[], log: RunCo
   await Promise.all(
     candidates.map(async (s) => {
       try {
-        s.keyframes = await media.keyframes(s.path);
+        s.keyframes = await media.keyframes(s.path, s.probe);
       } catch (err) {
         s.keyframesUnreadable = true;
         log.warn({ fragment: s.label, error: err instanceof Error ? err.message : String(err) }, 'keyframe scan failed');
@@ -231,8 +237,10 @@ async function scanFragments(media: MediaPort, sources: PlanSource[], log: RunCo
 }
 
 /** The same job planned as a full encode: the fallback when a copy's output fails verification. */
-function encodeInputOf(input: PlanConcatInput): PlanConcatInput {
-  return { ...input, template: { ...input.template, directConcat: false }, autoCopy: false };
+function planEncode(input: PlanConcatInput): EncodePlan {
+  const plan = planConcat({ ...input, template: { ...input.template, directConcat: false }, autoCopy: false });
+  if (plan.kind !== 'encode') throw new Error(`planning the fallback encode gave a ${plan.kind} plan`);
+  return plan;
 }
 
 /** Why a copy run failed when an encode may still succeed: ffmpeg's own failure, not a cancel or the time limit. */

@@ -2,10 +2,10 @@
 // in the real adapters (media/ffmpeg.ts, storage/job-objects.ts); unit tests hand in fakes, so the
 // runner's decisions (which files, which plan, which uploads) are tested without ffmpeg or a storage.
 import type { KeyframeIndex } from '../media/keyframes.js';
-import type { ConcatPlan, CopyPlan, EncodePlan } from '../media/plan.js';
-import type { FfprobeJson } from '../media/probe.js';
+import type { CopyPlan, EncodePlan } from '../media/plan.js';
+import type { FfprobeJson, MediaProbe } from '../media/probe.js';
 import type { SplitPlan, VideoChunk } from '../media/split.js';
-import type { VerifyVerdict } from '../media/verify.js';
+import type { CopyOutcome, VerifyVerdict } from '../media/verify.js';
 import type { JobObjects } from '../storage/job-objects.js';
 
 export interface MediaRunOptions {
@@ -21,15 +21,17 @@ export interface MediaPort {
    * of Code ResourceNotSupported.
    */
   probe(file: string): Promise<FfprobeJson>;
-  /** The keyframe index of a file's picture (media/keyframes.ts), for smart-cutting a trimmed fragment. */
-  keyframes(file: string): Promise<KeyframeIndex>;
-  /** Produces plan.outputPath from the plan's local files. */
-  run(plan: ConcatPlan, opts: MediaRunOptions): Promise<void>;
+  /** The keyframe index of a file's picture (media/keyframes.ts), for smart-cutting a trimmed fragment;
+   * `probe` is the file's own, which spares the scan a second read of the codec's header. */
+  keyframes(file: string, probe: MediaProbe): Promise<KeyframeIndex>;
+  /** Produces an encode plan's output from its local files. */
+  run(plan: EncodePlan, opts: MediaRunOptions): Promise<void>;
   /**
-   * Checks a copy plan's output before it is uploaded (media/verify.ts): the first failed check with a
-   * reason naming it, or ok. Rejects only when the job is canceled or the binaries cannot run.
+   * Produces a copy plan's output and checks it before it may be uploaded (media/verify.ts): the first failed
+   * check with a reason naming it, or ok, and the time the checks took. Rejects when ffmpeg cannot make the
+   * copy, the job is canceled or the binaries cannot run.
    */
-  verify(plan: CopyPlan, opts: MediaVerifyOptions): Promise<VerifyVerdict>;
+  copy(plan: CopyPlan, opts: MediaRunOptions): Promise<CopyOutcome>;
   /** Encodes exactly chunk.frames pictures of the plan's output picture (no audio) into outputPath (MP4, picture only). */
   encodeChunk(plan: EncodePlan, split: SplitPlan, chunk: VideoChunk, outputPath: string, opts: MediaRunOptions): Promise<void>;
   /** The whole output's audio track (never chunked), encoded as the one-pass job would, into outputPath (picture-less file). */
@@ -46,11 +48,6 @@ export interface MediaPort {
     audioFile: string | undefined,
     opts: MediaRunOptions,
   ): Promise<VerifyVerdict>;
-}
-
-interface MediaVerifyOptions {
-  signal: AbortSignal;
-  log: (event: string, data: object) => void;
 }
 
 /** What the runner needs from the storage: the storage adapter's own interface (storage/job-objects.ts). */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcatTemplate } from '../../src/domain/concat-types.js';
-import { buildConcatArgs, buildConcatListFile } from '../../src/media/args.js';
+import { buildConcatArgs, buildConcatListFile, buildCopyAudioArgs, buildCopyPictureArgs } from '../../src/media/args.js';
 import { concat, probeFile, runFfmpeg } from '../../src/media/ffmpeg.js';
 import { planConcat, type PlanBgmSource, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
@@ -48,20 +48,28 @@ const withMusic = template({ audioMixArray: [{ audioSource: 'bgm.mp3', mixMode: 
 
 /**
  * The argv with each occurrence of a path (as a whole element, maybe ./-prefixed) replaced by a token;
- * the stream copy's list file, named after the output, is one element in the work dir too.
+ * the stream copy's list file and its picture and sound parts, named after the output, are one element each in
+ * the work dir too.
  */
 function tokenized(argv: string[], paths: string[]): string[] {
   return argv.map((a) => {
     const i = paths.findIndex((p) => a === p || a === `./${p}`);
     if (i !== -1) return `<path${i}>`;
-    return a.startsWith('/jobdir/') && a.endsWith('.concat.txt') ? '<list>' : a;
+    if (!a.startsWith('/jobdir/')) return a;
+    return a.endsWith('.concat.txt') ? '<list>' : a.endsWith('.picture.mp4') ? '<picture>' : a.endsWith('.audio.mp4') ? '<sound>' : a;
   });
 }
 
+/** Every ffmpeg run of the job, one after the other (a hybrid copy: its picture, its sound, then their mux). */
 function argvFor(paths: string[], tpl: ConcatTemplate, probes: MediaProbe[] = [LAND, PORT]): string[] {
   const sources: PlanSource[] = probes.map((probe, i) => ({ path: paths[i]!, label: paths[i]!, probe }));
   const bgm: PlanBgmSource[] = tpl.audioMixArray.length > 0 ? [{ path: paths[probes.length]!, label: 'bgm', probe: MUSIC }] : [];
-  return buildConcatArgs(planConcat({ sources, template: tpl, bgm, outputPath: paths[probes.length + 1]!, workDir: '/jobdir' }));
+  const plan = planConcat({ sources, template: tpl, bgm, outputPath: paths[probes.length + 1]!, workDir: '/jobdir' });
+  const parts =
+    plan.kind === 'copy' && plan.parts && plan.audioEncode
+      ? [...buildCopyPictureArgs(plan, plan.parts), ...buildCopyAudioArgs(plan, plan.audioEncode, plan.parts)]
+      : [];
+  return [...parts, ...buildConcatArgs(plan)];
 }
 
 describe('hostile paths in the ffmpeg argv', () => {

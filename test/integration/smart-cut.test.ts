@@ -117,6 +117,12 @@ describe('smart-cut of a trimmed H.264 fragment (real ffmpeg)', () => {
     expect(index.frames).toHaveLength(120);
   });
 
+  it("reads the same index in one ffprobe run when given the probe's NAL length size", async () => {
+    const probed = normalizeProbe(await probeFile(file('src.mp4'))).video!;
+    expect(probed.nalLengthSize).toBe(4);
+    expect(await scanKeyframes(file('src.mp4'), probed)).toEqual(await scanKeyframes(file('src.mp4')));
+  });
+
   it('re-encodes frames 16-29 and 90-102 and copies the GOPs 30-89', () => {
     expect(cut.pieces.map((p) => [p.kind, p.firstFrame, p.frameCount])).toEqual([
       ['encode', 16, 14],

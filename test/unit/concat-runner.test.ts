@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConcatJobRequest } from '../../src/wire/concat-request.js';
 import type { JobRecord, JobResult } from '../../src/domain/job.js';
-import { buildConcatArgs } from '../../src/media/args.js';
+import { buildConcatArgs, buildCopyAudioArgs, buildCopyPictureArgs } from '../../src/media/args.js';
 import { MediaProcessError } from '../../src/media/errors.js';
 import type { ConcatPlan } from '../../src/media/plan.js';
 import type { VerifyVerdict } from '../../src/media/verify.js';
@@ -90,15 +90,18 @@ class Fakes {
     },
     run: async (plan, opts) => {
       this.plans.push(plan);
-      if (plan.kind === 'copy' && this.copyRunError) throw this.copyRunError;
       opts.onProgress(50);
       for (const name of this.segments) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
-      if (plan.kind === 'copy') for (const name of this.copyFiles) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
       this.outputs.push(await readdir(path.dirname(plan.outputPath)));
     },
-    verify: (plan) => {
+    copy: async (plan, opts) => {
+      this.plans.push(plan);
+      if (this.copyRunError) throw this.copyRunError;
+      opts.onProgress(50);
+      for (const name of [...this.segments, ...this.copyFiles]) await writeFile(path.join(path.dirname(plan.outputPath), name), '');
+      this.outputs.push(await readdir(path.dirname(plan.outputPath)));
       this.verified.push(plan);
-      return Promise.resolve(this.verdict);
+      return { verdict: this.verdict, verifyMs: 3 };
     },
     encodeChunk: () => Promise.reject(new Error('this runner does not split')),
     encodeAudioTrack: () => Promise.reject(new Error('this runner does not split')),
@@ -185,12 +188,18 @@ async function run(job: JobRecord, autoCopy?: boolean, report?: JobRunReport): P
 }
 
 /** The one plan handed to run, with the job's temp directory written as $DIR. */
-function planAndArgs(): { plan: unknown; args: string[] } {
+function planAndArgs(): { plan: unknown; args: string[]; runs: string[][] } {
   expect(fakes.plans).toHaveLength(1);
   const plan = fakes.plans[0]!;
   const dir = plan.workDir;
   const scrub = <T>(v: T): T => JSON.parse(JSON.stringify(v).split(dir).join('$DIR')) as T;
-  return { plan: scrub(plan), args: scrub(buildConcatArgs(plan)) };
+  const args = buildConcatArgs(plan);
+  // A hybrid copy's picture and sound are made first, then muxed by the run that writes the output.
+  const before =
+    plan.kind === 'copy' && plan.parts && plan.audioEncode
+      ? [buildCopyPictureArgs(plan, plan.parts), buildCopyAudioArgs(plan, plan.audioEncode, plan.parts)]
+      : [];
+  return { plan: scrub(plan), args: scrub(args), runs: scrub([...before, args]) };
 }
 
 async function runFailure(job: JobRecord, autoCopy?: boolean): Promise<{ code: string; message: string }> {
@@ -467,7 +476,7 @@ describe('createConcatRunner with fake ports', () => {
         },
       }),
     );
-    const { plan, args } = planAndArgs();
+    const { plan, runs } = planAndArgs();
     const audioEncode = { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 };
     expect(plan).toEqual({
       path: 'hybrid',
@@ -487,53 +496,34 @@ describe('createConcatRunner with fake ports', () => {
       fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode,
+      parts: {
+        pictureFile: '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4',
+        audioFile: '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4',
+      },
     });
-    expect(args).toEqual([
-      '-hide_banner',
-      '-nostdin',
-      '-y',
-      '-loglevel',
-      'level+warning',
-      '-f',
-      'concat',
-      '-safe',
-      '0',
-      '-protocol_whitelist',
-      'file',
-      '-i',
-      '$DIR/j0123456789abcdef0123456789abcdef.concat.txt',
-      '-protocol_whitelist',
-      'file',
-      '-i',
-      '$DIR/in-0.mp4',
-      '-protocol_whitelist',
-      'file',
-      '-i',
-      '$DIR/in-1.mp4',
-      '-filter_complex',
-      '[1:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,atrim=end=10,apad=whole_dur=10[a0];[2:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,atrim=end=10,apad=whole_dur=10[a1];[a0][a1]concat=n=2:v=0:a=1[aout]',
-      '-map',
-      '0:v:0',
-      '-map',
-      '[aout]',
-      '-c:v',
-      'copy',
-      '-c:a',
-      'aac',
-      '-ar',
-      '44100',
-      '-ac',
-      '1',
-      '-b:a',
-      '96k',
-      '-f',
-      'mp4',
-      '-movflags',
-      '+faststart',
-      '-progress',
-      'pipe:1',
-      '-nostats',
-      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    expect(runs).toEqual([
+      [
+        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
+        ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.concat.txt'],
+        ...['-map', '0:v:0', '-c:v', 'copy', '-f', 'mp4', '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4'],
+      ],
+      [
+        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
+        ...['-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4'],
+        '-filter_complex',
+        '[0:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,atrim=end=10,apad=whole_dur=10[a0];[1:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,atrim=end=10,apad=whole_dur=10[a1];[a0][a1]concat=n=2:v=0:a=1[aout]',
+        ...['-map', '[aout]', '-c:a', 'aac', '-ar', '44100', '-ac', '1', '-b:a', '96k'],
+        ...['-progress', 'pipe:1', '-nostats', '-f', 'mp4', '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4'],
+      ],
+      [
+        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
+        '-copyts',
+        ...['-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4'],
+        ...['-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4'],
+        ...['-map', '0:v:0', '-map', '1:a:0', '-c', 'copy'],
+        ...['-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats'],
+        '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+      ],
     ]);
     expect(fakes.logFields.get('plan')).toEqual({
       plan: {
@@ -561,7 +551,7 @@ describe('createConcatRunner with fake ports', () => {
       },
     });
     await run(job, true);
-    const { plan, args } = planAndArgs();
+    const { plan, runs } = planAndArgs();
     const reason = 'fragments match: picture copied, audio re-encoded once so every join stays in sync';
     const audioEncode = { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 };
     expect(plan).toEqual({
@@ -582,17 +572,34 @@ describe('createConcatRunner with fake ports', () => {
       fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode,
+      parts: {
+        pictureFile: '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4',
+        audioFile: '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4',
+      },
     });
-    expect(args).toEqual([
-      ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
-      ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.concat.txt'],
-      ...['-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4'],
-      '-filter_complex',
-      '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a0];[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a1];[a0][a1]concat=n=2:v=0:a=1[aout]',
-      ...['-map', '0:v:0', '-map', '[aout]', '-c:v', 'copy'],
-      ...['-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '128k'],
-      ...['-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats'],
-      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    expect(runs).toEqual([
+      [
+        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
+        ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.concat.txt'],
+        ...['-map', '0:v:0', '-c:v', 'copy', '-f', 'mp4', '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4'],
+      ],
+      [
+        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
+        ...['-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4'],
+        '-filter_complex',
+        '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a0];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a1];[a0][a1]concat=n=2:v=0:a=1[aout]',
+        ...['-map', '[aout]', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '128k'],
+        ...['-progress', 'pipe:1', '-nostats', '-f', 'mp4', '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4'],
+      ],
+      [
+        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
+        '-copyts',
+        ...['-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4'],
+        ...['-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4'],
+        ...['-map', '0:v:0', '-map', '1:a:0', '-c', 'copy'],
+        ...['-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats'],
+        '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+      ],
     ]);
     expect(fakes.logFields.get('plan')).toMatchObject({
       plan: { path: 'hybrid', reason, kind: 'copy', video: 'copy', audio: audioEncode },
@@ -642,7 +649,7 @@ describe('createConcatRunner with fake ports', () => {
     await run(job, true);
     // Every H.264 MP4 fragment is scanned: the untrimmed one is copied only if it starts with an IDR picture and is not open-GOP.
     expect(fakes.scanned).toEqual(['clips/a.mp4', 'input/main.mp4']);
-    const { plan, args } = planAndArgs();
+    const { plan, runs } = planAndArgs();
     // 1.52 s is 0.6 frame into frame 45: frames 46..246 kept (less than 6.68 s after frame 46); IDR pictures every 30 frames.
     expect(plan).toMatchObject({
       kind: 'copy',
@@ -668,7 +675,10 @@ describe('createConcatRunner with fake ports', () => {
         { label: 'input/main.mp4', durationSec: 10, videoDurationSec: 10 },
       ],
     });
-    expect(args.slice(args.indexOf('-c:v'), args.indexOf('-c:v') + 4)).toEqual(['-c:v', 'copy', '-tag:v', 'avc3']);
+    // The re-encoded pieces carry their own parameter sets: avc3 in the picture's MP4 and in the output.
+    const [picture, , mux] = runs;
+    expect(picture!.slice(picture!.indexOf('-c:v'), picture!.indexOf('-c:v') + 4)).toEqual(['-c:v', 'copy', '-tag:v', 'avc3']);
+    expect(mux!.slice(mux!.indexOf('-c'), mux!.indexOf('-c') + 4)).toEqual(['-c', 'copy', '-tag:v', 'avc3']);
     expect(fakes.logFields.get('plan')).toMatchObject({
       plan: {
         path: 'smartcut',

@@ -195,6 +195,7 @@ describe('planConcat with autoCopy', () => {
       fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode: { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 },
+      parts: { pictureFile: '/out/o.picture.mp4', audioFile: '/out/o.audio.mp4' },
     });
   });
 

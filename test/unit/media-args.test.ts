@@ -2,8 +2,8 @@
 // frozen ffprobe fixtures. The constants below are literal pieces of those lists, not logic.
 import { describe, expect, it } from 'vitest';
 import type { AudioMix, ConcatTemplate } from '../../src/domain/concat-types.js';
-import { buildConcatArgs, buildConcatListFile, buildFilterGraph } from '../../src/media/args.js';
-import { planConcat, type EncodePlan, type PlanBgmSource, type PlanSource } from '../../src/media/plan.js';
+import { buildConcatArgs, buildConcatListFile, buildCopyAudioArgs, buildCopyPictureArgs, buildFilterGraph } from '../../src/media/args.js';
+import { planConcat, type CopyPlan, type EncodePlan, type PlanBgmSource, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
 import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
 
@@ -651,92 +651,63 @@ describe('buildConcatArgs: background audio', () => {
 describe('buildConcatArgs: DirectConcat', () => {
   const copy = (format: ConcatTemplate['container']['format'], out: string, p: MediaProbe = LAND) =>
     args([src('a.mp4', p), src('b.mp4', p)], tpl({ directConcat: true, container: { format } }), out);
+  /** A hybrid copy's three runs: the picture alone, the sound alone (made at the same time), then their mux. */
+  const hybridRuns = (format: ConcatTemplate['container']['format'], out: string): string[][] => {
+    const plan = planConcat({
+      sources: [src('a.mp4', LAND), src('b.mp4', LAND)],
+      template: tpl({ directConcat: true, container: { format } }),
+      bgm: [],
+      outputPath: out,
+    }) as CopyPlan;
+    return [buildCopyPictureArgs(plan, plan.parts!), buildCopyAudioArgs(plan, plan.audioEncode!, plan.parts!), buildConcatArgs(plan)];
+  };
 
-  // The picture from the concat list (input 0), each fragment's audio from the fragment itself (inputs 1, 2),
-  // cut or padded to its picture's 10 s, joined and encoded once.
+  // Each fragment's audio from the fragment itself (inputs 0, 1), cut or padded to its picture's 10 s, joined
+  // and encoded once.
   const COPY_AUDIO_GRAPH = [
-    '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a0]',
-    '[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a1]',
+    '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a0]',
+    '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a1]',
     '[a0][a1]concat=n=2:v=0:a=1[aout]',
   ].join(';');
-  const COPY_INPUTS = (list: string) => ['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', list, ...IN_A, ...IN_B];
+  const PICTURE = (dir: string, base: string): string[] => [
+    ...HEAD,
+    ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', `${dir}/${base}.concat.txt`],
+    ...['-map', '0:v:0', '-c:v', 'copy', '-f', 'mp4', `${dir}/${base}.picture.mp4`],
+  ];
+  const SOUND = (dir: string, base: string): string[] => [
+    ...HEAD,
+    ...IN_A,
+    ...IN_B,
+    ...['-filter_complex', COPY_AUDIO_GRAPH, '-map', '[aout]', ...AAC_48K, ...PROGRESS, '-f', 'mp4', `${dir}/${base}.audio.mp4`],
+  ];
+  const MUX_INPUTS = (dir: string, base: string): string[] => [
+    '-copyts',
+    ...['-protocol_whitelist', 'file', '-i', `${dir}/${base}.picture.mp4`],
+    ...['-protocol_whitelist', 'file', '-i', `${dir}/${base}.audio.mp4`],
+    ...['-map', '0:v:0', '-map', '1:a:0', '-c', 'copy'],
+  ];
 
-  it('mp4: the picture copied through the concat demuxer, the audio decoded per fragment and encoded once, faststart', () => {
-    expect(copy('mp4', '/out/out.mp4')).toEqual([
-      '-hide_banner',
-      '-nostdin',
-      '-y',
-      '-loglevel',
-      'level+warning',
-      '-f',
-      'concat',
-      '-safe',
-      '0',
-      '-protocol_whitelist',
-      'file',
-      '-i',
-      '/out/out.concat.txt',
-      '-protocol_whitelist',
-      'file',
-      '-i',
-      '/in/a.mp4',
-      '-protocol_whitelist',
-      'file',
-      '-i',
-      '/in/b.mp4',
-      '-filter_complex',
-      COPY_AUDIO_GRAPH,
-      '-map',
-      '0:v:0',
-      '-map',
-      '[aout]',
-      '-c:v',
-      'copy',
-      '-c:a',
-      'aac',
-      '-ar',
-      '48000',
-      '-ac',
-      '2',
-      '-b:a',
-      '128k',
-      '-f',
-      'mp4',
-      '-movflags',
-      '+faststart',
-      '-progress',
-      'pipe:1',
-      '-nostats',
-      '/out/out.mp4',
+  it('mp4: the picture copied through the concat demuxer while the audio is decoded per fragment and encoded once, then both muxed with faststart', () => {
+    expect(hybridRuns('mp4', '/out/out.mp4')).toEqual([
+      PICTURE('/out', 'out'),
+      SOUND('/out', 'out'),
+      [...HEAD, ...MUX_INPUTS('/out', 'out'), ...MP4, ...PROGRESS, '/out/out.mp4'],
     ]);
   });
 
-  it('hls and ts', () => {
-    const tail = ['-filter_complex', COPY_AUDIO_GRAPH, '-map', '0:v:0', '-map', '[aout]', '-c:v', 'copy', ...AAC_48K];
-    expect(copy('hls', '/out/h/p.m3u8')).toEqual([
-      ...HEAD,
-      ...COPY_INPUTS('/out/h/p.concat.txt'),
-      ...tail,
-      '-f',
-      'hls',
-      '-hls_time',
-      '10',
-      '-hls_playlist_type',
-      'vod',
-      '-hls_segment_filename',
-      '/out/h/p-%05d.ts',
-      ...PROGRESS,
-      '/out/h/p.m3u8',
+  it('hls and ts: only the mux differs', () => {
+    expect(hybridRuns('hls', '/out/h/p.m3u8')).toEqual([
+      PICTURE('/out/h', 'p'),
+      SOUND('/out/h', 'p'),
+      [
+        ...HEAD,
+        ...MUX_INPUTS('/out/h', 'p'),
+        ...['-f', 'hls', '-hls_time', '10', '-hls_playlist_type', 'vod', '-hls_segment_filename', '/out/h/p-%05d.ts'],
+        ...PROGRESS,
+        '/out/h/p.m3u8',
+      ],
     ]);
-    expect(copy('ts', '/out/o.ts')).toEqual([
-      ...HEAD,
-      ...COPY_INPUTS('/out/o.concat.txt'),
-      ...tail,
-      '-f',
-      'mpegts',
-      ...PROGRESS,
-      '/out/o.ts',
-    ]);
+    expect(hybridRuns('ts', '/out/o.ts')[2]).toEqual([...HEAD, ...MUX_INPUTS('/out', 'o'), '-f', 'mpegts', ...PROGRESS, '/out/o.ts']);
   });
 
   it('mp3 files into mp3: audio only; video-only fragments: video only', () => {

@@ -400,6 +400,7 @@ describe('planConcat: DirectConcat', () => {
       fps: 30,
       listStream: { exactStreamId: 1 },
       audioEncode: { codec: 'aac', encoder: 'aac', sampleRate: 48000, channels: 2, channelLayout: 'stereo', bitrateKbps: 128 },
+      parts: { pictureFile: '/out/out.picture.mp4', audioFile: '/out/out.audio.mp4' },
     });
   });
 
@@ -423,6 +424,7 @@ describe('planConcat: DirectConcat', () => {
         { label: 'c.mp4', durationSec: 2.2, videoDurationSec: 2.1, frames: 63 },
       ],
       audioEncode: { codec: 'aac', encoder: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono', bitrateKbps: 96 },
+      parts: { pictureFile: '/out/out.picture.mp4', audioFile: '/out/out.audio.mp4' },
     });
     const ntsc: MediaProbe = { ...LAND, video: { ...LAND.video!, fps: 30000 / 1001, frameCount: 40 } };
     expect(
