@@ -748,7 +748,7 @@ export async function encodeChunk(
     await runFfmpeg(buildChunkArgs(local, split, chunk, outputPath), {
       expectedDurationSec: chunk.durationSec,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(chunk),
-      ...runOptions(opts),
+      ...splitRunOptions(opts),
     });
   } finally {
     await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
@@ -762,11 +762,12 @@ export async function encodeAudioTrack(plan: EncodePlan, outputPath: string, opt
   await runFfmpeg(buildAudioTrackArgs(plan, outputPath), {
     expectedDurationSec: plan.durationSec,
     timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
-    ...runOptions(opts),
+    ...splitRunOptions(opts),
   });
 }
 
-function runOptions(opts: ConcatRunOptions): Pick<RunFfmpegOptions, 'signal' | 'onProgress' | 'log'> {
+/** A split run's cancel, progress and log options, as runFfmpeg takes them. */
+function splitRunOptions(opts: ConcatRunOptions): Pick<RunFfmpegOptions, 'signal' | 'onProgress' | 'log'> {
   return {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -858,7 +859,7 @@ export async function stitch(
     await runFfmpeg(buildStitchArgs(plan, listFile, split.audio ? audioFile : undefined), {
       expectedDurationSec: split.frames / split.fps,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
-      ...runOptions(opts),
+      ...splitRunOptions(opts),
     });
   } finally {
     await rm(listFile, { force: true });
