@@ -4,10 +4,11 @@
 import type { KeyframeIndex } from '../media/keyframes.js';
 import type { CopyPlan, EncodePlan } from '../media/plan.js';
 import type { FfprobeJson, MediaProbe } from '../media/probe.js';
-import type { CopyOutcome } from '../media/verify.js';
+import type { SplitPlan, VideoChunk } from '../media/split.js';
+import type { CopyOutcome, VerifyVerdict } from '../media/verify.js';
 import type { JobObjects } from '../storage/job-objects.js';
 
-interface MediaRunOptions {
+export interface MediaRunOptions {
   signal: AbortSignal;
   /** Percent of the planned output written, 0..100. */
   onProgress: (percent: number) => void;
@@ -31,6 +32,22 @@ export interface MediaPort {
    * copy, the job is canceled or the binaries cannot run.
    */
   copy(plan: CopyPlan, opts: MediaRunOptions): Promise<CopyOutcome>;
+  /** Encodes exactly chunk.frames pictures of the plan's output picture (no audio) into outputPath (MP4, picture only). */
+  encodeChunk(plan: EncodePlan, split: SplitPlan, chunk: VideoChunk, outputPath: string, opts: MediaRunOptions): Promise<void>;
+  /** The whole output's audio track (never chunked), encoded as the one-pass job would, into outputPath (picture-less file). */
+  encodeAudioTrack(plan: EncodePlan, outputPath: string, opts: MediaRunOptions): Promise<void>;
+  /**
+   * Checks the chunks (frame totals, identical parameter sets), joins them in index order with exact durations,
+   * muxes the audio, writes plan.outputPath, then verifies as the copy path does. Returns the verdict; a failed
+   * check → the runner re-runs the job as one pass.
+   */
+  stitch(
+    plan: EncodePlan,
+    split: SplitPlan,
+    chunkFiles: string[],
+    audioFile: string | undefined,
+    opts: MediaRunOptions,
+  ): Promise<VerifyVerdict>;
 }
 
 /** What the runner needs from the storage: the storage adapter's own interface (storage/job-objects.ts). */

@@ -103,6 +103,9 @@ class Fakes {
       this.verified.push(plan);
       return { verdict: this.verdict, verifyMs: 3 };
     },
+    encodeChunk: () => Promise.reject(new Error('this runner does not split')),
+    encodeAudioTrack: () => Promise.reject(new Error('this runner does not split')),
+    stitch: () => Promise.reject(new Error('this runner does not split')),
   };
 
   readonly objects: ObjectsPort = {
