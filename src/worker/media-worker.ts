@@ -26,6 +26,10 @@ import { newRunReport, type JobRunReport } from '../metrics/engine-metrics.js';
 const PENDING_POLL_MS = 20;
 const PENDING_POLLS = 50;
 const PENDING_RETRY_MS = 5_000;
+/** Times a job's worker may die under it before the job ends Failed (InternalError, "interrupted
+ * repeatedly"): a worker crash is the machine's fault and the job runs again, but a job that takes its
+ * worker down every time must not take every worker down for ever. */
+const MAX_STALLED_RUNS = 5;
 
 export interface RunContext {
   log: Logger;
@@ -81,7 +85,7 @@ export class MediaWorker {
         concurrency: this.deps.concurrency,
         lockDuration: this.deps.lockMs,
         stalledInterval: this.deps.stalledIntervalMs,
-        maxStalledCount: 1,
+        maxStalledCount: MAX_STALLED_RUNS,
         autorun: true,
       });
       worker.on('failed', (job, err) => void this.onBullFailed(job, err));
