@@ -1,8 +1,12 @@
 // The chaos suite (`npm run test:chaos`): the built engine as real processes, faults by real signals
 // and by services that go away, each scenario holding one of the README's Operations guarantees, and a
-// soak of small jobs at mixed JobLevel while a worker is killed at intervals. Every scenario counts
-// what a user would count (jobs submitted, ended Success, lost, outputs and callbacks per job, API
+// soak of small jobs at mixed JobLevel while the workers are killed in turn at intervals. Every scenario
+// counts what a user would count (jobs submitted, ended Success, lost, outputs and callbacks per job, API
 // answers 5xx other than 503, the time to recover after each fault) and the run ends with one table.
+//
+// Duplicate callbacks are counted exactly. One kind is allowed, the one the README documents: a worker
+// killed between the receiver's answer and its record of it, whose delivery the next worker sends again
+// and says so in its log; any other duplicate fails the scenario.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,10 +18,11 @@ const LOCK_S = 4;
 const STALLED_S = 2;
 const SLACK_MS = 5_000;
 const RECOVERY_BOUND_MS = (LOCK_S + STALLED_S) * 1000 + SLACK_MS;
-/** Soak size (CHAOS_SOAK_JOBS=500 runs the issue's 500). 300 by default: measured 1.0 to 1.2 jobs/s with the
- * kills on 2 shared cores, where 400 already took the suite to 8 min 20 s, past its 8 minute budget. */
-const SOAK_JOBS = Number(process.env.CHAOS_SOAK_JOBS ?? 300);
-const SOAK_KILL_EVERY_MS = 10_000;
+/** Soak size (CHAOS_SOAK_JOBS overrides it) and the pace of its kills. */
+const SOAK_JOBS = Number(process.env.CHAOS_SOAK_JOBS ?? 500);
+const SOAK_KILL_EVERY_MS = 12_000;
+/** Jobs each worker runs at once in the soak (and in the scenarios with a backlog). */
+const BACKLOG_WORKER_ENV = { WORKER_CONCURRENCY: '4' };
 
 interface Figures {
   scenario: string;
@@ -26,6 +31,8 @@ interface Figures {
   lost: number;
   dupOutputs: number;
   dupCallbacks: number;
+  /** Of those, callbacks a worker sent again after an earlier try's worker died during it (the documented window). */
+  dupInWindow: number;
   bad5xx: number;
   /** Time to recover after each fault, in ms. */
   recoveryMs: number[];
@@ -38,8 +45,8 @@ let clips: { short: string; long: string };
 /** Clusters of the running scenario, closed after it whatever its outcome. */
 const clusters: Cluster[] = [];
 
-async function newCluster(env: Record<string, string> = {}): Promise<Cluster> {
-  const c = new Cluster(inject('s3Endpoint'), env);
+async function newCluster(env: Record<string, string> = {}, ha = false): Promise<Cluster> {
+  const c = new Cluster(inject('s3Endpoint'), env, ha);
   await c.start();
   await c.put('sd/short.mp4', clips.short);
   await c.put('sd/long.mp4', clips.long);
@@ -56,13 +63,18 @@ async function tally(c: Cluster, jobIds: string[], prefix: string) {
   while (Date.now() < deadline && jobIds.some((id) => c.receiver.countFor(id) === 0)) await sleep(100);
   await sleep(1_000);
   const success = jobIds.filter((id) => states.get(id) === 'Success').length;
+  const dupIds = jobIds.filter((id) => c.receiver.countFor(id) > 1);
+  const resent = c.resentUnconfirmed();
   return {
     states,
     outputs,
     success,
     lost: jobIds.filter((id) => states.get(id) !== 'Success' || (outputs.get(id) ?? 0) === 0).length,
     dupOutputs: jobIds.filter((id) => (outputs.get(id) ?? 0) > 1).length,
-    dupCallbacks: jobIds.filter((id) => c.receiver.countFor(id) > 1).length,
+    dupCallbacks: dupIds.reduce((n, id) => n + c.receiver.countFor(id) - 1, 0),
+    dupInWindow: dupIds.filter((id) => resent.has(id)).reduce((n, id) => n + c.receiver.countFor(id) - 1, 0),
+    /** Duplicates outside the documented window (a job's callback posted more than twice counts here too). */
+    dupUnexplained: dupIds.filter((id) => !resent.has(id) || c.receiver.countFor(id) > 2).length,
     missingCallbacks: jobIds.filter((id) => c.receiver.countFor(id) === 0).length,
   };
 }
@@ -72,10 +84,14 @@ async function waitFfmpeg(dir: string): Promise<void> {
   expect(ffmpegUnder(dir).length).toBeGreaterThan(0);
 }
 
+/** A worker's first words about a job it took up: it runs it, or it finds its end already recorded (its last worker
+ * died between the record and telling the queue) and only makes sure of its callback. */
+const TAKEN_UP = new Set(['job started', 'job ended already (its worker stopped before the queue knew): not run again']);
+
 function startedAfter(c: Cluster, jobId: string, afterMs: number, notBy?: EngineProcess): number | undefined {
   return c
     .workerLines()
-    .filter((l) => l.jobId === jobId && l.msg === 'job started' && l.time >= afterMs && !notBy?.lines.includes(l))
+    .filter((l) => l.jobId === jobId && TAKEN_UP.has(l.msg) && l.time >= afterMs && !notBy?.lines.includes(l))
     .map((l) => l.time)
     .sort((a, b) => a - b)[0];
 }
@@ -97,7 +113,7 @@ afterAll(() => {
     Success: f.success,
     lost: f.lost,
     'dup outputs': f.dupOutputs,
-    'dup callbacks': f.dupCallbacks,
+    'dup callbacks': f.dupInWindow > 0 ? `${f.dupCallbacks} (${f.dupInWindow} in window)` : f.dupCallbacks,
     '5xx not 503': f.bad5xx,
     'recovery s': f.recoveryMs.length === 0 ? '-' : f.recoveryMs.map((ms) => (ms / 1000).toFixed(1)).join(' '),
     'bound s': (f.boundMs / 1000).toFixed(1),
@@ -109,28 +125,30 @@ afterAll(() => {
 });
 
 describe('chaos', () => {
-  it('worker SIGKILL mid-encode: the job runs again within lock + stalled check, ends Success, one output, one callback', async () => {
+  it('worker SIGKILL mid-encode, twice: the job runs again within lock + stalled check each time, ends Success, one output, one callback', async () => {
     const c = await newCluster();
     await c.startApi();
     const a = await c.startWorker('a');
     const { jobId } = await c.submit(concatBody({ fragment: 'sd/long.mp4', out: 'kill', callback: c.receiver.url, encode: true }));
     expect(jobId).toBeDefined();
     await waitFfmpeg(a.dataDir);
-    await c.startWorker('b');
-    const killedAt = Date.now();
-    expect((await a.stop('SIGKILL')).signal).toBe('SIGKILL');
-    for (let i = 0; i < 400 && startedAfter(c, jobId!, killedAt) === undefined; i++) await sleep(50);
-    const recovery = startedAfter(c, jobId!, killedAt)! - killedAt;
+    const b = await c.startWorker('b');
+    const recoveryMs: number[] = [];
+    /** Kills `victim` (running the job's ffmpeg) and times until another worker starts the job. */
+    const killUnder = async (victim: EngineProcess): Promise<void> => {
+      const killedAt = Date.now();
+      expect((await victim.stop('SIGKILL')).signal).toBe('SIGKILL');
+      for (let i = 0; i < 400 && startedAfter(c, jobId!, killedAt) === undefined; i++) await sleep(50);
+      recoveryMs.push(startedAfter(c, jobId!, killedAt)! - killedAt);
+    };
+    await killUnder(a);
+    // The job's second worker dies under it too (a second, independent crash): it must still run to the end.
+    await waitFfmpeg(b.dataDir);
+    await c.startWorker('a');
+    await killUnder(b);
     const t = await tally(c, [jobId!], 'kill');
-    table.push({
-      scenario: 'worker SIGKILL mid-encode',
-      submitted: 1,
-      ...t,
-      bad5xx: c.bad5xx,
-      recoveryMs: [recovery],
-      boundMs: RECOVERY_BOUND_MS,
-    });
-    expect(recovery).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+    table.push({ scenario: 'worker SIGKILL mid-encode x2', submitted: 1, ...t, bad5xx: c.bad5xx, recoveryMs, boundMs: RECOVERY_BOUND_MS });
+    for (const ms of recoveryMs) expect(ms).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
     expect(t.states.get(jobId!)).toBe('Success');
     expect(t.outputs.get(jobId!)).toBe(1);
     expect(c.receiver.countFor(jobId!)).toBe(1);
@@ -191,7 +209,7 @@ describe('chaos', () => {
       }
       await sleep(50);
     }
-    await c.startWorker('a', { WORKER_CONCURRENCY: '2' });
+    await c.startWorker('a', BACKLOG_WORKER_ENV);
     const t = await tally(c, ids, 'redis');
     table.push({
       scenario: 'Redis SIGKILL + AOF restart',
@@ -289,7 +307,8 @@ describe('chaos', () => {
   it('S3 store down for a few seconds during jobs: they end Success after the retry, one output each', async () => {
     const c = await newCluster();
     await c.startApi();
-    await c.startWorker('a', { WORKER_CONCURRENCY: '4' });
+    // The copy path (the suite's default is the encode path): its fetches and upload meet the outage too.
+    await c.startWorker('a', { WORKER_CONCURRENCY: '4', AUTO_COPY: 'true' });
     c.proxy.setDown(true);
     const downAt = Date.now();
     const ids: string[] = [];
@@ -317,11 +336,61 @@ describe('chaos', () => {
     await c.close();
   }, 120_000);
 
-  it(`soak: ${SOAK_JOBS} small jobs at JobLevel 0/1/2 over two workers, one SIGKILLed and restarted every ${SOAK_KILL_EVERY_MS / 1000} s`, async () => {
-    const c = await newCluster();
+  it('Sentinel failover (primary SIGKILL) under a backlog: no job or record lost, 503 only for the failover window, never 500', async () => {
+    const c = await newCluster({}, true);
     await c.startApi();
-    await c.startWorker('a', { WORKER_CONCURRENCY: '2' });
-    await c.startWorker('b', { WORKER_CONCURRENCY: '2' });
+    await c.startWorker('a', BACKLOG_WORKER_ENV);
+    await c.startWorker('b', BACKLOG_WORKER_ENV);
+    const ids: string[] = [];
+    const answers503: number[] = [];
+    /** Submits as a client does: a 503 (or no answer) is tried again after 100 ms. */
+    const submit = async (): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const r = await c.submit(concatBody({ fragment: 'sd/short.mp4', out: 'ha', callback: c.receiver.url }));
+        if (r.jobId) {
+          ids.push(r.jobId);
+          return;
+        }
+        if (r.status === 503) answers503.push(Date.now());
+        if (Date.now() > deadline) throw new Error(`the API answered ${r.status} for 60 s`);
+        await sleep(100);
+      }
+    };
+    for (let i = 0; i < 12; i++) await submit();
+    expect(await c.ha!.primaryPort()).toBe(c.ha!.primary.port);
+    const killedAt = Date.now();
+    c.ha!.killPrimary();
+    let recovery = 0;
+    for (let i = 0; i < 12; i++) {
+      await submit();
+      if (i === 0) recovery = Date.now() - killedAt;
+      await sleep(100);
+    }
+    expect(await c.ha!.primaryPort()).toBe(c.ha!.replica.port);
+    const t = await tally(c, ids, 'ha');
+    const window = answers503.length === 0 ? 0 : Math.max(...answers503) - Math.min(...answers503);
+    table.push({ scenario: 'Sentinel failover', submitted: ids.length, ...t, bad5xx: c.bad5xx, recoveryMs: [recovery], boundMs: 20_000 });
+    console.info(
+      `sentinel failover: 503 x${answers503.length} over ${(window / 1000).toFixed(1)} s, answers ${JSON.stringify(Object.fromEntries(c.statuses))}`,
+    );
+    expect(ids).toHaveLength(24);
+    expect(recovery).toBeLessThanOrEqual(20_000);
+    expect(window).toBeLessThanOrEqual(20_000);
+    expect(t.success).toBe(ids.length);
+    expect(t.lost + t.dupOutputs + t.missingCallbacks).toBe(0);
+    expect(t.dupUnexplained).toBe(0);
+    expect(c.bad5xx).toBe(0);
+    await c.close();
+  }, 240_000);
+
+  it(`soak: ${SOAK_JOBS} small jobs at JobLevel 0/1/2 over two workers, SIGKILLed in turn and restarted every ${SOAK_KILL_EVERY_MS / 1000} s`, async () => {
+    // The store straight, not through the suite's switchable proxy: the soak needs no storage outage.
+    const c = await newCluster({ S3_ENDPOINT: inject('s3Endpoint') });
+    await c.startApi();
+    const env = BACKLOG_WORKER_ENV;
+    await c.startWorker('a', env);
+    await c.startWorker('b', env);
     const started = Date.now();
     const ids: string[] = [];
     let next = 0;
@@ -334,8 +403,10 @@ describe('chaos', () => {
     };
     const submitting = Promise.all(Array.from({ length: 8 }, submitOne));
 
-    // The killer: SIGKILL worker a every 10 s and start it again, until every job has called back.
-    const faults: { at: number; orphans: string[] }[] = [];
+    // The killer: every few seconds SIGKILL one worker and start it again, a then b then a, until every job
+    // has called back. In turn, so no worker is killed again just after its start: a job dies under its
+    // worker at most a couple of times, as in a real crash, not in a crash loop of the suite's making.
+    const faults: { at: number; victim: string; orphans: string[] }[] = [];
     const done = () => ids.length === SOAK_JOBS && ids.every((id) => c.receiver.countFor(id) > 0);
     const deadline = Date.now() + 360_000;
     let lastKill = Date.now();
@@ -343,16 +414,17 @@ describe('chaos', () => {
     while (!done() && Date.now() < deadline) {
       await sleep(200);
       if (Date.now() - lastKill < SOAK_KILL_EVERY_MS) continue;
-      const a = c.workers.filter((w) => w.name === 'a').at(-1)!;
+      const name = faults.length % 2 === 0 ? 'a' : 'b';
+      const victim = c.workers.filter((w) => w.name === name).at(-1)!;
       const at = Date.now();
-      await a.stop('SIGKILL');
+      await victim.stop('SIGKILL');
       lastKill = at;
-      const ended = new Set(a.lines.filter((l) => l.msg === 'job succeeded' || l.msg === 'job failed').map((l) => String(l.jobId)));
-      const orphans = [...new Set(a.lines.filter((l) => l.msg === 'job started').map((l) => String(l.jobId)))].filter(
+      const ended = new Set(victim.lines.filter((l) => l.msg === 'job succeeded' || l.msg === 'job failed').map((l) => String(l.jobId)));
+      const orphans = [...new Set(victim.lines.filter((l) => l.msg === 'job started').map((l) => String(l.jobId)))].filter(
         (id) => !ended.has(id),
       );
-      faults.push({ at, orphans });
-      await c.startWorker('a', { WORKER_CONCURRENCY: '2' });
+      faults.push({ at, victim: name, orphans });
+      await c.startWorker(name, env);
     }
     const elapsed = Date.now() - started;
     const t = await tally(c, ids, 'soak');
@@ -360,6 +432,9 @@ describe('chaos', () => {
     const recoveryMs = faults.map((f) =>
       f.orphans.length === 0 ? 0 : Math.max(...f.orphans.map((id) => (startedAfter(c, id, f.at) ?? Infinity) - f.at)),
     );
+    // How many times each job's worker died under it.
+    const deaths = new Map<string, number>();
+    for (const f of faults) for (const id of f.orphans) deaths.set(id, (deaths.get(id) ?? 0) + 1);
     table.push({
       scenario: `soak ${SOAK_JOBS} jobs, ${faults.length} kills`,
       submitted: ids.length,
@@ -369,17 +444,22 @@ describe('chaos', () => {
       boundMs: RECOVERY_BOUND_MS,
     });
     console.info(
-      `soak: ${ids.length} jobs in ${(elapsed / 1000).toFixed(1)} s (${((ids.length * 1000) / elapsed).toFixed(1)} jobs/s), ` +
-        `${faults.length} kills holding ${faults.map((f) => f.orphans.length).join('/')} jobs, answers ${JSON.stringify(Object.fromEntries(c.statuses))}`,
+      `soak: ${ids.length} jobs in ${(elapsed / 1000).toFixed(1)} s (${((ids.length * 1000) / elapsed).toFixed(2)} jobs/s), ` +
+        `${faults.length} kills holding ${faults.map((f) => f.orphans.length).join('/')} jobs, ` +
+        `most deaths under one job ${Math.max(0, ...deaths.values())}, answers ${JSON.stringify(Object.fromEntries(c.statuses))}`,
     );
     expect(ids.length).toBe(SOAK_JOBS);
-    expect(faults.length).toBeGreaterThan(0);
+    expect(faults.length).toBeGreaterThan(1);
+    expect(faults.some((f) => f.orphans.length > 0)).toBe(true);
     expect(t.success).toBe(SOAK_JOBS);
     expect(t.lost).toBe(0);
     expect(t.dupOutputs).toBe(0);
-    expect(t.dupCallbacks).toBe(0);
+    expect(t.dupUnexplained).toBe(0);
     expect(t.missingCallbacks).toBe(0);
     expect(c.bad5xx).toBe(0);
+    // Killed in turn, a job dies under a worker at most a few times (each time a different process), far from
+    // the 5 deaths after which a job ends Failed as interrupted repeatedly.
+    expect(Math.max(0, ...deaths.values())).toBeLessThanOrEqual(3);
     for (const ms of recoveryMs) expect(ms).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
     await c.close();
   }, 480_000);
