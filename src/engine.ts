@@ -13,7 +13,7 @@ import { TemplateStore } from './store/template-store.js';
 import { WorkflowStore } from './store/workflow-store.js';
 import { MediaQueues } from './queue/media-queues.js';
 import { createS3, pingS3 } from './storage/s3.js';
-import { MediaWorker } from './worker/media-worker.js';
+import { MAX_STALLED_RUNS, MediaWorker } from './worker/media-worker.js';
 import { createConcatRunner } from './worker/concat-runner.js';
 import { removeStaleJobDirs } from './worker/job-dirs.js';
 import { ffmpegMedia } from './media/ffmpeg.js';
@@ -22,6 +22,7 @@ import { CallbackQueue, startCallbackWorker } from './callbacks/delivery.js';
 import { callbackTargetOf } from './callbacks/task-finish.js';
 import type { JobRecord } from './domain/job.js';
 import { ExecutionStore } from './store/execution-store.js';
+import { DeliveryMarks } from './store/delivery-marks.js';
 import { WorkflowRunner } from './workflows/runner.js';
 import { onS3Notification } from './workflows/upload-trigger.js';
 import type { ExecutionRecord } from './domain/workflow-execution.js';
@@ -86,8 +87,10 @@ function workflowRunnerOf(stores: Stores, callbacks: CallbackQueue, logger: Logg
     onSubmitted: metrics.jobSubmitted,
     onExecutionFinished: async (e: ExecutionRecord) => {
       if (!e.notify?.events.includes('WorkflowFinish')) return;
-      await executions.setCallback(e.runId, { delivery: 'Pending', url: e.notify.url, attempts: 0 });
-      await callbacks.enqueue({ kind: 'WorkflowFinish', runId: e.runId, url: e.notify.url, format: e.notify.format });
+      const { url } = e.notify;
+      await callbacks.enqueue({ kind: 'WorkflowFinish', runId: e.runId, url, format: e.notify.format }, () =>
+        executions.setCallback(e.runId, { delivery: 'Pending', url, attempts: 0 }),
+      );
     },
   });
 }
@@ -110,7 +113,7 @@ export async function startApi(
   const stores = openStores(redis, redisConfig.keyPrefix, redisConfig.waitReplicas);
   const { workflows, mediaQueues } = stores;
   const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
-  const callbacks = new CallbackQueue(redis, redisConfig.keyPrefix, config.callbacks);
+  const callbacks = new CallbackQueue(redis, redisConfig.keyPrefix, config.callbacks, new DeliveryMarks(redis, redisConfig.keyPrefix));
   const runner = workflowRunnerOf(stores, callbacks, logger, metrics);
   await stores.queues.ensureDefault();
   metrics.readQueueDepthFrom(async () => stores.jobs.countsByQueue((await stores.queues.all()).map((q) => q.queueId)));
@@ -176,22 +179,31 @@ export async function startWorker(
   const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
   const stores = openStores(redis, keyPrefix, config.redis.waitReplicas);
   const { jobs, queues, mediaQueues } = stores;
-  const callbacks = new CallbackQueue(redis, keyPrefix, config.callbacks);
+  const marks = new DeliveryMarks(redis, keyPrefix);
+  const callbacks = new CallbackQueue(redis, keyPrefix, config.callbacks, marks);
   const runner = workflowRunnerOf(stores, callbacks, logger, metrics);
   const callbackWorker = startCallbackWorker({
     connection: connection(),
     keyPrefix,
     ...stores,
+    marks,
     logger,
     settings: config.callbacks,
+    lockMs: config.worker.lockSec * 1000,
+    stalledIntervalMs: config.worker.stalledCheckSec * 1000,
+    maxStalledCount: MAX_STALLED_RUNS,
     onTry: metrics.callbackTry,
   });
   const onFinished = async (job: JobRecord): Promise<void> => {
     await runner.onJobFinished(job).catch((err: unknown) => logger.error({ err, jobId: job.jobId }, 'workflow step failed'));
     const target = callbackTargetOf(job, await queues.get(job.queueId));
     if (!target) return;
-    await jobs.update(job.jobId, { callback: { delivery: 'Pending', url: target.url, attempts: 0 } });
-    await callbacks.enqueue({ kind: 'TaskFinish', jobId: job.jobId, url: target.url, format: target.format });
+    // A job that ended twice (its worker died after the end) asks again: nothing is added if its
+    // delivery is queued or done, and a delivery state already recorded is kept.
+    await callbacks.enqueue({ kind: 'TaskFinish', jobId: job.jobId, url: target.url, format: target.format }, async () => {
+      if (job.callback.delivery === 'None')
+        await jobs.update(job.jobId, { callback: { delivery: 'Pending', url: target.url, attempts: 0 } });
+    });
   };
   const worker = new MediaWorker({
     connection,

@@ -4,6 +4,12 @@
 // The job record keeps the delivery state: Pending, Delivered or Failed, the tries and the last error.
 // Every try goes through safePost: a receiver address the policy refuses is a failed try (lastError
 // says why), never a request.
+//
+// Once per notification: the queue entry's id is the notification's (`TaskFinish-<JobId>`), so asking
+// again while BullMQ holds it adds nothing, and each try claims the notification in Redis first
+// (store/delivery-marks.ts), so neither a delivery run again after its worker died nor a job that
+// ended twice posts what a receiver already answered 2xx to. The one duplicate left: a worker killed
+// between the receiver's answer and the mark; the next try logs that it may be a second one.
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
@@ -11,6 +17,7 @@ import type { CallBackFormat } from '../domain/concat-types.js';
 import type { CallbackStatus } from '../domain/job.js';
 import type { JobStore } from '../store/job-store.js';
 import type { ExecutionStore } from '../store/execution-store.js';
+import type { DeliveryMarks } from '../store/delivery-marks.js';
 import { bullPrefix } from '../queue/media-queues.js';
 import { taskFinishBody, workflowFinishBody } from './task-finish.js';
 import { AddressRefused, type AddressPolicy } from '../net/address-policy.js';
@@ -60,6 +67,11 @@ function subjectOf(task: CallbackTask, deps: SubjectDeps): Promise<CallbackSubje
   return task.kind === 'TaskFinish' ? SUBJECTS.TaskFinish(task, deps) : SUBJECTS.WorkflowFinish(task, deps);
 }
 
+/** The notification a task delivers, as the delivery marks and the queue entry's id name it. */
+function notificationOf(task: CallbackTask): { kind: string; id: string } {
+  return { kind: task.kind, id: task.kind === 'TaskFinish' ? task.jobId : task.runId };
+}
+
 const CALLBACK_QUEUE = 'callbacks';
 const CALLBACK_ATTEMPTS = 6;
 
@@ -79,18 +91,30 @@ export class CallbackQueue {
     connection: Redis,
     keyPrefix: string,
     private readonly settings: CallbackSettings,
+    private readonly marks: DeliveryMarks,
   ) {
     this.queue = new Queue<CallbackTask>(CALLBACK_QUEUE, { connection, prefix: bullPrefix(keyPrefix) });
   }
 
-  async enqueue(task: CallbackTask): Promise<void> {
+  /**
+   * Queues a notification's delivery, once: false when it reached its receiver already. While BullMQ
+   * keeps the entry (waiting, retrying, or among the last completed) its id makes a second add a no-op;
+   * after that, the delivery mark refuses it. `beforeAdd` runs only when the delivery is queued.
+   */
+  async enqueue(task: CallbackTask, beforeAdd?: () => Promise<void>): Promise<boolean> {
+    const n = notificationOf(task);
+    if (await this.marks.isSent(n)) return false;
+    // The record says Pending before any try can say Delivered.
+    await beforeAdd?.();
+    // BullMQ job ids must not contain ':'.
     await this.queue.add(task.kind, task, {
-      jobId: `${task.kind}-${task.kind === 'TaskFinish' ? task.jobId : task.runId}`,
+      jobId: `${n.kind}-${n.id}`,
       attempts: CALLBACK_ATTEMPTS,
       backoff: { type: 'exponential', delay: this.settings.retryBaseMs },
       removeOnComplete: { count: 1000 },
       removeOnFail: { count: 5000 },
     });
+    return true;
   }
 
   close(): Promise<void> {
@@ -108,8 +132,14 @@ export function startCallbackWorker(deps: {
   keyPrefix: string;
   jobs: JobStore;
   executions: ExecutionStore;
+  marks: DeliveryMarks;
   logger: Logger;
   settings: CallbackSettings;
+  /** The media worker's WORKER_LOCK_SECONDS and WORKER_STALLED_CHECK_SECONDS (in ms) and its limit of deaths
+   * under one entry: a delivery whose worker died is taken up again as soon as a media job would be. */
+  lockMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
   /** Told of each try's outcome (the metrics count them). */
   onTry?: (event: CallbackTask['kind'], outcome: 'delivered' | 'retried' | 'failed') => void;
 }): Worker<CallbackTask> {
@@ -122,6 +152,21 @@ export function startCallbackWorker(deps: {
       if (!subject) return;
       const log = deps.logger.child(subject.logFields);
       const { contentType, body } = subject.body;
+      const n = notificationOf(task.data);
+      const found = await deps.marks.claim(n, attempt);
+      if (found === 'sent') {
+        // Its receiver answered 2xx to an earlier try, whose worker died before the queue knew.
+        // A stalled entry keeps its try count: the earlier try had this number.
+        await subject.record({ delivery: 'Delivered', url, attempts: attempt, deliveredMs: Date.now() });
+        log.info({ attempt, event: task.data.kind }, 'callback delivered already; not sent again');
+        return;
+      }
+      if (found === 'sending') {
+        log.warn(
+          { attempt, event: task.data.kind },
+          "callback sent again: an earlier try's worker stopped during it, and that try may have reached the receiver",
+        );
+      }
       let problem: string | undefined;
       try {
         const status = await safePost(url, body, {
@@ -136,6 +181,7 @@ export function startCallbackWorker(deps: {
         const e = err as Error & { code?: string };
         problem = e instanceof AddressRefused ? `refused: ${e.message}` : e.name === 'TimeoutError' ? e.message : (e.code ?? e.message);
       }
+      await deps.marks.settle(n, problem === undefined);
       if (problem === undefined) {
         await subject.record({ delivery: 'Delivered', url, attempts: attempt, deliveredMs: Date.now() });
         deps.onTry?.(task.data.kind, 'delivered');
@@ -151,7 +197,14 @@ export function startCallbackWorker(deps: {
       );
       throw new Error(problem);
     },
-    { connection: deps.connection, prefix: bullPrefix(deps.keyPrefix), concurrency: 16 },
+    {
+      connection: deps.connection,
+      prefix: bullPrefix(deps.keyPrefix),
+      concurrency: 16,
+      lockDuration: deps.lockMs,
+      stalledInterval: deps.stalledIntervalMs,
+      maxStalledCount: deps.maxStalledCount,
+    },
   );
   worker.on('error', (err) => deps.logger.error({ err }, 'callback worker error'));
   return worker;

@@ -34,7 +34,10 @@ export function createRedis(target: RedisTarget, name: string, role: RedisRole):
           ...(target.sentinelPassword !== undefined ? { sentinelPassword: target.sentinelPassword } : {}),
           // A primary that was demoted under a live connection answers writes with READONLY.
           reconnectOnError: (err) => err.message.startsWith('READONLY'),
-          failoverDetector: true,
+          // No failoverDetector: its disconnect on +switch-master, landing while the connection is already
+          // reconnecting through the sentinels, fails that connect and ioredis then ends the connection for
+          // good (every command: "Connection is closed"), as the chaos suite's failover showed. A primary
+          // that dies closes its connections and a demoted one answers READONLY: both reconnect anyway.
         });
   if (role === 'api') {
     redis.once('ready', () => {

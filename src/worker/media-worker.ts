@@ -26,6 +26,10 @@ import { newRunReport, type JobRunReport } from '../metrics/engine-metrics.js';
 const PENDING_POLL_MS = 20;
 const PENDING_POLLS = 50;
 const PENDING_RETRY_MS = 5_000;
+/** Times a job's worker may die under it before the job ends Failed (InternalError, "interrupted
+ * repeatedly"): a worker crash is the machine's fault and the job runs again, but a job that takes its
+ * worker down every time must not take every worker down for ever. */
+export const MAX_STALLED_RUNS = 5;
 
 export interface RunContext {
   log: Logger;
@@ -81,7 +85,7 @@ export class MediaWorker {
         concurrency: this.deps.concurrency,
         lockDuration: this.deps.lockMs,
         stalledInterval: this.deps.stalledIntervalMs,
-        maxStalledCount: 1,
+        maxStalledCount: MAX_STALLED_RUNS,
         autorun: true,
       });
       worker.on('failed', (job, err) => void this.onBullFailed(job, err));
@@ -135,6 +139,13 @@ export class MediaWorker {
       log.info('queue paused as the job was taken: the job goes back to the queue');
       await job.moveToDelayed(Date.now() + 1000, token);
       throw new DelayedError();
+    }
+    if (!t.ok && (t.previous === 'Success' || t.previous === 'Failed')) {
+      // Its worker died after recording the end, before the queue knew: the job is not run again, but
+      // its finish hook may not have run, so it runs now (the callback is queued once whatever happens).
+      log.warn({ state: t.previous }, 'job ended already (its worker stopped before the queue knew): not run again');
+      await this.finished(jobId, log, undefined, false);
+      return;
     }
     if (!t.ok) {
       log.info({ state: t.previous || 'missing' }, 'job skipped: not runnable');
@@ -197,11 +208,12 @@ export class MediaWorker {
     await this.finished(jobId, log, ctx.report);
   }
 
-  private async finished(jobId: string, log: Logger, report: JobRunReport = newRunReport()): Promise<void> {
+  /** Runs the finish hooks; `observe` false for a job whose end was observed by the run that reached it. */
+  private async finished(jobId: string, log: Logger, report: JobRunReport = newRunReport(), observe = true): Promise<void> {
     if (!this.deps.onFinished && !this.deps.observeFinished) return;
     const rec = await this.deps.jobs.get(jobId);
     if (!rec) return;
-    if (rec.state === 'Success' || rec.state === 'Failed') this.deps.observeFinished?.(rec, report);
+    if (observe && (rec.state === 'Success' || rec.state === 'Failed')) this.deps.observeFinished?.(rec, report);
     if (!this.deps.onFinished) return;
     await this.deps.onFinished(rec).catch((err: unknown) => log.error({ err }, 'finish hook failed'));
   }
