@@ -89,6 +89,9 @@ interface CallbackConfig {
   blockPrivate: boolean;
   /** HMAC-SHA256 key that signs callbacks; undefined = unsigned. */
   signingKey?: string;
+  /** CALLBACK_DELIVERY: which processes post the queued callbacks. 'api' (the default): the API processes,
+   * so a worker killed under its ffmpeg never cuts a POST short; 'worker': the worker processes. */
+  delivery: 'api' | 'worker';
 }
 
 interface WorkerConfig {
@@ -278,6 +281,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxStringLength: int('MAX_STRING_LENGTH', 4096, 256, 1_048_576),
   };
   const blockPrivate = bool('CALLBACK_BLOCK_PRIVATE', false);
+  const deliveryText = str('CALLBACK_DELIVERY') ?? 'api';
+  const delivery = deliveryText === 'worker' ? 'worker' : 'api';
+  if (deliveryText !== 'api' && deliveryText !== 'worker') {
+    problems.push(`CALLBACK_DELIVERY=${JSON.stringify(deliveryText)}: must be api or worker`);
+  }
   const autoCopy = bool('AUTO_COPY', true);
   const s3EventsToken = str('S3_EVENTS_TOKEN');
   const metricsToken = str('METRICS_TOKEN');
@@ -307,7 +315,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretAccessKey: s3SecretAccessKey ?? EMBEDDED_S3_KEY,
       retrySec: storageRetrySec,
     },
-    callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey },
+    callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey, delivery },
     worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec, metricsPort },
     job: { limits },
     log: { level: logLevel },

@@ -113,9 +113,14 @@ export async function startApi(
   const stores = openStores(redis, redisConfig.keyPrefix, redisConfig.waitReplicas);
   const { workflows, mediaQueues } = stores;
   const s3 = createS3({ ...config.s3, endpoint: ep.s3Endpoint });
-  const callbacks = new CallbackQueue(redis, redisConfig.keyPrefix, config.callbacks, new DeliveryMarks(redis, redisConfig.keyPrefix));
+  const marks = new DeliveryMarks(redis, redisConfig.keyPrefix);
+  const callbacks = new CallbackQueue(redis, redisConfig.keyPrefix, config.callbacks, marks);
   const runner = workflowRunnerOf(stores, callbacks, logger, metrics);
   await stores.queues.ensureDefault();
+  // Callbacks are posted from the API process unless CALLBACK_DELIVERY=worker: a worker killed under its
+  // ffmpeg (the process most likely to die) then never cuts a POST short, which would leave no record of
+  // whether the receiver took it and so send it a second time. A SIGTERM lets the posts in flight end.
+  const delivering = config.callbacks.delivery === 'api' ? startDelivery(config, ep, stores, marks, logger, metrics, 'ci-api') : undefined;
   metrics.readQueueDepthFrom(async () => stores.jobs.countsByQueue((await stores.queues.all()).map((q) => q.queueId)));
   if (credentials.length === 0) {
     logger.warn(
@@ -153,10 +158,44 @@ export async function startApi(
     url: `http://127.0.0.1:${port}`,
     async close() {
       await app.close();
+      await delivering?.close();
       await callbacks.close();
       await mediaQueues.close();
       s3.destroy();
       redis.disconnect();
+    },
+  };
+}
+
+/** The callback worker of a process (CALLBACK_DELIVERY says which), on a blocking connection of its own. */
+function startDelivery(
+  config: Config,
+  ep: Endpoints,
+  stores: ReturnType<typeof openStores>,
+  marks: DeliveryMarks,
+  logger: Logger,
+  metrics: EngineMetrics,
+  name: string,
+): { close(): Promise<void> } {
+  const connection = createRedis(ep.redisSentinel ?? ep.redisUrl, `${name}-callbacks`, 'worker');
+  reportConnection(connection, logger, `${name}-callbacks`);
+  const worker = startCallbackWorker({
+    connection,
+    keyPrefix: config.redis.keyPrefix,
+    ...stores,
+    marks,
+    logger,
+    settings: config.callbacks,
+    lockMs: config.worker.lockSec * 1000,
+    stalledIntervalMs: config.worker.stalledCheckSec * 1000,
+    maxStalledCount: MAX_STALLED_RUNS,
+    onTry: metrics.callbackTry,
+  });
+  return {
+    async close() {
+      // The posts in flight end (each within CALLBACK_TIMEOUT_MS) before the process lets go of them.
+      await worker.close();
+      connection.disconnect();
     },
   };
 }
@@ -182,18 +221,8 @@ export async function startWorker(
   const marks = new DeliveryMarks(redis, keyPrefix);
   const callbacks = new CallbackQueue(redis, keyPrefix, config.callbacks, marks);
   const runner = workflowRunnerOf(stores, callbacks, logger, metrics);
-  const callbackWorker = startCallbackWorker({
-    connection: connection(),
-    keyPrefix,
-    ...stores,
-    marks,
-    logger,
-    settings: config.callbacks,
-    lockMs: config.worker.lockSec * 1000,
-    stalledIntervalMs: config.worker.stalledCheckSec * 1000,
-    maxStalledCount: MAX_STALLED_RUNS,
-    onTry: metrics.callbackTry,
-  });
+  const delivering =
+    config.callbacks.delivery === 'worker' ? startDelivery(config, ep, stores, marks, logger, metrics, 'ci-worker') : undefined;
   const onFinished = async (job: JobRecord): Promise<void> => {
     await runner.onJobFinished(job).catch((err: unknown) => logger.error({ err, jobId: job.jobId }, 'workflow step failed'));
     const target = callbackTargetOf(job, await queues.get(job.queueId));
@@ -240,7 +269,7 @@ export async function startWorker(
     async close() {
       await listener?.close();
       await worker.close();
-      await callbackWorker.close(true);
+      await delivering?.close();
       await callbacks.close();
       await mediaQueues.close();
       s3.destroy();

@@ -285,10 +285,11 @@ export class Cluster {
     return this.workers.flatMap((w) => w.lines);
   }
 
-  /** Jobs whose callback a worker sent again after an earlier try's worker died during it (README: the one duplicate left). */
+  /** Jobs whose callback a delivery sent again after an earlier try ended without a record of the receiver's
+   * answer (README: the one duplicate left). Callbacks are posted by the API processes, so their logs say so. */
   resentUnconfirmed(): Set<string> {
     return new Set(
-      this.workerLines()
+      [...this.apis.flatMap((a) => a.lines), ...this.workerLines()]
         .filter((l) => l.msg.startsWith("callback sent again: an earlier try's worker stopped during it"))
         .map((l) => String(l.jobId)),
     );

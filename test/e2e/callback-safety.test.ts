@@ -5,7 +5,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorker, type Running } from '../../src/engine.js';
+import { startApi, startWorker, type Running } from '../../src/engine.js';
 import { createLogger } from '../../src/logger.js';
 import { safePost } from '../../src/callbacks/safe-post.js';
 import { BUCKET, REGION, ciRequest, cosClient } from '../helpers/cos-client.js';
@@ -143,20 +143,27 @@ describe('callback delivery', () => {
   });
 
   it('checks again at delivery: a receiver refused then gets no request, and the job says why', async () => {
-    // An API that allows private receivers, and a worker (same Redis prefix) that refuses them: the
-    // situation of a name that resolved to a public address at submit and to a private one later.
-    await open.worker?.close();
-    strictWorker = await startWorker(
-      { ...open.config, callbacks: { ...open.config.callbacks, blockPrivate: true } },
-      open.endpoints,
-      createLogger('silent', 'test'),
-    );
-    const r = await submit(open, `http://127.0.0.1:${receiverPort}/later`);
+    // Submitted through an API that allows private receivers; by the time the job ends, the engine's API
+    // refuses them: the situation of a name that resolved to a public address at submit and to a private
+    // one later. Callbacks are posted by the API process, so the strict API is the one that delivers.
+    const lenient = await startTestEngine({ env: { CALLBACK_RETRY_BASE_MS: '10', CALLBACK_TIMEOUT_MS: '2000' } });
+    const r = await submit(lenient, `http://127.0.0.1:${receiverPort}/later`);
+    expect(r.statusCode).toBe(200);
     const jobId = r.body.Response.JobsDetail.JobId as string;
-    const d = await describeUntil(open, jobId, (x) => x.CallBackInfo?.State === 'Failed');
-    expect(d.CallBackInfo.Attempts).toBe('6');
-    expect(d.CallBackInfo.LastError).toMatch(/^refused: host 127\.0\.0\.1 is a loopback address.*CALLBACK_BLOCK_PRIVATE/);
-    expect(hits.some((h) => h.path === '/later')).toBe(false);
+    await lenient.api.close();
+    const logger = createLogger('silent', 'test');
+    const strictConfig = { ...lenient.config, callbacks: { ...lenient.config.callbacks, blockPrivate: true } };
+    const strictApi = await startApi(strictConfig, lenient.endpoints, logger);
+    strictWorker = await startWorker(lenient.config, lenient.endpoints, logger);
+    try {
+      const d = await describeUntil({ ...lenient, api: strictApi }, jobId, (x) => x.CallBackInfo?.State === 'Failed');
+      expect(d.CallBackInfo.Attempts).toBe('6');
+      expect(d.CallBackInfo.LastError).toMatch(/^refused: host 127\.0\.0\.1 is a loopback address.*CALLBACK_BLOCK_PRIVATE/);
+      expect(hits.some((h) => h.path === '/later')).toBe(false);
+    } finally {
+      await strictApi.close();
+      lenient.redis.disconnect();
+    }
   });
 
   it('refuses metadata and DNS-resolved refused addresses in safePost itself, sending nothing', async () => {

@@ -314,8 +314,15 @@ describe('dashboard with DASHBOARD_READ_ONLY=false, on an API that requires sign
   let rw: TestEngine;
   let callbacks: Queue;
   beforeAll(async () => {
+    // Callbacks posted by workers, of which this engine has none: a delivery stays where the board can act on it.
     rw = await startTestEngine({
-      env: { ...LOGIN, DASHBOARD_READ_ONLY: 'false', CI_SECRET_ID: 'AKIDdashboardtest0001', CI_SECRET_KEY: 'dashboard-test-secret' },
+      env: {
+        ...LOGIN,
+        DASHBOARD_READ_ONLY: 'false',
+        CI_SECRET_ID: 'AKIDdashboardtest0001',
+        CI_SECRET_KEY: 'dashboard-test-secret',
+        CALLBACK_DELIVERY: 'worker',
+      },
     });
     callbacks = new Queue('callbacks', { connection: rw.redis, prefix: bullPrefix(rw.config.redis.keyPrefix) });
   });

@@ -94,6 +94,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ AUTO_COPY: 'sometimes' })).toThrow(/AUTO_COPY="sometimes": must be true or false/);
   });
 
+  it('CALLBACK_DELIVERY: the API processes post callbacks unless it says worker; anything else is refused', () => {
+    expect(loadConfig({}).callbacks.delivery).toBe('api');
+    expect(loadConfig({ CALLBACK_DELIVERY: 'worker' }).callbacks.delivery).toBe('worker');
+    expect(loadConfig({ CALLBACK_DELIVERY: 'api' }).callbacks.delivery).toBe('api');
+    expect(() => loadConfig({ CALLBACK_DELIVERY: 'both' })).toThrow(/CALLBACK_DELIVERY="both": must be api or worker/);
+  });
+
   it('REDIS_SENTINELS: the sentinels, the primary name and passwords; a replica acknowledges writes by default; not with REDIS_URL', () => {
     const c = loadConfig({
       REDIS_SENTINELS: 's1:26379, [::1]:26380',
