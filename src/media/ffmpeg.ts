@@ -323,9 +323,29 @@ async function ffprobePath(): Promise<string> {
   return binary;
 }
 
+/** Runs ffprobe to its end and keeps what it wrote; past `timeoutMs` it is killed (and exits with no code). */
+async function runFfprobe(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const binary = await ffprobePath();
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    let out = '';
+    let errText = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new MediaProcessError('InternalError', `cannot run ffprobe: ${e.message}`));
+    });
+    child.on('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ code: exitCode, stdout: out, stderr: errText });
+    });
+  });
+}
+
 /** ffprobe's JSON for a local file. A file that is not audio/video rejects with ResourceNotSupported. */
 export async function probeFile(file: string): Promise<FfprobeJson> {
-  const binary = await ffprobePath();
   const name = path.basename(file);
   const args = [
     '-v',
@@ -345,22 +365,7 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
     '-i',
     file.startsWith('-') ? `./${file}` : file,
   ];
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-    let out = '';
-    let errText = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new MediaProcessError('InternalError', `cannot run ffprobe: ${e.message}`));
-    });
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ code: exitCode, stdout: out, stderr: errText });
-    });
-  });
+  const { code, stdout, stderr } = await runFfprobe(args, PROBE_TIMEOUT_MS);
   const reason = stderr.trim().split('\n').pop()?.replace(`${file}: `, '') ?? '';
   if (code !== 0) {
     if (stderr.includes('No such file or directory'))
@@ -380,23 +385,7 @@ export async function probeFile(file: string): Promise<FfprobeJson> {
 
 /** ffprobe's JSON for `args` (a local file at the end); rejects with the last stderr line. */
 async function ffprobeJsonOf<T>(args: string[], timeoutMs: number): Promise<T> {
-  const binary = await ffprobePath();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-    let out = '';
-    let errText = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (errText += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new MediaProcessError('InternalError', `cannot run ffprobe: ${e.message}`));
-    });
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      resolve({ code: exitCode, stdout: out, stderr: errText });
-    });
-  });
+  const { code, stdout, stderr } = await runFfprobe(args, timeoutMs);
   if (code !== 0) throw new MediaProcessError('InternalError', `ffprobe failed: ${stderr.trim().split('\n').pop() ?? `exit ${code}`}`);
   return JSON.parse(stdout) as T;
 }

@@ -84,9 +84,7 @@ class PhaseTimer {
   end(name: keyof typeof PHASE_LABELS): number {
     const now = Date.now();
     const ms = now - this.start;
-    this.timings[`${name}Ms`] = ms;
-    const label = PHASE_LABELS[name];
-    if (this.report && label) this.report.phases[label] = ms / 1000;
+    this.record(name, ms);
     this.start = now;
     return ms;
   }

@@ -7,21 +7,19 @@
 // the dashboard switched off and the write mode for callback deliveries (with a failed delivery whose
 // error quotes a signed URL).
 import { createServer, type Server } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Queue, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullPrefix, mediaQueueName } from '../../src/queue/media-queues.js';
-import { createS3 } from '../../src/storage/s3.js';
 import { QueueStore } from '../../src/store/queue-store.js';
 import { createRedis } from '../../src/store/redis.js';
 import { launchChromium, type Browser } from '../helpers/browser.js';
 import { ciRequest, cosClient, REGION } from '../helpers/cos-client.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { testEndpoints } from '../helpers/endpoints.js';
-import { makeClip } from '../helpers/media.js';
+import { bucketWithClip } from '../helpers/test-bucket.js';
 
 const BUCKET = 'dash-1250000000';
 const USER = 'ops';
@@ -75,17 +73,7 @@ async function boardQueues(e: TestEngine, query = ''): Promise<BoardQueue[]> {
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'dashboard-'));
   const endpoints = testEndpoints();
-  const s3 = createS3({
-    endpoint: endpoints.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
-  const clip = await makeClip(path.join(work, 'a.mp4'), { durationSec: 1, audio: true });
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'in/a.mp4', Body: readFileSync(clip) }));
-  s3.destroy();
+  await bucketWithClip(endpoints.s3Endpoint, BUCKET, 'in/a.mp4', work);
   receiver = createServer((r, res) => {
     r.resume();
     r.on('end', () => res.writeHead(200).end());

@@ -3,19 +3,17 @@
 // a client would: a job that succeeds with a callback, one that fails, refused requests, a workflow's
 // state changes. Every line it writes is then scanned for a key that repeats in one object.
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, startWorker, type Running, type RunningApi } from '../../src/engine.js';
 import { componentLogger, createLogger } from '../../src/logger.js';
-import { createS3 } from '../../src/storage/s3.js';
 import { ciRequest, cosClient, REGION } from '../helpers/cos-client.js';
 import { testConfig } from '../helpers/engine.js';
 import { testEndpoints } from '../helpers/endpoints.js';
 import { duplicateKeys } from '../helpers/json-keys.js';
-import { makeClip } from '../helpers/media.js';
+import { bucketWithClip } from '../helpers/test-bucket.js';
 
 const BUCKET = 'logs-1250000000';
 const lines: string[] = [];
@@ -42,17 +40,7 @@ async function waitFor(jobId: string): Promise<string> {
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'log-lines-'));
   const endpoints = testEndpoints();
-  const s3 = createS3({
-    endpoint: endpoints.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
-  const clip = await makeClip(path.join(work, 'a.mp4'), { durationSec: 1, audio: true });
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'logs/a.mp4', Body: readFileSync(clip) }));
-  s3.destroy();
+  await bucketWithClip(endpoints.s3Endpoint, BUCKET, 'logs/a.mp4', work);
   receiver = createServer((r, res) => {
     r.resume();
     r.on('end', () => res.writeHead(200).end());

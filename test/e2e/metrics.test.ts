@@ -3,18 +3,16 @@
 // one that fails run through it with callbacks, and both expositions are parsed: names, types, label sets
 // and values, and no label value that is a job id, an object key or a bucket.
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/engine.js';
 import { createLogger } from '../../src/logger.js';
-import { createS3 } from '../../src/storage/s3.js';
 import { ciRequest, cosClient, REGION } from '../helpers/cos-client.js';
 import { startTestEngine, testConfig } from '../helpers/engine.js';
 import { testEndpoints } from '../helpers/endpoints.js';
-import { makeClip } from '../helpers/media.js';
+import { bucketWithClip } from '../helpers/test-bucket.js';
 import { parseExposition, sampleValue, type Family } from '../helpers/prom-text.js';
 
 const BUCKET = 'metrics-1250000000';
@@ -63,17 +61,7 @@ function labelValues(families: Map<string, Family>): string[] {
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'metrics-'));
   const endpoints = testEndpoints();
-  const s3 = createS3({
-    endpoint: endpoints.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
-  const clip = await makeClip(path.join(work, 'a.mp4'), { durationSec: 1, audio: true });
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'metrics/a.mp4', Body: readFileSync(clip) }));
-  s3.destroy();
+  await bucketWithClip(endpoints.s3Endpoint, BUCKET, 'metrics/a.mp4', work);
   // The first callback is refused once, so one try is retried.
   let refused = false;
   receiver = createServer((r, res) => {

@@ -202,6 +202,38 @@ function planAndArgs(): { plan: unknown; args: string[]; runs: string[][] } {
   return { plan: scrub(plan), args: scrub(args), runs: scrub([...before, args]) };
 }
 
+/** The three runs of a hybrid copy of the two 10 s fragments: the picture, the sound encoded with `a`, their mux. */
+function hybridRuns(a: { rate: number; layout: string; channels: number; kbps: number }): string[][] {
+  const head = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
+  const job = '$DIR/j0123456789abcdef0123456789abcdef';
+  const fragment = (i: number) =>
+    `[${i}:a:0]aresample=${a.rate},aformat=sample_fmts=fltp:channel_layouts=${a.layout},atrim=end=10,apad=whole_dur=10[a${i}]`;
+  return [
+    [
+      ...head,
+      ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', `${job}.concat.txt`],
+      ...['-map', '0:v:0', '-c:v', 'copy', '-f', 'mp4', `${job}.picture.mp4`],
+    ],
+    [
+      ...head,
+      ...['-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4'],
+      '-filter_complex',
+      `${fragment(0)};${fragment(1)};[a0][a1]concat=n=2:v=0:a=1[aout]`,
+      ...['-map', '[aout]', '-c:a', 'aac', '-ar', String(a.rate), '-ac', String(a.channels), '-b:a', `${a.kbps}k`],
+      ...['-progress', 'pipe:1', '-nostats', '-f', 'mp4', `${job}.audio.mp4`],
+    ],
+    [
+      ...head,
+      '-copyts',
+      ...['-protocol_whitelist', 'file', '-i', `${job}.picture.mp4`],
+      ...['-protocol_whitelist', 'file', '-i', `${job}.audio.mp4`],
+      ...['-map', '0:v:0', '-map', '1:a:0', '-c', 'copy'],
+      ...['-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats'],
+      '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
+    ],
+  ];
+}
+
 async function runFailure(job: JobRecord, autoCopy?: boolean): Promise<{ code: string; message: string }> {
   const err = await run(job, autoCopy).then(
     () => undefined,
@@ -501,30 +533,7 @@ describe('createConcatRunner with fake ports', () => {
         audioFile: '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4',
       },
     });
-    expect(runs).toEqual([
-      [
-        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
-        ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.concat.txt'],
-        ...['-map', '0:v:0', '-c:v', 'copy', '-f', 'mp4', '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4'],
-      ],
-      [
-        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
-        ...['-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4'],
-        '-filter_complex',
-        '[0:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,atrim=end=10,apad=whole_dur=10[a0];[1:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,atrim=end=10,apad=whole_dur=10[a1];[a0][a1]concat=n=2:v=0:a=1[aout]',
-        ...['-map', '[aout]', '-c:a', 'aac', '-ar', '44100', '-ac', '1', '-b:a', '96k'],
-        ...['-progress', 'pipe:1', '-nostats', '-f', 'mp4', '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4'],
-      ],
-      [
-        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
-        '-copyts',
-        ...['-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4'],
-        ...['-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4'],
-        ...['-map', '0:v:0', '-map', '1:a:0', '-c', 'copy'],
-        ...['-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats'],
-        '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
-      ],
-    ]);
+    expect(runs).toEqual(hybridRuns({ rate: 44100, layout: 'mono', channels: 1, kbps: 96 }));
     expect(fakes.logFields.get('plan')).toEqual({
       plan: {
         path: 'hybrid',
@@ -577,30 +586,7 @@ describe('createConcatRunner with fake ports', () => {
         audioFile: '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4',
       },
     });
-    expect(runs).toEqual([
-      [
-        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
-        ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.concat.txt'],
-        ...['-map', '0:v:0', '-c:v', 'copy', '-f', 'mp4', '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4'],
-      ],
-      [
-        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
-        ...['-protocol_whitelist', 'file', '-i', '$DIR/in-0.mp4', '-protocol_whitelist', 'file', '-i', '$DIR/in-1.mp4'],
-        '-filter_complex',
-        '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a0];[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a1];[a0][a1]concat=n=2:v=0:a=1[aout]',
-        ...['-map', '[aout]', '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '128k'],
-        ...['-progress', 'pipe:1', '-nostats', '-f', 'mp4', '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4'],
-      ],
-      [
-        ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'],
-        '-copyts',
-        ...['-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.picture.mp4'],
-        ...['-protocol_whitelist', 'file', '-i', '$DIR/j0123456789abcdef0123456789abcdef.audio.mp4'],
-        ...['-map', '0:v:0', '-map', '1:a:0', '-c', 'copy'],
-        ...['-f', 'mp4', '-movflags', '+faststart', '-progress', 'pipe:1', '-nostats'],
-        '$DIR/out/j0123456789abcdef0123456789abcdef.mp4',
-      ],
-    ]);
+    expect(runs).toEqual(hybridRuns({ rate: 48000, layout: 'stereo', channels: 2, kbps: 128 }));
     expect(fakes.logFields.get('plan')).toMatchObject({
       plan: { path: 'hybrid', reason, kind: 'copy', video: 'copy', audio: audioEncode },
     });
