@@ -27,8 +27,10 @@ import { localNameOf, outputObjectOf, SEGMENT_CONTENT_TYPE } from './output-obje
 import type { MediaPort, ObjectsPort } from './ports.js';
 import type { RetryNotice } from '../storage/store-retry.js';
 import type { JobPhase, JobRunReport } from '../metrics/engine-metrics.js';
+import type { SplitDeps } from './split-ports.js';
+import { clearEarlierSplit, encodeInputOf, runSplit } from './split-run.js';
 
-interface ConcatRunnerDeps {
+export interface ConcatRunnerDeps {
   media: MediaPort;
   objects: ObjectsPort;
   /** Sources on this endpoint are objects of the storage (resolve-url.ts). */
@@ -39,6 +41,8 @@ interface ConcatRunnerDeps {
   fetchAllowedHosts?: readonly string[];
   /** AUTO_COPY: let the planner copy what a job leaves unchanged; off unless given. */
   autoCopy?: boolean;
+  /** Splitting long encodes over the chunk workers (split-run.ts); absent = every job one pass. */
+  split?: SplitDeps;
   limits?: JobLimits;
 }
 
@@ -145,7 +149,14 @@ async function runInDir(
   // A copy may be followed by a fallback encode: it reports up to 50 and leaves the rest to that encode,
   // so progress never goes back.
   const copyShare = plan.kind === 'copy' ? 0.45 : 0.9;
-  const copied = deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * copyShare), log: mediaLog });
+  if (deps.split && ctx.parent) await clearEarlierSplit(deps.split, deps.objects, ctx.parent, job.jobId, log);
+  const stitched =
+    plan.kind === 'encode' && deps.split !== undefined
+      ? await runSplit({ media: deps.media, objects: deps.objects, split: deps.split, job, planInput, fetched, ctx, notice, mediaLog })
+      : false;
+  const copied = stitched
+    ? Promise.resolve()
+    : deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * copyShare), log: mediaLog });
   // ffmpeg refusing a copy the planner chose is one more reason to encode (never for DirectConcat, whose
   // ffmpeg failure stays the job's failure, as before).
   let copyError: string | undefined;
@@ -230,11 +241,6 @@ async function scanFragments(media: MediaPort, sources: PlanSource[], log: RunCo
   );
 }
 
-/** The same job planned as a full encode: the fallback when a copy's output fails verification. */
-function encodeInputOf(input: PlanConcatInput): PlanConcatInput {
-  return { ...input, template: { ...input.template, directConcat: false }, autoCopy: false };
-}
-
 /** Why a copy run failed when an encode may still succeed: ffmpeg's own failure, not a cancel or the time limit. */
 function fallbackReason(err: unknown): string {
   if (err instanceof MediaProcessError && err.code === 'InternalError') return err.message;
@@ -242,7 +248,7 @@ function fallbackReason(err: unknown): string {
 }
 
 /** A source URL as a reference to fetch; a refused one is InvalidArgument naming the field. */
-function resolveSource(deps: ConcatRunnerDeps, jobBucket: string, field: string, url: string): SourceRef {
+export function resolveSource(deps: ConcatRunnerDeps, jobBucket: string, field: string, url: string): SourceRef {
   try {
     return resolveSourceUrl(url, jobBucket, deps.s3Endpoint, deps.fetchAllowedHosts ?? []);
   } catch (err) {
