@@ -1,0 +1,239 @@
+// `npm run bench split`: one long encode on one worker process against the same job split over two,
+// measured in one run. The API runs as its own process; each worker process (`npm run worker`) is
+// pinned to a core of its own with `taskset -c` and encodes with one x264 thread (SPLIT_THREADS=1), so
+// the figure is what a second machine adds, not what a second core of one machine adds. With one worker
+// the job runs in one pass (a split needs two chunk workers); with two it is split into chunks of
+// SPLIT_CHUNK_SECONDS. Rows: the speed-up of a job of at least 60 s of output (target >= 1.8, with the
+// same frame count), and the same over shorter outputs, which shows where splitting starts to pay
+// (the break-even behind SPLIT_MIN_SECONDS' default).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Queue } from 'bullmq';
+import { startRedisServer } from '../src/embedded/redis-server.js';
+import { startS3Server } from '../src/embedded/s3-server.js';
+import { bullPrefix } from '../src/queue/media-queues.js';
+import { CHUNK_WORKER_NAME, SPLIT_QUEUE } from '../src/queue/split-queue.js';
+import { createRedis } from '../src/store/redis.js';
+import { createS3 } from '../src/storage/s3.js';
+import { formatRow, type BenchRow } from './copy-bench.js';
+
+const run = promisify(execFile);
+const BUCKET = 'bench-1250000000';
+const HOST = `${BUCKET}.ci.ap-guangzhou.myqcloud.com`;
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The long job's fragment length (BENCH_SPLIT_CLIP_SEC): three of them make the output. */
+const CLIP_SEC = Number(process.env.BENCH_SPLIT_CLIP_SEC ?? 21);
+const CHUNK_SEC = Number(process.env.BENCH_SPLIT_CHUNK_SEC ?? 6);
+const KEY_PREFIX = 'bench';
+
+function request(port: number, method: string, urlPath: string, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: urlPath, headers: { host: HOST, 'content-type': 'application/xml' } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitHealthy(port: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const status = await request(port, 'GET', '/healthz').then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('API did not become healthy');
+}
+
+function jobXml(fragments: string[]): string {
+  return `<Request><Tag>Concat</Tag><Operation><ConcatTemplate>${fragments.map((f) => `<ConcatFragment><Url>${f}</Url></ConcatFragment>`).join('')}
+<Video><Codec>H.264</Codec><Crf>26</Crf></Video><Container><Format>mp4</Format></Container></ConcatTemplate>
+<Output><Region>ap-guangzhou</Region><Bucket>${BUCKET}</Bucket><Object>bench/split-\${jobid}.\${ext}</Object></Output></Operation><CallBack>no</CallBack></Request>`;
+}
+
+/** Submits a job and polls until it ends; returns the seconds from submit to Success and the output key. */
+async function timeJob(port: number, body: string): Promise<{ sec: number; key: string }> {
+  const t0 = performance.now();
+  const res = await request(port, 'POST', '/jobs', body);
+  const jobId = /<JobId>([^<]+)<\/JobId>/.exec(res.text)?.[1];
+  if (res.status !== 200 || !jobId) throw new Error(`submit failed: ${res.status} ${res.text}`);
+  for (;;) {
+    const d = await request(port, 'GET', `/jobs/${jobId}`);
+    const state = /<State>([^<]+)<\/State>/.exec(d.text)?.[1];
+    if (state === 'Success') return { sec: (performance.now() - t0) / 1000, key: `bench/split-${jobId}.mp4` };
+    if (state === 'Failed') throw new Error(`job failed: ${d.text}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function runSplitBench(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ci-split-bench-'));
+  const redis = await startRedisServer({ port: 20379 + Math.floor(Math.random() * 1000), dir: path.join(dir, 'redis') });
+  const store = await startS3Server({
+    port: 21000 + Math.floor(Math.random() * 1000),
+    dir: path.join(dir, 's3'),
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
+  const s3 = createS3({
+    endpoint: store.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
+  const connection = createRedis(redis.url, 'bench', 'worker');
+  const chunkQueue = new Queue(SPLIT_QUEUE, { connection, prefix: bullPrefix(KEY_PREFIX) });
+  const port = 22000 + Math.floor(Math.random() * 1000);
+  const env = {
+    ...process.env,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: KEY_PREFIX,
+    S3_ENDPOINT: store.endpoint,
+    S3_ACCESS_KEY_ID: 'S3RVER',
+    S3_SECRET_ACCESS_KEY: 'S3RVER',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: path.join(dir, 'data'),
+    LOG_LEVEL: 'warn',
+    WORKER_CONCURRENCY: '1',
+    AUTO_COPY: 'false',
+    SPLIT: 'on',
+    SPLIT_MIN_SECONDS: '1',
+    SPLIT_CHUNK_SECONDS: String(CHUNK_SEC),
+    SPLIT_THREADS: '1',
+  };
+  const children: ChildProcess[] = [];
+  const startWorker = async (core: number, expected: number): Promise<ChildProcess> => {
+    const w = spawn('taskset', ['-c', String(core), 'node', path.join(root, 'dist/workers/concat-worker.js')], {
+      env,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(w);
+    for (let i = 0; ; i++) {
+      const n = (await chunkQueue.getWorkers()).filter((x) => x.rawname?.endsWith(`:w:${CHUNK_WORKER_NAME}`)).length;
+      if (n === expected) return w;
+      if (i > 600) throw new Error(`${expected} chunk workers did not come up`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const frames = async (key: string): Promise<number> => {
+    const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
+    const file = path.join(dir, path.basename(key));
+    writeFileSync(file, Buffer.from(await res.Body!.transformToByteArray()));
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-count_packets',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=nb_read_packets',
+      '-of',
+      'csv=p=0',
+      file,
+    ]);
+    rmSync(file);
+    return Number(stdout.trim());
+  };
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    // One 640x360 25 fps fragment with sound, used three times: the output is 3 x CLIP_SEC.
+    const clip = path.join(dir, 'part.mp4');
+    await run('ffmpeg', [
+      '-hide_banner',
+      '-nostdin',
+      '-y',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=640x360:rate=25:duration=${CLIP_SEC}`,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=440:sample_rate=48000:duration=${CLIP_SEC}`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-ac',
+      '2',
+      clip,
+    ]);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'in/part.mp4', Body: readFileSync(clip) }));
+    const long = jobXml(['in/part.mp4', 'in/part.mp4', 'in/part.mp4']);
+    // Shorter outputs for the break-even: a third, two thirds of a fragment, one fragment, two.
+    const shorter = [
+      {
+        label: `${Math.round(CLIP_SEC / 3)} s`,
+        xml: jobXml([`in/part.mp4`]).replace('</Url>', `</Url><EndTime>${CLIP_SEC / 3}</EndTime>`),
+      },
+      { label: `${CLIP_SEC} s`, xml: jobXml(['in/part.mp4']) },
+      { label: `${2 * CLIP_SEC} s`, xml: jobXml(['in/part.mp4', 'in/part.mp4']) },
+    ];
+
+    children.push(spawn('node', [path.join(root, 'dist/src/api-main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    await waitHealthy(port);
+    await startWorker(0, 1);
+    // Warm-up (first ffmpeg start, connections).
+    await timeJob(port, shorter[0]!.xml);
+    const one = await timeJob(port, long);
+    const oneShort: number[] = [];
+    for (const s of shorter) oneShort.push((await timeJob(port, s.xml)).sec);
+    await startWorker(1, 2);
+    const two = await timeJob(port, long);
+    const twoShort: number[] = [];
+    for (const s of shorter) twoShort.push((await timeJob(port, s.xml)).sec);
+    const [oneFrames, twoFrames] = [await frames(one.key), await frames(two.key)];
+
+    const speedup = one.sec / two.sec;
+    const rows: BenchRow[] = [
+      {
+        label: `split: ${3 * CLIP_SEC} s of 640x360 output, 1 worker over 2 (one core each, x264 threads 1)`,
+        value: speedup.toFixed(2),
+        target: '>= 1.8, same frames',
+        pass: speedup >= 1.8 && oneFrames === twoFrames,
+        detail: `1 worker ${one.sec.toFixed(2)} s (one pass), 2 workers ${two.sec.toFixed(2)} s (chunks of ${CHUNK_SEC} s); frames ${oneFrames} / ${twoFrames}`,
+      },
+    ];
+    console.log('\nSplit encode: one worker process against two, each pinned to one core, in one run');
+    for (const row of rows) console.log(formatRow(row));
+    console.log('  break-even (no target: where splitting starts to pay, SPLIT_MIN_SECONDS):');
+    shorter.forEach((s, i) => {
+      const a = oneShort[i]!;
+      const b = twoShort[i]!;
+      console.log(
+        `    ${s.label.padStart(5)} of output: 1 worker ${a.toFixed(2)} s, 2 workers ${b.toFixed(2)} s, speed-up ${(a / b).toFixed(2)}`,
+      );
+    });
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1000));
+    await chunkQueue.close();
+    connection.disconnect();
+    s3.destroy();
+    await store.stop();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
