@@ -19,16 +19,16 @@ import type { WatermarkPlan, WatermarkPosition } from './watermarks.js';
 
 /** Every run starts like this: no banner, never read stdin, overwrite, and level-tagged warnings/errors on
  * stderr so ffmpeg.ts can tell the real error line from the noise. */
-const COMMON_ARGS: readonly string[] = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
+export const COMMON_ARGS: readonly string[] = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
 
 /** Machine-readable progress (key=value blocks with out_time_us) on stdout instead of the stderr status line. */
-const PROGRESS_ARGS: readonly string[] = ['-progress', 'pipe:1', '-nostats'];
+export const PROGRESS_ARGS: readonly string[] = ['-progress', 'pipe:1', '-nostats'];
 
 /** Inputs are local files only: no network or pipe protocols, also for files an mp4 or list refers to. */
 const LOCAL_ONLY: readonly string[] = ['-protocol_whitelist', 'file'];
 
 /** A number as ffmpeg reads it: up to 6 decimals, no exponent, no trailing zeros. */
-function n(x: number): string {
+export function n(x: number): string {
   if (Math.abs(x) < 5e-7) return '0';
   return String(Number(x.toFixed(6)));
 }
@@ -45,7 +45,7 @@ export function filterPath(p: string): string {
 }
 
 /** A path starting with '-' would be read as an option. */
-function argPath(p: string): string {
+export function argPath(p: string): string {
   return p.startsWith('-') ? `./${p}` : p;
 }
 
@@ -273,42 +273,80 @@ function watermarkFilters(marks: WatermarkPlan[], firstImageInput: number, from:
 
 // ---------------------------------------------------------------------------------------------- graph
 
-function bgmInputCount(plan: EncodePlan): number {
-  return plan.audio && plan.bgm ? plan.bgm.tracks.length : 0;
+function bgmInputCount(plan: EncodePlan, audio = plan.audio): number {
+  return audio && plan.bgm ? plan.bgm.tracks.length : 0;
+}
+
+/**
+ * A part of an encode plan's graph for one run of a split encode (split-args.ts); absent: the whole graph.
+ * Every filter a fragment or the joined picture gets is the one-pass filter; a shape only leaves streams or
+ * fragments out and adds filters around them.
+ */
+export interface GraphShape {
+  /** The fragments the run reads, consecutive plan.segments indexes; input k is the k-th of them. */
+  segments: number[];
+  /** Leave out the picture or the sound (and what only it needs: watermark images, background audio). */
+  video: boolean;
+  audio: boolean;
+  /** Filters after a fragment's own chain. */
+  videoTail?: (i: number) => string[];
+  audioTail?: (i: number) => string[];
+  /** Output seconds at which the run's first fragment starts: GRADIENT offsets are counted from it. */
+  startSec?: number;
+  /** Filters on the joined picture before the watermarks, and after them. */
+  beforeMarks?: string[];
+  afterMarks?: string[];
 }
 
 /** The whole graph of an encode plan; outputs `[vout]` and/or `[aout]`. */
-export function buildFilterGraph(plan: EncodePlan): string {
-  const { segments, video, audio, bgm, transition } = plan;
-  const marks = plan.watermarks ?? [];
+export function buildFilterGraph(plan: EncodePlan, shape?: GraphShape): string {
+  const { segments: all, bgm, transition } = plan;
+  const video = !shape || shape.video ? plan.video : undefined;
+  const audio = !shape || shape.audio ? plan.audio : undefined;
+  const picked = shape ? shape.segments : all.map((_, i) => i);
+  const segments = picked.map((i) => all[i]!);
+  const marks = video ? (plan.watermarks ?? []) : [];
   const count = segments.length;
   const parts: string[] = [];
   const videoLabels: string[] = [];
   const audioLabels: string[] = [];
   const concatInputs: string[] = [];
-  segments.forEach((seg: EncodeSegment, i) => {
+  segments.forEach((seg: EncodeSegment, k) => {
+    // i: the fragment's place in the job (labels, transitions); k: its input in this run.
+    const i = picked[k]!;
     if (video) {
       const generated = seg.video !== 'source';
-      const tail = transition ? transitionTail('video', generated, seg, i, count, transition) : [];
-      parts.push(generated ? blackFilter(`v${i}`, seg.durationSec, video, tail) : videoNormalizeFilter(i, `v${i}`, video, tail));
+      const tail = [
+        ...(transition ? transitionTail('video', generated, seg, i, all.length, transition) : []),
+        ...(shape?.videoTail?.(i) ?? []),
+      ];
+      parts.push(generated ? blackFilter(`v${i}`, seg.durationSec, video, tail) : videoNormalizeFilter(k, `v${i}`, video, tail));
       videoLabels.push(`v${i}`);
       concatInputs.push(`v${i}`);
     }
     if (audio && seg.audio !== 'none') {
       const generated = seg.audio !== 'source';
-      const tail = transition ? transitionTail('audio', generated, seg, i, count, transition) : [];
-      parts.push(generated ? silenceFilter(`a${i}`, seg.durationSec, audio, tail) : audioNormalizeFilter(i, `a${i}`, audio, tail));
+      const tail = [
+        ...(transition ? transitionTail('audio', generated, seg, i, all.length, transition) : []),
+        ...(shape?.audioTail?.(i) ?? []),
+      ];
+      parts.push(generated ? silenceFilter(`a${i}`, seg.durationSec, audio, tail) : audioNormalizeFilter(k, `a${i}`, audio, tail));
       audioLabels.push(`a${i}`);
       concatInputs.push(`a${i}`);
     }
   });
   const fragmentAudio = !!audio && segments.some((s) => s.audio !== 'none');
-  const mixing = !!bgm && !bgm.replace;
-  const videoOut = marks.length > 0 ? 'vjoin' : 'vout';
+  const mixing = !!audio && !!bgm && !bgm.replace;
+  const shifted = (shape?.beforeMarks ?? []).length > 0;
+  const videoOut = marks.length > 0 || shifted || (shape?.afterMarks ?? []).length > 0 ? 'vjoin' : 'vout';
   const audioOut = mixing ? 'acat' : 'aout';
-  if (transition?.mode === 'GRADIENT') {
-    if (video) parts.push(...xfadeChain(videoLabels, transition, video.pixFmt, videoOut));
-    if (fragmentAudio) parts.push(...acrossfadeChain(audioLabels, transition, audioOut));
+  // A run of one fragment has no join to dissolve: it passes through the concat filter.
+  if (transition?.mode === 'GRADIENT' && segments.length > 1) {
+    const joins = picked.slice(1).map((i) => transition.joins[i - 1]!);
+    const from = shape?.startSec ?? 0;
+    const local = { ...transition, joins: joins.map((j) => ({ startSec: j.startSec - from, endSec: j.endSec - from })) };
+    if (video) parts.push(...xfadeChain(videoLabels, local, video.pixFmt, videoOut));
+    if (fragmentAudio) parts.push(...acrossfadeChain(audioLabels, local, audioOut));
   } else {
     const outputs = [...(video ? [videoOut] : []), ...(fragmentAudio ? [audioOut] : [])];
     parts.push(concatFilter(concatInputs, count, video ? 1 : 0, fragmentAudio ? 1 : 0, outputs));
@@ -317,19 +355,32 @@ export function buildFilterGraph(plan: EncodePlan): string {
     parts.push(...bgmFilters(bgm, count, audio, plan.durationSec, mixing ? 'bgm' : 'aout'));
     if (mixing) parts.push(mixFilter('acat', 'bgm', plan.durationSec, 'aout'));
   }
-  if (video && marks.length > 0) parts.push(...watermarkFilters(marks, count + bgmInputCount(plan), 'vjoin', 'vout'));
+  if (video && videoOut === 'vjoin') {
+    const before = shape?.beforeMarks ?? [];
+    const after = shape?.afterMarks ?? [];
+    const marked = after.length > 0 ? 'vmarked' : 'vout';
+    let from = 'vjoin';
+    if (before.length > 0) {
+      parts.push(`[vjoin]${before.join(',')}[vglobal]`);
+      from = 'vglobal';
+    }
+    if (marks.length > 0) parts.push(...watermarkFilters(marks, count + bgmInputCount(plan, audio), from, marked));
+    else if (after.length > 0) parts.push(`[${from}]null[${marked}]`);
+    if (after.length > 0) parts.push(`[${marked}]${after.join(',')}[vout]`);
+    else if (marks.length === 0) parts.push(`[${from}]null[vout]`);
+  }
   return parts.join(';');
 }
 
 // ---------------------------------------------------------------------------------------------- options
 
-function videoEncoderArgs(v: VideoOutputPlan): string[] {
+export function videoEncoderArgs(v: VideoOutputPlan): string[] {
   const rate = v.rate.mode === 'crf' ? ['-crf', n(v.rate.crf)] : ['-b:v', `${v.rate.kbps}k`];
   const keyframes = v.keyframeEverySec ? ['-force_key_frames', `expr:gte(t,n_forced*${n(v.keyframeEverySec)})`] : [];
   return ['-c:v', v.encoder, '-profile:v', v.profile, ...rate, ...keyframes];
 }
 
-function audioEncoderArgs(a: AudioOutputPlan): string[] {
+export function audioEncoderArgs(a: AudioOutputPlan): string[] {
   return [
     '-c:a',
     a.encoder,
@@ -341,7 +392,7 @@ function audioEncoderArgs(a: AudioOutputPlan): string[] {
   ];
 }
 
-function muxerArgs(c: ContainerPlan): string[] {
+export function muxerArgs(c: ContainerPlan): string[] {
   const args = ['-f', c.muxer];
   if (c.faststart) args.push('-movflags', '+faststart');
   if (c.hls) {
@@ -352,7 +403,8 @@ function muxerArgs(c: ContainerPlan): string[] {
 
 // ---------------------------------------------------------------------------------------------- argv
 
-function fileInput(p: string, pre: string[] = []): string[] {
+/** An input file: its input options, local files only. */
+export function fileInput(p: string, pre: string[] = []): string[] {
   return [...pre, ...LOCAL_ONLY, '-i', argPath(p)];
 }
 

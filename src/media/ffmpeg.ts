@@ -24,6 +24,7 @@ import {
 import { MediaProcessError } from './errors.js';
 import { jobTimeoutMs, progressPercent, type ConcatPlan, type CopyPlan, type EncodePlan } from './plan.js';
 import type { SplitPlan, VideoChunk } from './split.js';
+import { buildAudioTrackArgs, buildChunkArgs, buildStitchArgs, buildStitchListFile } from './split-args.js';
 import type { FfprobeJson } from './probe.js';
 import { buildKeyframeIndex, keyframeSamplesToRead, type KeyframeIndex, type KeyframeStreamJson, type PacketJson } from './keyframes.js';
 import type { EncodePiece, SmartCut } from './smart-cut.js';
@@ -35,6 +36,7 @@ import {
   failed,
   parsePacketScan,
   verifySpecOf,
+  verifySpecOfSplit,
   WINDOWS_PER_DECODE,
   type DecodeWindow,
   type VerifySpec,
@@ -662,11 +664,15 @@ const firstLines = (text: string, count: number): string =>
  * decode of the windows around the joins. Resolves with the first failed check; rejects only when the job
  * is canceled or a binary cannot be started.
  */
-export async function verifyOutput(plan: CopyPlan, opts: VerifyOptions = {}): Promise<VerifyVerdict> {
-  const spec = opts.spec ?? verifySpecOf(plan);
-  const timeoutMs = opts.timeoutMs ?? Math.round(60_000 + plan.durationSec * 1000);
+export function verifyOutput(plan: CopyPlan, opts: VerifyOptions = {}): Promise<VerifyVerdict> {
+  return verifyFile(plan.outputPath, plan.durationSec, opts.spec ?? verifySpecOf(plan), opts);
+}
+
+/** verifyOutput for any output file and spec: a copy's, or a split encode's stitched output. */
+async function verifyFile(file: string, durationSec: number, spec: VerifySpec, opts: VerifyOptions): Promise<VerifyVerdict> {
+  const timeoutMs = opts.timeoutMs ?? Math.round(60_000 + durationSec * 1000);
   const startedAt = Date.now();
-  const verdict = await verifySteps(plan.outputPath, spec, timeoutMs, opts).catch((err: unknown) => {
+  const verdict = await verifySteps(file, spec, timeoutMs, opts).catch((err: unknown) => {
     if (err instanceof MediaProcessError && err.code === 'JobTimeout') return failed('scan', `verification stopped: ${err.message}`);
     throw err;
   });
@@ -718,30 +724,138 @@ function decodeFailure(w: DecodeWindow, error: string): VerifyVerdict {
 // ---------------------------------------------------------------------------------------------- split
 
 /** Encodes exactly chunk.frames pictures of the plan's output picture (no audio) into outputPath. */
-export function encodeChunk(
-  _plan: EncodePlan,
-  _split: SplitPlan,
-  _chunk: VideoChunk,
-  _outputPath: string,
-  _opts: ConcatRunOptions = {},
+export async function encodeChunk(
+  plan: EncodePlan,
+  split: SplitPlan,
+  chunk: VideoChunk,
+  outputPath: string,
+  opts: ConcatRunOptions = {},
 ): Promise<void> {
-  return Promise.reject(new MediaProcessError('InternalError', 'split encoding is not available yet'));
+  await mkdir(path.dirname(outputPath), { recursive: true });
+  const helperFiles = await writeWatermarkFiles(plan);
+  try {
+    await runFfmpeg(buildChunkArgs(plan, split, chunk, outputPath), {
+      expectedDurationSec: chunk.durationSec,
+      timeoutMs: opts.timeoutMs ?? jobTimeoutMs(chunk),
+      ...runOptions(opts),
+    });
+  } finally {
+    await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
+  }
 }
 
-/** The whole output's audio track, encoded as the one-pass job would, into outputPath. */
-export function encodeAudioTrack(_plan: EncodePlan, _outputPath: string, _opts: ConcatRunOptions = {}): Promise<void> {
-  return Promise.reject(new MediaProcessError('InternalError', 'split encoding is not available yet'));
+/** The whole output's audio track, encoded as the one-pass job would, into outputPath (an MP4 without picture). */
+export async function encodeAudioTrack(plan: EncodePlan, outputPath: string, opts: ConcatRunOptions = {}): Promise<void> {
+  if (!plan.audio) throw new MediaProcessError('InternalError', 'the plan has no audio track to encode');
+  await mkdir(path.dirname(outputPath), { recursive: true });
+  await runFfmpeg(buildAudioTrackArgs(plan, outputPath), {
+    expectedDurationSec: plan.durationSec,
+    timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
+    ...runOptions(opts),
+  });
 }
 
-/** Joins the chunks and the audio track into plan.outputPath and verifies it. */
-export function stitch(
-  _plan: EncodePlan,
-  _split: SplitPlan,
-  _chunkFiles: string[],
-  _audioFile: string | undefined,
-  _opts: ConcatRunOptions = {},
+function runOptions(opts: ConcatRunOptions): Pick<RunFfmpegOptions, 'signal' | 'onProgress' | 'log'> {
+  return {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  };
+}
+
+interface ChunkFacts {
+  frames: number;
+  /** The picture's parameter sets (sample description extradata), hashed. */
+  extradata: string;
+  codec: string;
+  timeBase: string;
+}
+
+/** A chunk's picture: its packets counted, its parameter sets hashed. */
+async function chunkFacts(file: string): Promise<ChunkFacts> {
+  const json = await ffprobeJsonOf<{
+    streams?: { codec_name?: string; time_base?: string; nb_read_packets?: string; extradata_hash?: string }[];
+  }>(
+    [
+      ...['-v', 'error', '-protocol_whitelist', 'file', '-select_streams', 'v:0', '-count_packets', '-show_data_hash', 'sha256'],
+      ...['-show_entries', 'stream=codec_name,time_base,nb_read_packets,extradata_hash', '-of', 'json'],
+      ...['-i', file.startsWith('-') ? `./${file}` : file],
+    ],
+    SCAN_TIMEOUT_MS,
+  );
+  const v = json.streams?.[0];
+  return {
+    frames: Number(v?.nb_read_packets ?? 0),
+    extradata: v?.extradata_hash ?? '',
+    codec: v?.codec_name ?? '',
+    timeBase: v?.time_base ?? '',
+  };
+}
+
+/** The first chunk that does not fit: a wrong frame count, or parameter sets, codec or time base unlike chunk 0's. */
+async function checkChunks(split: SplitPlan, chunkFiles: readonly string[]): Promise<VerifyVerdict> {
+  if (chunkFiles.length !== split.chunks.length) {
+    return failed('chunks', `${chunkFiles.length} chunk files for ${split.chunks.length} chunks`);
+  }
+  const facts = await Promise.all(chunkFiles.map((f) => chunkFacts(f)));
+  const ref = facts[0]!;
+  for (const chunk of split.chunks) {
+    const f = facts[chunk.index]!;
+    if (f.frames !== chunk.frames) return failed('chunks', `chunk ${chunk.index} has ${f.frames} pictures, the split ${chunk.frames}`);
+    if (f.codec !== ref.codec || f.timeBase !== ref.timeBase) {
+      return failed('chunks', `chunk ${chunk.index} is ${f.codec} in ${f.timeBase}, chunk 0 ${ref.codec} in ${ref.timeBase}`);
+    }
+    if (f.extradata === '' || f.extradata !== ref.extradata) {
+      return failed('chunks', `chunk ${chunk.index}'s parameter sets differ from chunk 0's`);
+    }
+  }
+  return { ok: true };
+}
+
+/**
+ * Checks the chunks (frame counts, identical parameter sets), joins them in index order with their exact
+ * lengths, muxes the audio track, writes plan.outputPath, then verifies it as a copy is verified. A failed check
+ * is the verdict; a run that fails rejects.
+ */
+export async function stitch(
+  plan: EncodePlan,
+  split: SplitPlan,
+  chunkFiles: string[],
+  audioFile: string | undefined,
+  opts: ConcatRunOptions = {},
 ): Promise<VerifyVerdict> {
-  return Promise.reject(new MediaProcessError('InternalError', 'split encoding is not available yet'));
+  const checked = await checkChunks(split, chunkFiles);
+  opts.log?.('stitch.chunks', {
+    chunks: chunkFiles.length,
+    frames: split.frames,
+    ok: checked.ok,
+    ...(checked.ok ? {} : { reason: checked.reason }),
+  });
+  if (!checked.ok) return checked;
+  if (split.audio && audioFile === undefined) return failed('audio-missing', 'the split has audio but no audio track was made');
+  await mkdir(path.dirname(plan.outputPath), { recursive: true });
+  await mkdir(plan.workDir, { recursive: true });
+  const listFile = path.join(plan.workDir, `${path.basename(plan.outputPath).replace(/\.[^.]*$/, '')}.chunks.txt`);
+  await writeFile(
+    listFile,
+    buildStitchListFile(
+      split,
+      chunkFiles.map((f) => path.resolve(f)),
+    ),
+  );
+  try {
+    await runFfmpeg(buildStitchArgs(plan, listFile, split.audio ? audioFile : undefined), {
+      expectedDurationSec: split.frames / split.fps,
+      timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
+      ...runOptions(opts),
+    });
+  } finally {
+    await rm(listFile, { force: true });
+  }
+  return verifyFile(plan.outputPath, plan.durationSec, verifySpecOfSplit(plan, split), {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
 }
 
 /** The media adapter a job runner is given: describe a file, run a plan, check a copy's output, and the three

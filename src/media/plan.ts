@@ -83,6 +83,9 @@ export interface ContainerPlan {
 interface Trim {
   startSec: number;
   durationSec: number;
+  /** The trim runs to the end of the clip: the picture stops where the source's does, not after durationSec
+   * (a split encode, split.ts, counts the fragment's frames by it). */
+  toEnd?: true;
 }
 
 export interface EncodeSegment {
@@ -431,7 +434,7 @@ function planTrim(s: PlanSource): { trim?: Trim; durationSec: number } {
   }
   const durationSec = round6(end - start);
   if (start === 0 && end === full) return { durationSec };
-  return { trim: { startSec: round6(start), durationSec }, durationSec };
+  return { trim: { startSec: round6(start), durationSec, ...(end === full && start > 0 ? { toEnd: true as const } : {}) }, durationSec };
 }
 
 function planVideo(template: ConcatTemplate, sources: PlanSource[]): VideoOutputPlan {

@@ -48,18 +48,40 @@ export interface SplitPlan {
 export interface SegmentSpan {
   startFrame: number;
   frames: number;
+  /** The one-pass output shows the fragment's first picture twice (see fragmentFrames). */
+  held: boolean;
 }
 
 /** A chunk edge moves to a fragment join at most this share of a chunk away. */
 const SNAP_SHARE = 0.25;
+const EPS = 1e-6;
 
 type SplitDecision = { split: SplitPlan } | { split?: undefined; reason: string };
 
 /**
- * Each fragment's picture on the output timeline. Without transitions a fragment's picture is its
- * planned length at the output rate, and the next one follows it. With transitions every fragment is
- * first cut or padded to exactly its planned length (args.ts transitionTail); GRADIENT then starts each
- * next fragment at its join's start.
+ * The pictures a fragment puts in the one-pass output, and whether the first one is shown twice. A whole clip
+ * fills its planned length, the longest of its streams (the concat filter starts the next fragment after its
+ * sound when that is longer, and the encoder repeats the last picture into the gap); generated black and
+ * transitions' exact cuts fill it too. A trim (`-ss A -t D`) starts with the first picture at or after A; when
+ * that one is half a frame or more late, the encoder shows it twice; D counts from it, and a trim to the end
+ * of the clip stops with the clip. Counted on the output rate's grid from the file start: exact for pictures
+ * at the output rate, an estimate for others (the chunks stay consistent with each other either way, as each
+ * fragment is cut or padded to this count in every chunk).
+ */
+function fragmentFrames(s: EncodePlan['segments'][number], fps: number, exact: boolean): { frames: number; held: boolean } {
+  const whole = Math.max(1, Math.ceil(s.durationSec * fps - EPS));
+  if (exact || !s.trim || s.video !== 'source') return { frames: whole, held: false };
+  const first = Math.ceil(s.trim.startSec * fps - EPS);
+  const held = first - s.trim.startSec * fps >= 0.5 - EPS;
+  let end = first + whole;
+  if (s.trim.toEnd) end = Math.min(end, Math.ceil((s.trim.startSec + s.trim.durationSec) * fps - EPS));
+  return { frames: Math.max(1, end - first + (held ? 1 : 0)), held };
+}
+
+/**
+ * Each fragment's picture on the output timeline. Without transitions each next fragment follows the one
+ * before. With transitions every fragment is first cut or padded to exactly its planned length (args.ts
+ * transitionTail); GRADIENT then starts each next fragment at its join's start.
  */
 export function segmentSpans(plan: EncodePlan): SegmentSpan[] {
   const fps = plan.video?.fps ?? 0;
@@ -67,9 +89,9 @@ export function segmentSpans(plan: EncodePlan): SegmentSpan[] {
   const t = plan.transition;
   let at = 0;
   plan.segments.forEach((s, i) => {
-    const frames = Math.round(s.durationSec * fps);
+    const { frames, held } = fragmentFrames(s, fps, !!t);
     const startFrame = t?.mode === 'GRADIENT' && i > 0 ? Math.round(t.joins[i - 1]!.startSec * fps) : at;
-    spans.push({ startFrame, frames });
+    spans.push({ startFrame, frames, held });
     at = startFrame + frames;
   });
   return spans;

@@ -12,8 +12,10 @@
 //    after it, whichever comes first (the fragment after starts with an IDR picture at the join: a
 //    missing parameter set or a broken start shows in its first pictures, and what follows is the
 //    source's own GOP, unchanged), plus any span the engine re-encoded.
+// A split encode's stitched output (split.ts) is checked the same way, its chunk seams taking the joins' place.
 // Pure: the spec from the plan, the ffprobe/ffmpeg argv, the parsing and the checks. ffmpeg.ts runs them.
-import type { CopyPlan } from './plan.js';
+import type { ConcatPlan, CopyPlan, EncodePlan } from './plan.js';
+import type { SplitPlan } from './split.js';
 
 /** A span of the output to decode, in seconds from its first picture (its first audio sample without video). */
 export interface VerifyWindow {
@@ -54,6 +56,8 @@ export interface VerifySpec {
 export type VerifyCheck =
   /** ffmpeg could not write the copy at all (the runner's own check). */
   | 'copy'
+  /** A split encode's chunks do not fit together: frame counts or parameter sets. */
+  | 'chunks'
   | 'scan'
   | 'video-missing'
   | 'timestamps'
@@ -112,7 +116,26 @@ export function verifySpecOf(plan: CopyPlan): VerifySpec {
     audio: plan.audio,
     durationSec: plan.durationSec,
     fragments: plan.segments.length,
-    seek: plan.container.muxer === 'mpegts' ? 'bytes' : plan.container.muxer === 'hls' ? 'seek-forward' : 'seek',
+    seek: seekOf(plan),
+  };
+}
+
+function seekOf(plan: ConcatPlan): VerifySpec['seek'] {
+  return plan.container.muxer === 'mpegts' ? 'bytes' : plan.container.muxer === 'hls' ? 'seek-forward' : 'seek';
+}
+
+/** The checks a split encode's stitched output must pass: the split's frames, every chunk seam decoded as a join. */
+export function verifySpecOfSplit(plan: EncodePlan, split: SplitPlan): VerifySpec {
+  return {
+    video: true,
+    frames: split.frames,
+    frameSec: 1 / split.fps,
+    joins: split.chunks.slice(1).map((c) => ({ atSec: c.startFrame / split.fps, why: `seam of chunks ${c.index - 1} and ${c.index}` })),
+    windows: [],
+    audio: split.audio,
+    durationSec: split.frames / split.fps,
+    fragments: split.chunks.length,
+    seek: seekOf(plan),
   };
 }
 

@@ -160,7 +160,7 @@ describe('planConcat: encode', () => {
     ]);
     expect(plan.segments.map((s) => [s.trim, s.durationSec])).toEqual([
       [{ startSec: 2, durationSec: 3 }, 3],
-      [{ startSec: 1, durationSec: 9 }, 9],
+      [{ startSec: 1, durationSec: 9, toEnd: true }, 9],
       [undefined, 10],
       [{ startSec: 0, durationSec: 2.5 }, 2.5],
     ]);
