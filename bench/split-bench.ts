@@ -9,7 +9,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -109,7 +109,7 @@ export async function runSplitBench(): Promise<void> {
     PORT: String(port),
     HOST: '127.0.0.1',
     DATA_DIR: path.join(dir, 'data'),
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     WORKER_CONCURRENCY: '1',
     AUTO_COPY: 'false',
     SPLIT: 'on',
@@ -121,7 +121,7 @@ export async function runSplitBench(): Promise<void> {
   const startWorker = async (core: number, expected: number): Promise<ChildProcess> => {
     const w = spawn('taskset', ['-c', String(core), 'node', path.join(root, 'dist/workers/concat-worker.js')], {
       env,
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
     });
     children.push(w);
     for (let i = 0; ; i++) {
@@ -151,6 +151,9 @@ export async function runSplitBench(): Promise<void> {
     return Number(stdout.trim());
   };
   try {
+    const loadBefore = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     // One 640x360 25 fps fragment with sound, used three times: the output is 3 x CLIP_SEC.
     const clip = path.join(dir, 'part.mp4');
@@ -217,6 +220,12 @@ export async function runSplitBench(): Promise<void> {
       },
     ];
     console.log('\nSplit encode: one worker process against two, each pinned to one core, in one run');
+    // Both figures are wall times: other processes on these cores slow the two-worker run more (it needs both).
+    console.log(
+      `  load average before / after: ${loadBefore} / ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     for (const row of rows) console.log(formatRow(row));
     console.log('  break-even (no target: where splitting starts to pay, SPLIT_MIN_SECONDS):');
     shorter.forEach((s, i) => {

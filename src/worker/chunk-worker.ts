@@ -123,7 +123,11 @@ export class ChunkWorker {
     const inputs = jobInputsOf(rec.request, template, watermarks, (field, url) => resolveSource(runner, rec.bucket, field, url));
     if (inputs.length !== task.inputs.length)
       throw new UnrecoverableError(`InternalError: the job has ${inputs.length} inputs, its split ${task.inputs.length}`);
-    const signal = this.abort.signal;
+    // A signal of the child's own: the listeners its fetches and ffmpeg add go with it, not onto the worker's.
+    const child = new AbortController();
+    const stop = (): void => child.abort();
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    const signal = child.signal;
     const notice: RetryNotice = (what, attempt, delayMs, err) =>
       log.warn({ what, attempt, delayMs, err: err.message }, 'the storage did not answer; trying again');
     const name = task.kind === 'audio' ? 'audio' : `chunk-${task.chunk ?? 0}`;
@@ -176,6 +180,7 @@ export class ChunkWorker {
       log.info({ kind: task.kind, chunk: task.chunk, ms: Date.now() - started }, 'child encoded and uploaded');
       return { kind: task.kind, ...(task.chunk !== undefined ? { chunk: task.chunk } : {}), key: task.key };
     } finally {
+      this.abort.signal.removeEventListener('abort', stop);
       await rm(dir, { recursive: true, force: true });
     }
   }

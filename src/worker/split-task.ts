@@ -84,7 +84,7 @@ export function splitTasksOf(
   const audio: SplitChildTask = {
     ...base,
     kind: 'audio',
-    key: `${prefix}audio.mka`,
+    key: `${prefix}audio.m4a`,
     fetch: indexesWhere((f) => f.role === 'fragment' || f.role === 'bgm'),
   };
   return [...chunks, { id: childIdOf(jobId, generation, 'audio'), task: audio }];

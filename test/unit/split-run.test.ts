@@ -278,7 +278,7 @@ describe('a split job (fake chunk queue and workers)', () => {
       `.ci-split/${JOB_ID}/g3/chunk-0000.mp4`,
       `.ci-split/${JOB_ID}/g3/chunk-0001.mp4`,
       `.ci-split/${JOB_ID}/g3/chunk-0002.mp4`,
-      `.ci-split/${JOB_ID}/g3/audio.mka`,
+      `.ci-split/${JOB_ID}/g3/audio.m4a`,
     ]);
     // The fingerprint is the stitched plan's: what a chunk worker re-planning the job must find.
     expect(new Set(tasks.map((t) => t.fingerprint))).toEqual(new Set([planFingerprint(fakes.stitched[0]!.plan)]));
@@ -290,7 +290,7 @@ describe('a split job (fake chunk queue and workers)', () => {
     expect(fakes.stitched).toHaveLength(1);
     const s = fakes.stitched[0]!;
     expect(s.chunkFiles.map((f) => path.basename(f))).toEqual(['chunk-0000.mp4', 'chunk-0001.mp4', 'chunk-0002.mp4']);
-    expect(path.basename(s.audioFile!)).toBe('audio.mka');
+    expect(path.basename(s.audioFile!)).toBe('audio.m4a');
     expect(s.plan.kind).toBe('encode');
     expect(path.basename(s.plan.outputPath)).toBe(`${JOB_ID}.mp4`);
     // The inputs once, then the children's files from the temporary prefix.
@@ -299,7 +299,7 @@ describe('a split job (fake chunk queue and workers)', () => {
       `.ci-split/${JOB_ID}/g3/chunk-0000.mp4`,
       `.ci-split/${JOB_ID}/g3/chunk-0001.mp4`,
       `.ci-split/${JOB_ID}/g3/chunk-0002.mp4`,
-      `.ci-split/${JOB_ID}/g3/audio.mka`,
+      `.ci-split/${JOB_ID}/g3/audio.m4a`,
     ]);
     expect(fakes.uploads).toEqual([`out/${JOB_ID}.mp4`]);
     expect(result.mediaResult).toEqual({
