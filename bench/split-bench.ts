@@ -31,6 +31,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const CLIP_SEC = Number(process.env.BENCH_SPLIT_CLIP_SEC ?? 21);
 const CHUNK_SEC = Number(process.env.BENCH_SPLIT_CHUNK_SEC ?? 6);
 const KEY_PREFIX = 'bench';
+const ROUNDS = Number(process.env.BENCH_SPLIT_ROUNDS ?? 2);
+
+const secsOf = (runs: { sec: number }[]): string => `${runs.map((r) => r.sec.toFixed(2)).join(' s, ')} s`;
 
 function request(port: number, method: string, urlPath: string, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -118,18 +121,22 @@ export async function runSplitBench(): Promise<void> {
     SPLIT_THREADS: '1',
   };
   const children: ChildProcess[] = [];
+  const chunkWorkers = async (expected: number): Promise<void> => {
+    for (let i = 0; ; i++) {
+      const n = (await chunkQueue.getWorkers()).filter((x) => x.rawname?.endsWith(`:w:${CHUNK_WORKER_NAME}`)).length;
+      if (n === expected) return;
+      if (i > 600) throw new Error(`the chunk workers did not become ${expected}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   const startWorker = async (core: number, expected: number): Promise<ChildProcess> => {
     const w = spawn('taskset', ['-c', String(core), 'node', path.join(root, 'dist/workers/concat-worker.js')], {
       env,
       stdio: ['ignore', process.env.BENCH_LOG_LEVEL ? 'inherit' : 'ignore', 'inherit'],
     });
     children.push(w);
-    for (let i = 0; ; i++) {
-      const n = (await chunkQueue.getWorkers()).filter((x) => x.rawname?.endsWith(`:w:${CHUNK_WORKER_NAME}`)).length;
-      if (n === expected) return w;
-      if (i > 600) throw new Error(`${expected} chunk workers did not come up`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await chunkWorkers(expected);
+    return w;
   };
   const frames = async (key: string): Promise<number> => {
     const res = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
@@ -200,13 +207,23 @@ export async function runSplitBench(): Promise<void> {
     await startWorker(0, 1);
     // Warm-up (first ffmpeg start, connections).
     await timeJob(port, shorter[0]!.xml);
-    const one = await timeJob(port, long);
-    const oneShort: number[] = [];
-    for (const s of shorter) oneShort.push((await timeJob(port, s.xml)).sec);
-    await startWorker(1, 2);
-    const two = await timeJob(port, long);
-    const twoShort: number[] = [];
-    for (const s of shorter) twoShort.push((await timeJob(port, s.xml)).sec);
+    // Rounds alternate one worker and two (the second started and stopped each time), so that a burst of
+    // other work on the machine does not fall on one side only; each side keeps its fastest round.
+    const oneRuns: { sec: number; key: string }[] = [];
+    const twoRuns: { sec: number; key: string }[] = [];
+    const oneShort = shorter.map(() => Infinity);
+    const twoShort = shorter.map(() => Infinity);
+    for (let round = 0; round < ROUNDS; round++) {
+      oneRuns.push(await timeJob(port, long));
+      for (const [i, sh] of shorter.entries()) oneShort[i] = Math.min(oneShort[i]!, (await timeJob(port, sh.xml)).sec);
+      const second = await startWorker(1, 2);
+      twoRuns.push(await timeJob(port, long));
+      for (const [i, sh] of shorter.entries()) twoShort[i] = Math.min(twoShort[i]!, (await timeJob(port, sh.xml)).sec);
+      second.kill('SIGTERM');
+      await chunkWorkers(1);
+    }
+    const fastest = (runs: { sec: number; key: string }[]): { sec: number; key: string } => runs.reduce((a, b) => (b.sec < a.sec ? b : a));
+    const [one, two] = [fastest(oneRuns), fastest(twoRuns)];
     const [oneFrames, twoFrames] = [await frames(one.key), await frames(two.key)];
 
     const speedup = one.sec / two.sec;
@@ -216,7 +233,7 @@ export async function runSplitBench(): Promise<void> {
         value: speedup.toFixed(2),
         target: '>= 1.8, same frames',
         pass: speedup >= 1.8 && oneFrames === twoFrames,
-        detail: `1 worker ${one.sec.toFixed(2)} s (one pass), 2 workers ${two.sec.toFixed(2)} s (chunks of ${CHUNK_SEC} s); frames ${oneFrames} / ${twoFrames}`,
+        detail: `1 worker ${secsOf(oneRuns)} (one pass), 2 workers ${secsOf(twoRuns)} (chunks of ${CHUNK_SEC} s; fastest of each kept); frames ${oneFrames} / ${twoFrames}`,
       },
     ];
     console.log('\nSplit encode: one worker process against two, each pinned to one core, in one run');

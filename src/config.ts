@@ -147,11 +147,12 @@ export class ConfigError extends Error {
 }
 
 /**
- * SPLIT_MIN_SECONDS' default: below about this much output, a split job's fixed costs (each chunk worker
- * fetching its fragments, the chunks' round trip through the store, the stitch and its verification)
- * eat what the parallel encode saves (README "One long encode, many workers" says how it was measured).
+ * SPLIT_MIN_SECONDS' default: below about this much output, a split job's fixed costs (the chunk workers'
+ * pick-up, fetch and plan, the chunks' round trip through the store, the stitch and its verification) eat
+ * most of what the parallel encode saves; from here a 640x360 output gains 1.5x on two workers (README
+ * "One long encode, many workers" says how it was measured).
  */
-export const SPLIT_MIN_SECONDS_DEFAULT = 120;
+export const SPLIT_MIN_SECONDS_DEFAULT = 60;
 
 /** The embedded store's default credentials, printed at start. */
 export const EMBEDDED_S3_KEY = 'S3RVER';
