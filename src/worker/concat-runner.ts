@@ -28,7 +28,7 @@ import type { MediaPort, ObjectsPort } from './ports.js';
 import type { RetryNotice } from '../storage/store-retry.js';
 import type { JobPhase, JobRunReport } from '../metrics/engine-metrics.js';
 import type { SplitDeps } from './split-ports.js';
-import { clearEarlierSplit, encodeInputOf, runSplit } from './split-run.js';
+import { clearEarlierSplit, discardChildren, encodeInputOf, runSplit } from './split-run.js';
 
 export interface ConcatRunnerDeps {
   media: MediaPort;
@@ -63,6 +63,7 @@ export function createConcatRunner(deps: ConcatRunnerDeps): ConcatRunner {
     try {
       return await withJobTimeout(limits.timeoutSec, ctx.signal, (signal) => runInDir(deps, job, template, dir, { ...ctx, signal }));
     } finally {
+      if (deps.split && ctx.parent) await discardChildren(deps.split, ctx.parent, ctx.log);
       await rm(dir, { recursive: true, force: true });
     }
   };

@@ -72,6 +72,19 @@ export async function clearEarlierSplit(
 }
 
 /**
+ * Removes the job's children that have not finished. The job's BullMQ entry cannot complete while it has
+ * any, and a run that ended early (its time limit) may end before its split has cleaned up after itself.
+ */
+export async function discardChildren(split: SplitDeps, parent: SplitParent, log: RunContext['log']): Promise<void> {
+  try {
+    const pending = await parent.pendingChildren();
+    if (pending.length > 0) await split.queue.discard(pending);
+  } catch (err) {
+    log.warn({ err }, 'removing the children failed');
+  }
+}
+
+/**
  * Runs the job split when it should be; resolves true once plan.outputPath holds the stitched, verified
  * output, false when the job is to be encoded in one pass (not split, or the stitch failed its check).
  */

@@ -142,7 +142,11 @@ class Fakes {
   readonly parent: SplitParent = {
     ref: { id: JOB_ID, queue: 'ci:bull:media-p1' },
     generation: 3,
-    pendingChildren: () => Promise.resolve(this.leftChildren),
+    // An earlier run's leftovers, and this run's children, until they are removed.
+    pendingChildren: () =>
+      Promise.resolve(
+        [...this.leftChildren, ...this.dispatches.flatMap((d) => d.children.map((c) => c.id))].filter((id) => !this.discarded.includes(id)),
+      ),
   };
 
   logger(): Logger {
@@ -212,7 +216,7 @@ function longJob(extra: Tree = {}): JobRecord {
   };
 }
 
-async function run(job: JobRecord, settings: SplitConfig = SETTINGS, withParent = true): Promise<JobResult> {
+async function run(job: JobRecord, settings: SplitConfig = SETTINGS, withParent = true, timeoutSec = 0): Promise<JobResult> {
   const runner = createConcatRunner({
     media: fakes.media,
     objects: fakes.objects,
@@ -220,6 +224,7 @@ async function run(job: JobRecord, settings: SplitConfig = SETTINGS, withParent 
     dataDir,
     autoCopy: true,
     split: { settings, queue: fakes.queue, pollMs: 1 },
+    limits: { maxInputBytes: 0, maxOutputDurationSec: 0, timeoutSec, minFreeDiskBytes: 0 },
   });
   return runner(job, {
     log: fakes.logger(),
@@ -400,6 +405,17 @@ describe('a split job (fake chunk queue and workers)', () => {
     expect(fakes.logged('one pass: the encode is not split')).toEqual({
       reason: 'the output lasts 20 s, less than the 60 s worth splitting',
     });
+  });
+
+  it('a job that runs out of time while its children run fails JobTimeout, and its children are removed before it ends', async () => {
+    fakes.pollsBeforeDone = Infinity;
+    const err = await run(longJob(), SETTINGS, true, 1).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failureOf(err).code).toBe('JobTimeout');
+    expect(new Set(fakes.discarded)).toEqual(new Set(fakes.dispatches[0]!.children.map((c) => c.id)));
+    expect(fakes.uploads).toEqual([]);
   });
 
   it('removes what an earlier run of the job left: its children still queued and its temporary objects', async () => {
