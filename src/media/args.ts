@@ -273,10 +273,6 @@ function watermarkFilters(marks: WatermarkPlan[], firstImageInput: number, from:
 
 // ---------------------------------------------------------------------------------------------- graph
 
-function bgmInputCount(plan: EncodePlan, audio = plan.audio): number {
-  return audio && plan.bgm ? plan.bgm.tracks.length : 0;
-}
-
 /**
  * A part of an encode plan's graph for one run of a split encode (split-args.ts); absent: the whole graph.
  * Every filter a fragment or the joined picture gets is the one-pass filter; a shape only leaves streams or
@@ -358,16 +354,17 @@ export function buildFilterGraph(plan: EncodePlan, shape?: GraphShape): string {
   if (video && videoOut === 'vjoin') {
     const before = shape?.beforeMarks ?? [];
     const after = shape?.afterMarks ?? [];
-    const marked = after.length > 0 ? 'vmarked' : 'vout';
-    let from = 'vjoin';
-    if (before.length > 0) {
-      parts.push(`[vjoin]${before.join(',')}[vglobal]`);
-      from = 'vglobal';
+    if (marks.length === 0) {
+      parts.push(`[vjoin]${[...before, ...after].join(',')}[vout]`);
+    } else {
+      let from = 'vjoin';
+      if (before.length > 0) {
+        parts.push(`[vjoin]${before.join(',')}[vglobal]`);
+        from = 'vglobal';
+      }
+      parts.push(...watermarkFilters(marks, count + (audio && bgm ? bgm.tracks.length : 0), from, after.length > 0 ? 'vmarked' : 'vout'));
+      if (after.length > 0) parts.push(`[vmarked]${after.join(',')}[vout]`);
     }
-    if (marks.length > 0) parts.push(...watermarkFilters(marks, count + bgmInputCount(plan, audio), from, marked));
-    else if (after.length > 0) parts.push(`[${from}]null[${marked}]`);
-    if (after.length > 0) parts.push(`[${marked}]${after.join(',')}[vout]`);
-    else if (marks.length === 0) parts.push(`[${from}]null[vout]`);
   }
   return parts.join(';');
 }

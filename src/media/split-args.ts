@@ -61,12 +61,14 @@ export function buildChunkGraph(plan: EncodePlan, split: SplitPlan, chunk: Video
   const first = chunk.segments[0]!;
   const skip = chunkSkipFrames(plan, spans[first]!, plan.segments[first]!, chunk, fps);
   const gradient = plan.transition?.mode === 'GRADIENT';
-  // Where the run's first picture is on the output: its fragment's first frame, or skip frames later for a
-  // fragment entered by a seek, which runs on its own clock from 0 (the seek moves its pictures by whole output
-  // frames, so the rate conversion picks the same ones; and the concat filter, which takes a fragment's length
-  // from its last timestamp, needs it from 0). GRADIENT offsets count from the same frame: one pass starts a
-  // dissolve, and the fragment it brings in, on the first frame at or after the join's start.
-  const startSec = (spans[first]!.startFrame + skip) / fps;
+  // Where the run's first picture is on the output: its fragment's first frame; for a fragment entered by a
+  // seek, the picture `skip` source frames after its first kept one (after the repeat of that one, when one
+  // pass repeats it). Such a fragment restarts at 0: the concat filter takes a fragment's length from its last
+  // timestamp, counting from 0. GRADIENT offsets count from the same frame: one pass starts a dissolve, and the
+  // fragment it brings in, on the first frame at or after the join's start.
+  const entered = skip > 0 ? skip + (spans[first]!.held ? 1 : 0) : 0;
+  const runStart = spans[first]!.startFrame + entered;
+  const startSec = runStart / fps;
   // GRADIENT: xfade works in yuv444p, so in one pass every picture is converted there and back once per
   // dissolve it passes through (a fragment's pictures pass through its own join's and every later one). A chunk
   // runs only the dissolves between its fragments: the others' round trips are made here, in the same order.
@@ -78,8 +80,9 @@ export function buildChunkGraph(plan: EncodePlan, split: SplitPlan, chunk: Video
     if (gradient) return i === first && first > 0 ? roundTrip : [];
     if (plan.transition) return [];
     const span = spans[i]!;
-    const end = (frames: number): string => `trim=end=${n((frames - 0.5) / fps)}`;
-    if (i === first && skip > 0) return ['tpad=stop=-1:stop_mode=clone', end(span.frames - skip)];
+    // Counted in frames: a time would be rounded to the link's time base, which may be the frame itself.
+    const end = (frames: number): string => `trim=end_frame=${frames}`;
+    if (i === first && skip > 0) return ['setpts=PTS-STARTPTS', 'tpad=stop=-1:stop_mode=clone', end(span.frames - entered)];
     // From the fragment's first picture, shown twice when the one-pass encoder does.
     return [
       'setpts=PTS-STARTPTS',
@@ -95,8 +98,9 @@ export function buildChunkGraph(plan: EncodePlan, split: SplitPlan, chunk: Video
     videoTail: exact,
     startSec,
     beforeMarks: [...(gradient ? repeat(joins - last) : []), ...(startSec > 0 ? [`setpts=PTS+${n(startSec)}/TB`] : [])],
+    // The run's pictures follow each other frame by frame from runStart: the chunk's are cut out by their count.
     afterMarks: [
-      `trim=start=${n((chunk.startFrame - 0.5) / fps)}:end=${n((chunk.startFrame + chunk.frames - 0.5) / fps)}`,
+      `trim=start_frame=${chunk.startFrame - runStart}:end_frame=${chunk.startFrame + chunk.frames - runStart}`,
       'setpts=PTS-STARTPTS',
     ],
   };
