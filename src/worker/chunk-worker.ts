@@ -14,6 +14,7 @@
 // its start and then every SWEEP_EVERY_MS, deletes the prefixes of jobs that have ended.
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -33,7 +34,7 @@ import { makeJobDir } from './job-dirs.js';
 import { InputBudget, NO_LIMITS } from './job-limits.js';
 import { localNameOf, outputObjectOf } from './output-object.js';
 import { encodeInputOf } from './split-run.js';
-import type { SplitChildResult, SplitChildTask } from './split-task.js';
+import { PLAN_MISMATCH, type SplitChildResult, type SplitChildTask } from './split-task.js';
 
 const SWEEP_EVERY_MS = 10 * 60_000;
 
@@ -160,7 +161,9 @@ export class ChunkWorker {
         }),
       );
       if (plan.kind !== 'encode' || planFingerprint(plan) !== task.fingerprint)
-        throw new UnrecoverableError("InternalError: this worker planned the job differently from the job's own worker");
+        throw new UnrecoverableError(
+          `${PLAN_MISMATCH}: the chunk worker on ${hostname()} planned the job differently from the job's own worker`,
+        );
       const file = path.join(dir, path.posix.basename(task.key));
       const opts = {
         signal,

@@ -20,7 +20,7 @@ import { NO_LIMITS, InputBudget } from './job-limits.js';
 import type { RunContext } from './media-worker.js';
 import type { MediaPort, ObjectsPort } from './ports.js';
 import type { SplitDeps, SplitParent } from './split-ports.js';
-import { childLabelOf, splitTasksOf, tempPrefixOf, type SplitChildResult, type SplitChildTask } from './split-task.js';
+import { childLabelOf, PLAN_MISMATCH, splitTasksOf, tempPrefixOf, type SplitChildResult, type SplitChildTask } from './split-task.js';
 
 type PlanConcatInput = Parameters<typeof planConcat>[0];
 
@@ -131,12 +131,19 @@ async function runChildren(
       { chunks: splitPlan.chunks.length, frames: splitPlan.frames, audio: splitPlan.audio, workers, generation: parent.generation },
       'split: the chunks and the audio track go to the chunk workers',
     );
-    const results = await waitForChildren(
-      split,
-      ids,
-      children.map((c) => c.task),
-      ctx,
-    );
+    let results: SplitChildResult[];
+    try {
+      results = await waitForChildren(
+        split,
+        ids,
+        children.map((c) => c.task),
+        ctx,
+      );
+    } catch (err) {
+      if (!(err instanceof PlanMismatch)) throw err;
+      log.warn({ reason: err.message }, 'a chunk worker planned the job differently; encoding in one pass');
+      return false;
+    }
     const dir = path.join(plan.workDir, 'split');
     await mkdir(dir, { recursive: true });
     const budget = new InputBudget(NO_LIMITS.maxInputBytes);
@@ -180,6 +187,9 @@ async function runChildren(
   }
 }
 
+/** A child's worker made another plan of the job: the split is abandoned, the job is not failed. */
+class PlanMismatch extends Error {}
+
 /** Polls the children until all are done; the first that fails for good fails the job, naming it. */
 async function waitForChildren(
   split: SplitDeps,
@@ -196,6 +206,7 @@ async function waitForChildren(
     if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('the job was stopped');
     const states = await split.queue.states<SplitChildResult>(ids);
     states.forEach((s, i) => {
+      if (s.state === 'failed' && s.failedReason?.startsWith(`${PLAN_MISMATCH}:`)) throw new PlanMismatch(s.failedReason);
       if (s.state === 'failed' || s.state === 'missing') throw childFailure(s, tasks[i]!);
     });
     const done = states.reduce((sum, s, i) => sum + weights[i]! * (s.state === 'completed' ? 100 : s.progress), 0);

@@ -36,6 +36,12 @@ export interface SplitChildResult {
   key: string;
 }
 
+/**
+ * How a child's failure starts when its worker planned the job differently (another ffmpeg, fonts): not
+ * the job's fault, so the job is encoded in one pass instead of failing.
+ */
+export const PLAN_MISMATCH = 'PlanMismatch';
+
 export function tempPrefixOf(jobId: string): string {
   return `${SPLIT_TEMP_ROOT}/${jobId}/`;
 }

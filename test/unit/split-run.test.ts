@@ -358,6 +358,18 @@ describe('a split job (fake chunk queue and workers)', () => {
     });
   });
 
+  it('a chunk worker that planned the job differently makes the job encode in one pass, not fail', async () => {
+    const reason = "PlanMismatch: the chunk worker on w2 planned the job differently from the job's own worker";
+    fakes.fate = (t) => (t.chunk === 2 ? { ok: false, reason, tries: 1 } : { ok: true });
+    await run(longJob());
+    expect(fakes.stitched).toEqual([]);
+    expect(fakes.runs).toHaveLength(1);
+    expect(fakes.uploads).toEqual([`out/${JOB_ID}.mp4`]);
+    expect(fakes.logged('a chunk worker planned the job differently; encoding in one pass')).toEqual({ reason });
+    expect(fakes.removed).toEqual([{ bucket: BUCKET, prefix: `.ci-split/${JOB_ID}/` }]);
+    expect(new Set(fakes.discarded)).toEqual(new Set(fakes.dispatches[0]!.children.map((c) => c.id)));
+  });
+
   it('a stitched output that fails its check is thrown away and the job is encoded in one pass, with a warning', async () => {
     fakes.verdict = { ok: false, check: 'frame-count', reason: 'frame-count: 599 pictures, 600 planned' };
     await run(longJob());
