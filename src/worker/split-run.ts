@@ -149,7 +149,8 @@ async function runChildren(
     const budget = new InputBudget(NO_LIMITS.maxInputBytes);
     const fileOf = async (r: SplitChildResult): Promise<string> => {
       const file = path.join(dir, path.posix.basename(r.key));
-      await objects.fetch({ kind: 'object', ref: { bucket, keys: [r.key] } }, file, signal, budget, input.notice);
+      // A signal of its own per download: the store client's listeners go with it, not onto the job's.
+      await objects.fetch({ kind: 'object', ref: { bucket, keys: [r.key] } }, file, AbortSignal.any([signal]), budget, input.notice);
       return file;
     };
     const chunkResults = results.filter((r) => r.kind === 'chunk').sort((a, b) => (a.chunk ?? 0) - (b.chunk ?? 0));
