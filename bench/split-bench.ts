@@ -31,7 +31,17 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const CLIP_SEC = Number(process.env.BENCH_SPLIT_CLIP_SEC ?? 21);
 const CHUNK_SEC = Number(process.env.BENCH_SPLIT_CHUNK_SEC ?? 6);
 const KEY_PREFIX = 'bench';
+/** sysconf(_SC_CLK_TCK): 100 on Linux. */
+const CLOCK_TICKS = 100;
 const ROUNDS = Number(process.env.BENCH_SPLIT_ROUNDS ?? 2);
+
+/** CPU seconds a process and its waited-for children (its ffmpeg runs) have used: /proc/<pid>/stat utime..cstime. */
+function cpuSec(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17 (1-based, man proc).
+  const ticks = [11, 12, 13, 14].reduce((sum, k) => sum + Number(fields[k]), 0);
+  return ticks / CLOCK_TICKS;
+}
 
 const secsOf = (runs: { sec: number }[]): string => `${runs.map((r) => r.sec.toFixed(2)).join(' s, ')} s`;
 
@@ -204,7 +214,7 @@ export async function runSplitBench(): Promise<void> {
 
     children.push(spawn('node', [path.join(root, 'dist/src/api-main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
     await waitHealthy(port);
-    await startWorker(0, 1);
+    const first = await startWorker(0, 1);
     // Warm-up (first ffmpeg start, connections).
     await timeJob(port, shorter[0]!.xml);
     // Rounds alternate one worker and two (the second started and stopped each time), so that a burst of
@@ -213,11 +223,19 @@ export async function runSplitBench(): Promise<void> {
     const twoRuns: { sec: number; key: string }[] = [];
     const oneShort = shorter.map(() => Infinity);
     const twoShort = shorter.map(() => Infinity);
+    // CPU seconds each worker process (with the ffmpeg it ran) spent on the long job, fastest round's.
+    let oneCpu = Infinity;
+    let twoCpu: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
+      const cpu0 = cpuSec(first.pid!);
       oneRuns.push(await timeJob(port, long));
+      if (oneRuns.at(-1)!.sec === Math.min(...oneRuns.map((r) => r.sec))) oneCpu = cpuSec(first.pid!) - cpu0;
       for (const [i, sh] of shorter.entries()) oneShort[i] = Math.min(oneShort[i]!, (await timeJob(port, sh.xml)).sec);
       const second = await startWorker(1, 2);
+      const before = [cpuSec(first.pid!), cpuSec(second.pid!)];
       twoRuns.push(await timeJob(port, long));
+      if (twoRuns.at(-1)!.sec === Math.min(...twoRuns.map((r) => r.sec)))
+        twoCpu = [cpuSec(first.pid!), cpuSec(second.pid!)].map((c, k) => c - before[k]!);
       for (const [i, sh] of shorter.entries()) twoShort[i] = Math.min(twoShort[i]!, (await timeJob(port, sh.xml)).sec);
       second.kill('SIGTERM');
       await chunkWorkers(1);
@@ -244,6 +262,13 @@ export async function runSplitBench(): Promise<void> {
         .join(' ')}`,
     );
     for (const row of rows) console.log(formatRow(row));
+    // What the wall times cannot show on a busy machine: the work itself. The busier worker's CPU time is the
+    // split's critical path on idle cores; the sum against the one pass is what splitting costs in all.
+    const busiest = Math.max(...twoCpu);
+    const sumTwo = twoCpu.reduce((a, b) => a + b, 0);
+    console.log(
+      `  CPU: one pass ${oneCpu.toFixed(2)} s; split ${twoCpu.map((c) => c.toFixed(2)).join(' s + ')} s (${((sumTwo / oneCpu - 1) * 100).toFixed(0)}% more in all); one pass over the busier worker: ${(oneCpu / busiest).toFixed(2)}`,
+    );
     console.log('  break-even (no target: where splitting starts to pay, SPLIT_MIN_SECONDS):');
     shorter.forEach((s, i) => {
       const a = oneShort[i]!;
