@@ -9,7 +9,7 @@ export type SplitQueuePort = Pick<SplitQueue, 'workers' | 'dispatch' | 'states' 
 export interface SplitDeps {
   settings: SplitConfig;
   queue: SplitQueuePort;
-  /** How often the parent reads its children's states; 500 ms unless given. */
+  /** How often the parent reads its children's states (a few Redis calls per child); 250 ms unless given. */
   pollMs?: number;
 }
 

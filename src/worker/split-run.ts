@@ -213,7 +213,7 @@ async function waitForChildren(
     const done = states.reduce((sum, s, i) => sum + weights[i]! * (s.state === 'completed' ? 100 : s.progress), 0);
     ctx.setProgress(5 + (CHILDREN_SHARE * done) / (100 * total));
     if (states.every((s) => s.state === 'completed')) return states.map((s) => s.result!);
-    await sleep(split.pollMs ?? 500, ctx.signal);
+    await sleep(split.pollMs ?? 250, ctx.signal);
   }
 }
 
