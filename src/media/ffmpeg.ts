@@ -731,13 +731,24 @@ export async function encodeChunk(
   outputPath: string,
   opts: ConcatRunOptions = {},
 ): Promise<void> {
+  if (!plan.video) throw new MediaProcessError('InternalError', 'the plan has no picture to encode in chunks');
   await mkdir(path.dirname(outputPath), { recursive: true });
-  const helperFiles = await writeWatermarkFiles(plan);
+  // Text marks read their text from files of this chunk's own, next to its output: chunks of one job may run at
+  // once in one work directory, and each removes its files when it ends.
+  const local: EncodePlan = {
+    ...plan,
+    ...(plan.watermarks
+      ? {
+          watermarks: plan.watermarks.map((m, k) => (m.kind === 'text' ? { ...m, textFile: `${outputPath}.watermark-${k}.txt` } : m)),
+        }
+      : {}),
+  };
+  const helperFiles = await writeWatermarkFiles(local);
   try {
-    await runFfmpeg(buildChunkArgs(plan, split, chunk, outputPath), {
+    await runFfmpeg(buildChunkArgs(local, split, chunk, outputPath), {
       expectedDurationSec: chunk.durationSec,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(chunk),
-      ...runOptions(opts),
+      ...splitRunOptions(opts),
     });
   } finally {
     await Promise.all(helperFiles.map((f) => rm(f, { force: true })));
@@ -751,11 +762,12 @@ export async function encodeAudioTrack(plan: EncodePlan, outputPath: string, opt
   await runFfmpeg(buildAudioTrackArgs(plan, outputPath), {
     expectedDurationSec: plan.durationSec,
     timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
-    ...runOptions(opts),
+    ...splitRunOptions(opts),
   });
 }
 
-function runOptions(opts: ConcatRunOptions): Pick<RunFfmpegOptions, 'signal' | 'onProgress' | 'log'> {
+/** A split run's cancel, progress and log options, as runFfmpeg takes them. */
+function splitRunOptions(opts: ConcatRunOptions): Pick<RunFfmpegOptions, 'signal' | 'onProgress' | 'log'> {
   return {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -847,7 +859,7 @@ export async function stitch(
     await runFfmpeg(buildStitchArgs(plan, listFile, split.audio ? audioFile : undefined), {
       expectedDurationSec: split.frames / split.fps,
       timeoutMs: opts.timeoutMs ?? jobTimeoutMs(plan),
-      ...runOptions(opts),
+      ...splitRunOptions(opts),
     });
   } finally {
     await rm(listFile, { force: true });

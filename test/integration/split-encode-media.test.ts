@@ -325,6 +325,40 @@ describe('split encode vs one pass (real ffmpeg)', () => {
     expect(worst.db).toBeGreaterThanOrEqual(45);
   });
 
+  it('a fragment without sound and one without picture: the silence and the black are where one pass puts them', async () => {
+    const a = await source(await clip('n-a.mp4', { sec: 2.04 }));
+    await run('ffmpeg', [
+      ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=1.5'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file('mute.mp4')],
+    ]);
+    await run('ffmpeg', [
+      ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=600:sample_rate=48000:duration=1.7'],
+      ...['-c:a', 'aac', file('voice.m4a')],
+    ]);
+    const onePlan = plan('n-one.mp4', [a, await source(file('mute.mp4')), await source(file('voice.m4a')), a], template(CRF1));
+    expect(onePlan.segments.map((s) => [s.video, s.audio])).toEqual([
+      ['source', 'source'],
+      ['source', 'silence'],
+      ['black', 'source'],
+      ['source', 'source'],
+    ]);
+    await concat(onePlan);
+    const { split, out, verdict } = await runSplit(onePlan, 1, 'n-split.mp4');
+    expect(verdict).toEqual({ ok: true });
+    const psnr = await perFrame('psnr', out, onePlan.outputPath);
+    expect(psnr).toHaveLength(split.frames);
+    expect(Math.min(...psnr)).toBeGreaterThanOrEqual(45);
+    // Sound or silence in every 40 ms of the output as in one pass, but within one window of a join (where the
+    // one pass's own joins fall up to a frame apart from the picture's).
+    const [mine, theirs] = await Promise.all([loudWindows(out), loudWindows(onePlan.outputPath)]);
+    const joins = [51, 89, 132].map((f) => Math.floor(f / 25 / 0.04));
+    const differ = mine.flatMap((loud, w) => (loud !== theirs[w] && !joins.some((j) => Math.abs(j - w) <= 1) ? [w] : []));
+    expect(differ).toEqual([]);
+    // The silent fragment is silent, the picture-less one sounds.
+    expect(mine.slice(53, 87).every((loud) => !loud)).toBe(true);
+    expect(mine.slice(91, 130).every((loud) => loud)).toBe(true);
+  });
+
   it('MPEG-TS and FLV outputs are stitched and pass verification', async () => {
     const a = await source(await clip('t-a.mp4', { sec: 2 }));
     for (const format of ['ts', 'flv'] as const) {
@@ -387,4 +421,21 @@ async function perFrameAudio(a: string, b: string): Promise<number> {
     noise += (x[i]! - y[i]!) ** 2;
   }
   return noise === 0 ? 99 : 10 * Math.log10(signal / noise);
+}
+
+/** For each 40 ms of a file's decoded sound, whether it is louder than -40 dBFS (RMS). */
+async function loudWindows(f: string): Promise<boolean[]> {
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', f, '-map', '0:a:0', '-ac', '1', '-ar', '48000', '-f', 's16le', '-'], {
+    encoding: 'buffer',
+    maxBuffer: 1 << 26,
+  });
+  const pcm = new Int16Array(stdout.buffer, stdout.byteOffset, stdout.length / 2);
+  const size = 0.04 * 48000;
+  const out: boolean[] = [];
+  for (let start = 0; start + size <= pcm.length; start += size) {
+    let sum = 0;
+    for (let i = start; i < start + size; i++) sum += pcm[i]! * pcm[i]!;
+    out.push(Math.sqrt(sum / size) / 32768 > 0.01);
+  }
+  return out;
 }
