@@ -99,7 +99,11 @@ export async function runSplit(input: SplitRunInput): Promise<boolean> {
     log.info({ reason: decision.reason }, 'one pass: the encode is not split');
     return false;
   }
-  const workers = await split.queue.workers();
+  // Counting them takes CLIENT LIST, which some managed Redis services refuse: then the job is not split.
+  const workers = await split.queue.workers().catch((err: unknown) => {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'the chunk workers cannot be counted');
+    return 0;
+  });
   if (workers < 2) {
     log.info({ workers }, 'one pass: fewer than two chunk workers serve the chunk queue');
     return false;

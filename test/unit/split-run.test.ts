@@ -408,6 +408,13 @@ describe('a split job (fake chunk queue and workers)', () => {
     }
   });
 
+  it('one pass when the chunk workers cannot be counted (a Redis that refuses CLIENT LIST), with a warning', async () => {
+    fakes.queue.workers = () => Promise.reject(new Error("ERR unknown command 'CLIENT'"));
+    await run(longJob());
+    expect({ runs: fakes.runs.length, dispatches: fakes.dispatches.length }).toEqual({ runs: 1, dispatches: 0 });
+    expect(fakes.logged('the chunk workers cannot be counted')).toEqual({ err: "ERR unknown command 'CLIENT'" });
+  });
+
   it('says in the log why a job is not split', async () => {
     fakes.workers = 1;
     await run(longJob());
