@@ -1,7 +1,8 @@
 // One long encode over two worker processes: the API in this process, two real `npm run worker`
 // processes (the build, run with node) on the test's Redis and S3, and for reference an engine with
 // SPLIT=off. Small thresholds make a 9 s job split into chunks of about 2 s. Checks what a user sees
-// (one job, its progress, one TaskFinish callback, the output) and what only the engine sees (the
+// (one job, its progress, one TaskFinish callback, the output, MaxConcurrent holding the next job back)
+// and what only the engine sees (the
 // children in the chunk queue's event stream, the temporary prefix), including a chunk worker killed
 // with SIGKILL mid-chunk and a chunk that fails for good.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -347,6 +348,40 @@ describe('a long encode split over two worker processes', () => {
     const events = await childEvents(jobId);
     expect(events.some(([id, e]) => id.includes('-chunk-0000') && e === 'completed')).toBe(true);
     expect(await tempObjects(jobId)).toEqual([]);
+  });
+
+  it("keeps the job's place in its queue: with MaxConcurrent 1 the next job waits Submitted while the split job's chunks run", async () => {
+    const queueId = (await ciRequest(cos, { Method: 'GET', Key: 'queue' })).body.Response.QueueList.QueueId as string;
+    const putQueue = (max: number) =>
+      ciRequest(cos, {
+        Method: 'PUT',
+        Key: `queue/${queueId}`,
+        Body: `<Request><Name>queue-1</Name><State>Active</State><MaxConcurrent>${max}</MaxConcurrent></Request>`,
+      });
+    expect((await putQueue(1)).statusCode).toBe(200);
+    try {
+      const first = await submit(cos, jobXml(FRAGMENTS, 'split/first-${jobid}.${ext}'));
+      const next = await submit(cos, jobXml(['split/a.mp4'], 'split/next-${jobid}.${ext}'));
+      await until(
+        'the split',
+        () => splitChunks(first),
+        (n) => n > 0,
+      );
+      const seen = new Set<string>();
+      for (;;) {
+        const a = (await ciRequest(cos, { Method: 'GET', Key: `jobs/${first}` })).body.Response.JobsDetail;
+        const b = (await ciRequest(cos, { Method: 'GET', Key: `jobs/${next}` })).body.Response.JobsDetail;
+        if (a.State !== 'Running') break;
+        seen.add(b.State as string);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect([...seen]).toEqual(['Submitted']);
+      const [a, b] = await Promise.all([finished(cos, first), finished(cos, next)]);
+      expect([a.d.State, b.d.State]).toEqual(['Success', 'Success']);
+      expect(new Date(b.d.StartTime as string).getTime()).toBeGreaterThanOrEqual(new Date(a.d.EndTime as string).getTime());
+    } finally {
+      await putQueue(10);
+    }
   });
 
   it('a chunk worker killed with SIGKILL mid-chunk: the chunk runs again on the other worker and the output is the same', async () => {
