@@ -2,9 +2,8 @@
 // processes (the build, run with node) on the test's Redis and S3, and for reference an engine with
 // SPLIT=off. Small thresholds make a 9 s job split into chunks of about 2 s. Checks what a user sees
 // (one job, its progress, one TaskFinish callback, the output, MaxConcurrent holding the next job back)
-// and what only the engine sees (the
-// children in the chunk queue's event stream, the temporary prefix), including a chunk worker killed
-// with SIGKILL mid-chunk and a chunk that fails for good.
+// and what only the engine sees (the children in the chunk queue's event stream, the temporary prefix),
+// including a chunk worker killed with SIGKILL mid-chunk and a chunk that fails for good.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
