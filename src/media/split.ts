@@ -5,7 +5,7 @@
 // chunk that starts on a join reads nothing of the fragment before). Plans whose output cannot be cut
 // cleanly (no picture, HLS, bitrate rate control that would restart at every chunk, too short) say why
 // and run in one pass. It also fingerprints a plan without its local paths, so a process that re-plans
-// the same job elsewhere can tell it got the same plan. Pure: args.ts builds the chunk, audio and stitch
+// the same job elsewhere can tell it got the same plan. Pure: split-args.ts builds the chunk, audio and stitch
 // argv, ffmpeg.ts runs them.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
