@@ -59,7 +59,7 @@ export function childLabelOf(split: SplitPlan, chunk?: number): string {
 }
 
 /**
- * One task per video chunk, then the audio track when the output has one. A chunk fetches the fragments
+ * The audio track when the output has one, then one task per video chunk. A chunk fetches the fragments
  * its frames come from and the watermark images; the audio fetches every fragment and the background music.
  */
 export function splitTasksOf(
@@ -93,5 +93,7 @@ export function splitTasksOf(
     key: `${prefix}audio.m4a`,
     fetch: indexesWhere((f) => f.role === 'fragment' || f.role === 'bgm'),
   };
-  return [...chunks, { id: childIdOf(jobId, generation, 'audio'), task: audio }];
+  // First in the queue: taken last, the short audio run would be the one thing still running at the end
+  // (measured: 1.7 s of a 60 s 720p job's 27 s spent after the last chunk).
+  return [{ id: childIdOf(jobId, generation, 'audio'), task: audio }, ...chunks];
 }
