@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run bench [api|media|metrics]: build, then run the benchmarks (ratios measured in one run).
+# npm run bench [api|media|metrics|split]: build, then run the benchmarks (ratios measured in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh

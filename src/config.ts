@@ -109,6 +109,19 @@ interface WorkerConfig {
   stalledCheckSec: number;
   /** METRICS_PORT: the worker's metrics listener (GET /metrics on HOST); undefined = off, 0 = any free port. */
   metricsPort?: number;
+  split: SplitConfig;
+}
+
+/** Splitting one long encode into chunks that several worker processes encode at once. */
+export interface SplitConfig {
+  /** SPLIT: false keeps every job one pass. */
+  enabled: boolean;
+  /** SPLIT_MIN_SECONDS: a planned output shorter than this is encoded in one pass. */
+  minSec: number;
+  /** SPLIT_CHUNK_SECONDS: about how much output each chunk encodes. */
+  chunkSec: number;
+  /** SPLIT_THREADS: x264 threads per chunk; undefined = ffmpeg's default. */
+  threads?: number;
 }
 
 interface DashboardConfig {
@@ -136,6 +149,14 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * SPLIT_MIN_SECONDS' default: below about this much output, a split job's fixed costs (the chunk workers'
+ * pick-up, fetch and plan, the chunks' round trip through the store, the stitch and its verification) eat
+ * most of what the parallel encode saves; from here a 640x360 output gains 1.5x on two workers (README
+ * "One long encode, many workers" says how it was measured).
+ */
+export const SPLIT_MIN_SECONDS_DEFAULT = 60;
+
 /** The embedded store's default credentials, printed at start. */
 export const EMBEDDED_S3_KEY = 'S3RVER';
 
@@ -161,6 +182,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (/^(true|1|yes)$/i.test(v)) return true;
     if (/^(false|0|no)$/i.test(v)) return false;
     problems.push(`${name}=${JSON.stringify(v)}: must be true or false`);
+    return def;
+  };
+  const onOff = (name: string, def: boolean): boolean => {
+    const v = str(name);
+    if (v === undefined) return def;
+    if (/^(on|true|1|yes)$/i.test(v)) return true;
+    if (/^(off|false|0|no)$/i.test(v)) return false;
+    problems.push(`${name}=${JSON.stringify(v)}: must be on or off`);
     return def;
   };
   const url = (name: string, protocols: string[]): string | undefined => {
@@ -287,6 +316,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`CALLBACK_DELIVERY=${JSON.stringify(deliveryText)}: must be api or worker`);
   }
   const autoCopy = bool('AUTO_COPY', true);
+  const split: SplitConfig = {
+    enabled: onOff('SPLIT', true),
+    minSec: int('SPLIT_MIN_SECONDS', SPLIT_MIN_SECONDS_DEFAULT, 1, 30 * 24 * 3600),
+    chunkSec: int('SPLIT_CHUNK_SECONDS', 30, 1, 24 * 3600),
+    ...(str('SPLIT_THREADS') === undefined ? {} : { threads: int('SPLIT_THREADS', 1, 1, 64) }),
+  };
   const s3EventsToken = str('S3_EVENTS_TOKEN');
   const metricsToken = str('METRICS_TOKEN');
   const metricsPort = str('METRICS_PORT') === undefined ? undefined : int('METRICS_PORT', 0, 0, 65535);
@@ -316,7 +351,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retrySec: storageRetrySec,
     },
     callbacks: { retryBaseMs, timeoutMs, blockPrivate, signingKey: callbackSigningKey, delivery },
-    worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec, metricsPort },
+    worker: { concurrency, fetchAllowedHosts, autoCopy, drainSec, lockSec, stalledCheckSec, metricsPort, split },
     job: { limits },
     log: { level: logLevel },
     dashboard: {

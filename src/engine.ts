@@ -14,7 +14,9 @@ import { WorkflowStore } from './store/workflow-store.js';
 import { MediaQueues } from './queue/media-queues.js';
 import { createS3, pingS3 } from './storage/s3.js';
 import { MAX_STALLED_RUNS, MediaWorker } from './worker/media-worker.js';
-import { createConcatRunner } from './worker/concat-runner.js';
+import { createConcatRunner, type ConcatRunnerDeps } from './worker/concat-runner.js';
+import { ChunkWorker } from './worker/chunk-worker.js';
+import { SplitQueue } from './queue/split-queue.js';
 import { removeStaleJobDirs } from './worker/job-dirs.js';
 import { ffmpegMedia } from './media/ffmpeg.js';
 import { jobObjectsOf } from './storage/job-objects.js';
@@ -234,6 +236,27 @@ export async function startWorker(
         await jobs.update(job.jobId, { callback: { delivery: 'Pending', url: target.url, attempts: 0 } });
     });
   };
+  const splitQueue = new SplitQueue(redis, keyPrefix);
+  const runnerDeps: ConcatRunnerDeps = {
+    media: ffmpegMedia,
+    objects: jobObjectsOf(s3, { store: ep.s3Endpoint, totalMs: config.s3.retrySec * 1000 }),
+    s3Endpoint: ep.s3Endpoint,
+    dataDir: config.dataDir,
+    fetchAllowedHosts: config.worker.fetchAllowedHosts,
+    autoCopy: config.worker.autoCopy,
+    limits: config.job.limits,
+    split: { settings: config.worker.split, queue: splitQueue },
+  };
+  const chunkWorker = new ChunkWorker({
+    connection,
+    keyPrefix,
+    jobs,
+    splitQueue,
+    runner: runnerDeps,
+    logger,
+    lockMs: config.worker.lockSec * 1000,
+    stalledIntervalMs: config.worker.stalledCheckSec * 1000,
+  });
   const worker = new MediaWorker({
     connection,
     keyPrefix,
@@ -243,20 +266,13 @@ export async function startWorker(
     drainMs: config.worker.drainSec * 1000,
     lockMs: config.worker.lockSec * 1000,
     stalledIntervalMs: config.worker.stalledCheckSec * 1000,
-    runConcat: createConcatRunner({
-      media: ffmpegMedia,
-      objects: jobObjectsOf(s3, { store: ep.s3Endpoint, totalMs: config.s3.retrySec * 1000 }),
-      s3Endpoint: ep.s3Endpoint,
-      dataDir: config.dataDir,
-      fetchAllowedHosts: config.worker.fetchAllowedHosts,
-      autoCopy: config.worker.autoCopy,
-      limits: config.job.limits,
-    }),
+    runConcat: createConcatRunner(runnerDeps),
     onFinished,
     observeFinished: metrics.jobFinished,
   });
   const stale = await removeStaleJobDirs(config.dataDir);
   if (stale.length > 0) logger.warn({ dirs: stale }, 'removed job directories left by stopped workers');
+  await chunkWorker.start();
   await worker.start();
   const { metricsPort } = config.worker;
   const listener =
@@ -269,6 +285,8 @@ export async function startWorker(
     async close() {
       await listener?.close();
       await worker.close();
+      await chunkWorker.close();
+      await splitQueue.close();
       await delivering?.close();
       await callbacks.close();
       await mediaQueues.close();

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { downloadUrl } from './http-fetch.js';
 import { assertBucketExists, downloadObject, uploadFile, type ByteBudget } from './objects.js';
 import type { SourceRef } from './resolve-url.js';
+import { removeObjectsUnder } from './temp-objects.js';
 import type { RetryNotice, StoreRetry } from './store-retry.js';
 
 /** The storage as the worker's runner uses it (worker/ports.ts names it ObjectsPort). Each method tries
@@ -33,6 +34,8 @@ export interface JobObjects {
   ): Promise<string>;
   /** Resolves when `bucket` exists and can be used; rejects with a failure naming `field` otherwise. */
   bucketExists(bucket: string, field: string, notice?: RetryNotice): Promise<void>;
+  /** Deletes every object under a key prefix (temp-objects.ts); resolves to how many went. */
+  removePrefix(bucket: string, prefix: string, notice?: RetryNotice): Promise<number>;
 }
 
 /** `retry`: how long calls to a store that does not answer are tried again (store-retry.ts). */
@@ -45,5 +48,6 @@ export function jobObjectsOf(s3: S3Client, retry: StoreRetry): JobObjects {
     },
     upload: (bucket, key, file, contentType, metadata, notice) => uploadFile(s3, bucket, key, file, contentType, metadata, retry, notice),
     bucketExists: (bucket, field, notice) => assertBucketExists(s3, bucket, field, retry, notice),
+    removePrefix: (bucket, prefix, notice) => removeObjectsUnder(s3, bucket, prefix, retry, notice),
   };
 }

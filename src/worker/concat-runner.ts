@@ -27,8 +27,10 @@ import { localNameOf, outputObjectOf, SEGMENT_CONTENT_TYPE } from './output-obje
 import type { MediaPort, ObjectsPort } from './ports.js';
 import type { RetryNotice } from '../storage/store-retry.js';
 import type { JobPhase, JobRunReport } from '../metrics/engine-metrics.js';
+import type { SplitDeps } from './split-ports.js';
+import { clearEarlierSplit, discardChildren, encodeInputOf, runSplit } from './split-run.js';
 
-interface ConcatRunnerDeps {
+export interface ConcatRunnerDeps {
   media: MediaPort;
   objects: ObjectsPort;
   /** Sources on this endpoint are objects of the storage (resolve-url.ts). */
@@ -39,6 +41,8 @@ interface ConcatRunnerDeps {
   fetchAllowedHosts?: readonly string[];
   /** AUTO_COPY: let the planner copy what a job leaves unchanged; off unless given. */
   autoCopy?: boolean;
+  /** Splitting long encodes over the chunk workers (split-run.ts); absent = every job one pass. */
+  split?: SplitDeps;
   limits?: JobLimits;
 }
 
@@ -59,6 +63,7 @@ export function createConcatRunner(deps: ConcatRunnerDeps): ConcatRunner {
     try {
       return await withJobTimeout(limits.timeoutSec, ctx.signal, (signal) => runInDir(deps, job, template, dir, { ...ctx, signal }));
     } finally {
+      if (deps.split && ctx.parent) await discardChildren(deps.split, ctx.parent, ctx.log);
       await rm(dir, { recursive: true, force: true });
     }
   };
@@ -147,8 +152,12 @@ async function runInDir(
   timer.end('plan');
 
   const mediaLog = (event: string, data: object): void => log.debug({ event, ...data }, event);
+  if (deps.split && ctx.parent) await clearEarlierSplit(deps.split, deps.objects, ctx.parent, job.jobId, log);
   if (plan.kind === 'encode') {
-    await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * 0.9), log: mediaLog });
+    const stitched =
+      deps.split !== undefined &&
+      (await runSplit({ media: deps.media, objects: deps.objects, split: deps.split, job, planInput, fetched, ctx, notice, mediaLog }));
+    if (!stitched) await deps.media.run(plan, { signal, onProgress: (p) => ctx.setProgress(5 + p * 0.9), log: mediaLog });
     timer.end('ffmpeg');
   } else {
     // A copy may be followed by a fallback encode: it reports up to 50 and leaves the rest to that encode,
@@ -236,7 +245,7 @@ async function scanFragments(media: MediaPort, sources: PlanSource[], log: RunCo
 
 /** The same job planned as a full encode: the fallback when a copy's output fails verification. */
 function planEncode(input: PlanConcatInput): EncodePlan {
-  const plan = planConcat({ ...input, template: { ...input.template, directConcat: false }, autoCopy: false });
+  const plan = planConcat(encodeInputOf(input));
   if (plan.kind !== 'encode') throw new Error(`planning the fallback encode gave a ${plan.kind} plan`);
   return plan;
 }
@@ -248,7 +257,7 @@ function fallbackReason(err: unknown): string {
 }
 
 /** A source URL as a reference to fetch; a refused one is InvalidArgument naming the field. */
-function resolveSource(deps: ConcatRunnerDeps, jobBucket: string, field: string, url: string): SourceRef {
+export function resolveSource(deps: ConcatRunnerDeps, jobBucket: string, field: string, url: string): SourceRef {
   try {
     return resolveSourceUrl(url, jobBucket, deps.s3Endpoint, deps.fetchAllowedHosts ?? []);
   } catch (err) {

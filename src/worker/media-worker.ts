@@ -21,6 +21,7 @@ import { bullPrefix, mediaQueueName, type MediaQueues, type MediaTask } from '..
 import { failureOf } from '../domain/errors.js';
 import { applyQueueSettings } from '../queue/queue-control.js';
 import { newRunReport, type JobRunReport } from '../metrics/engine-metrics.js';
+import type { SplitParent } from './split-ports.js';
 
 /** How a worker waits for a record its submit has not completed yet: polls, then a later look. */
 const PENDING_POLL_MS = 20;
@@ -39,6 +40,8 @@ export interface RunContext {
   signal: AbortSignal;
   /** Where the runner notes the job's media path and phase times, for the metrics (never the CI answer). */
   report?: JobRunReport;
+  /** The job's BullMQ entry: the parent of a split job's children (split-run.ts). */
+  parent?: SplitParent;
 }
 
 export type ConcatRunner = (job: JobRecord, ctx: RunContext) => Promise<JobResult>;
@@ -161,6 +164,7 @@ export class MediaWorker {
       log,
       signal: this.abort.signal,
       report: newRunReport(),
+      parent: splitParentOf(job),
       setProgress: (percent) => {
         const p = Math.max(0, Math.min(99, Math.floor(percent)));
         if (p <= lastProgress) return;
@@ -267,4 +271,16 @@ export class MediaWorker {
     this.workers.length = 0;
     this.deps.logger.info({ finished: running.length - this.handedBack, handedBack: this.handedBack }, 'worker stopped');
   }
+}
+
+/** A job's BullMQ entry as the parent of its split children; child keys end with the child's id. */
+function splitParentOf(job: Job<MediaTask>): SplitParent {
+  return {
+    ref: { id: job.id ?? job.data.jobId, queue: job.queueQualifiedName },
+    generation: job.attemptsStarted,
+    pendingChildren: async () => {
+      const deps = await job.getDependencies({ unprocessed: { count: 10_000 } });
+      return (deps.unprocessed ?? []).map((key) => key.slice(key.lastIndexOf(':') + 1));
+    },
+  };
 }

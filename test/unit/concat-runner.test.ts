@@ -126,6 +126,7 @@ class Fakes {
         return Promise.reject(new StorageError('ResourceNotFound', `${field}: bucket ${bucket} does not exist in the storage`));
       return Promise.resolve();
     },
+    removePrefix: () => Promise.resolve(0),
   };
 
   logger(): Logger {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, SPLIT_MIN_SECONDS_DEFAULT } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('gives the documented defaults on an empty environment', () => {
@@ -80,6 +80,31 @@ describe('loadConfig', () => {
       expect(problems).toContain(name);
     }
     expect((err as ConfigError).problems).toHaveLength(7);
+  });
+
+  it('SPLIT: on by default, off keeps every job one pass; the chunk sizes and threads as given', () => {
+    expect(loadConfig({}).worker.split).toEqual({ enabled: true, minSec: SPLIT_MIN_SECONDS_DEFAULT, chunkSec: 30 });
+    expect(['on', 'true', '1', 'off', 'false', '0', 'OFF'].map((v) => loadConfig({ SPLIT: v }).worker.split.enabled)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(loadConfig({ SPLIT_MIN_SECONDS: '20', SPLIT_CHUNK_SECONDS: '4', SPLIT_THREADS: '1' }).worker.split).toEqual({
+      enabled: true,
+      minSec: 20,
+      chunkSec: 4,
+      threads: 1,
+    });
+  });
+
+  it('refuses a bad SPLIT, SPLIT_MIN_SECONDS, SPLIT_CHUNK_SECONDS or SPLIT_THREADS, naming each', () => {
+    expect(() => loadConfig({ SPLIT: 'maybe', SPLIT_MIN_SECONDS: '0', SPLIT_CHUNK_SECONDS: '1.5', SPLIT_THREADS: '0' })).toThrow(
+      /SPLIT="maybe": must be on or off[\s\S]*SPLIT_MIN_SECONDS="0": must be an integer in \[1, [\s\S]*SPLIT_CHUNK_SECONDS="1.5"[\s\S]*SPLIT_THREADS="0": must be an integer in \[1, 64\]/,
+    );
   });
 
   it('AUTO_COPY: true unless false or 0; anything else is refused', () => {
