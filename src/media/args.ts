@@ -16,6 +16,7 @@ import type {
 } from './plan.js';
 import type { EncodePiece, SmartCutPiece } from './smart-cut.js';
 import type { WatermarkPlan, WatermarkPosition } from './watermarks.js';
+import { segmentSpans } from './split.js';
 
 /** Every run starts like this: no banner, never read stdin, overwrite, and level-tagged warnings/errors on
  * stderr so ffmpeg.ts can tell the real error line from the noise. */
@@ -405,6 +406,20 @@ export function fileInput(p: string, pre: string[] = []): string[] {
   return [...pre, ...LOCAL_ONLY, '-i', argPath(p)];
 }
 
+/**
+ * Each fragment's sound cut or padded to the length its picture has on the output (split.ts segmentSpans), so
+ * the next fragment starts on the frame where this one's picture ends. An AAC track decodes up to a frame
+ * longer than its duration says; carried over the joins, that overhang added a picture to the output and
+ * moved the later fragments' sound. Transitions cut and pad every fragment already; without a picture there
+ * is nothing to follow.
+ */
+export function soundFollowsPicture(plan: EncodePlan): ((i: number) => string[]) | undefined {
+  const fps = plan.video?.fps ?? 0;
+  if (plan.transition || !(fps > 0)) return undefined;
+  const spans = segmentSpans(plan);
+  return (i) => ['apad', `atrim=end=${n(spans[i]!.frames / fps)}`];
+}
+
 function buildEncodeArgs(plan: EncodePlan): string[] {
   const inputs = plan.segments.flatMap((s) => fileInput(s.path, s.trim ? ['-ss', n(s.trim.startSec), '-t', n(s.trim.durationSec)] : []));
   const bgmInputs = plan.audio && plan.bgm ? plan.bgm.tracks.flatMap((t) => fileInput(t.path, t.loop ? ['-stream_loop', '-1'] : [])) : [];
@@ -415,7 +430,7 @@ function buildEncodeArgs(plan: EncodePlan): string[] {
     ...bgmInputs,
     ...imageInputs,
     '-filter_complex',
-    buildFilterGraph(plan),
+    buildFilterGraph(plan, { segments: plan.segments.map((_, i) => i), video: true, audio: true, audioTail: soundFollowsPicture(plan) }),
     ...(plan.video ? ['-map', '[vout]'] : []),
     ...(plan.audio ? ['-map', '[aout]'] : []),
     ...(plan.video ? videoEncoderArgs(plan.video) : []),

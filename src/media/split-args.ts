@@ -16,6 +16,7 @@ import {
   buildFilterGraph,
   fileInput,
   muxerArgs,
+  soundFollowsPicture,
   n,
   videoEncoderArgs,
   type GraphShape,
@@ -133,17 +134,7 @@ export function buildChunkArgs(plan: EncodePlan, split: SplitPlan, chunk: VideoC
  * of sound and picture fall together. An MP4 without picture.
  */
 export function buildAudioTrackArgs(plan: EncodePlan, outputPath: string): string[] {
-  const spans = segmentSpans(plan);
-  const fps = plan.video?.fps ?? 0;
-  // Transitions already cut or pad every fragment's sound to its planned length; without a picture there is
-  // nothing to follow.
-  const follow = !plan.transition && fps > 0;
-  const shape: GraphShape = {
-    segments: plan.segments.map((_, i) => i),
-    video: false,
-    audio: true,
-    audioTail: (i) => (follow ? ['apad', `atrim=end=${n(spans[i]!.frames / fps)}`] : []),
-  };
+  const shape: GraphShape = { segments: plan.segments.map((_, i) => i), video: false, audio: true, audioTail: soundFollowsPicture(plan) };
   const inputs = plan.segments.flatMap((s) => segmentInput(s, 0));
   const bgm = plan.bgm ? plan.bgm.tracks.flatMap((t) => fileInput(t.path, t.loop ? ['-stream_loop', '-1'] : [])) : [];
   return [

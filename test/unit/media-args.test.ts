@@ -41,7 +41,9 @@ const MP4 = ['-f', 'mp4', '-movflags', '+faststart'];
 const V0_720P =
   '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0]';
 const A0_48K = '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0]';
-const ONE_LAND_GRAPH = [V0_720P, A0_48K, '[v0][a0]concat=n=1:v=1:a=1[vout][aout]'].join(';');
+/** The same sound cut or padded to the 10 s its picture lasts on the output. */
+const A0_48K_10S = '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end=10[a0]';
+const ONE_LAND_GRAPH = [V0_720P, A0_48K_10S, '[v0][a0]concat=n=1:v=1:a=1[vout][aout]'].join(';');
 
 describe('buildConcatArgs: encode', () => {
   it('two same-size inputs', () => {
@@ -62,9 +64,9 @@ describe('buildConcatArgs: encode', () => {
       '-filter_complex',
       [
         '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0]',
-        '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0]',
+        '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end=10[a0]',
         '[1:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v1]',
-        '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a1]',
+        '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end=10[a1]',
         '[v0][a0][v1][a1]concat=n=2:v=1:a=1[vout][aout]',
       ].join(';'),
       '-map',
@@ -114,11 +116,11 @@ describe('buildConcatArgs: encode', () => {
       '-filter_complex',
       [
         '[0:v:0]scale=720:1280:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=720:1280:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25,format=yuv420p[v0]',
-        '[0:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono[a0]',
+        '[0:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,apad,atrim=end=8[a0]',
         '[1:v:0]scale=720:1280:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=720:1280:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25,format=yuv420p[v1]',
-        '[1:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono[a1]',
+        '[1:a:0]aresample=44100,aformat=sample_fmts=fltp:channel_layouts=mono,apad,atrim=end=10[a1]',
         '[2:v:0]scale=720:1280:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=720:1280:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25,format=yuv420p[v2]',
-        'anullsrc=r=44100:cl=mono:d=5,aformat=sample_fmts=fltp:channel_layouts=mono[a2]',
+        'anullsrc=r=44100:cl=mono:d=5,aformat=sample_fmts=fltp:channel_layouts=mono,apad,atrim=end=5[a2]',
         '[v0][a0][v1][a1][v2][a2]concat=n=3:v=1:a=1[vout][aout]',
       ].join(';'),
       ...MAPS,
@@ -159,9 +161,9 @@ describe('buildConcatArgs: encode', () => {
       '-filter_complex',
       [
         V0_720P,
-        A0_48K,
+        '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end=3[a0]',
         '[1:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v1]',
-        'anullsrc=r=48000:cl=stereo:d=3.75,aformat=sample_fmts=fltp:channel_layouts=stereo[a1]',
+        'anullsrc=r=48000:cl=stereo:d=3.75,aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end=3.766667[a1]',
         '[v0][a0][v1][a1]concat=n=2:v=1:a=1[vout][aout]',
       ].join(';'),
       ...MAPS,
@@ -184,9 +186,9 @@ describe('buildConcatArgs: encode', () => {
       '-filter_complex',
       [
         '[0:v:0]transpose=clock,scale=720:1280:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=720:1280:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0]',
-        A0_48K,
+        A0_48K_10S,
         'color=c=black:s=720x1280:r=30:d=6.034286,format=yuv420p,setsar=1[v1]',
-        '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a1]',
+        '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end=6.066667[a1]',
         '[v0][a0][v1][a1]concat=n=2:v=1:a=1[vout][aout]',
       ].join(';'),
       ...MAPS,
@@ -414,9 +416,11 @@ describe('buildConcatArgs: encoder options', () => {
       ...HEAD,
       ...IN_A,
       '-filter_complex',
-      [V0_720P, '[0:a:0]aresample=22050,aformat=sample_fmts=fltp:channel_layouts=mono[a0]', '[v0][a0]concat=n=1:v=1:a=1[vout][aout]'].join(
-        ';',
-      ),
+      [
+        V0_720P,
+        '[0:a:0]aresample=22050,aformat=sample_fmts=fltp:channel_layouts=mono,apad,atrim=end=10[a0]',
+        '[v0][a0]concat=n=1:v=1:a=1[vout][aout]',
+      ].join(';'),
       ...MAPS,
       ...X264,
       '-c:a',
@@ -474,7 +478,7 @@ describe('buildConcatArgs: background audio', () => {
   const mixed = (bgmGraph: string[]) =>
     [
       V0_720P,
-      A0_48K,
+      A0_48K_10S,
       '[v0][a0]concat=n=1:v=1:a=1[vout][acat]',
       ...bgmGraph,
       '[acat][bgm]amix=inputs=2:duration=longest:dropout_transition=0:normalize=0,atrim=duration=10[aout]',

@@ -87,7 +87,7 @@ const HEAD = ['-hide_banner', '-nostdin', '-y', '-loglevel', 'level+warning'];
 const IN_A = ['-protocol_whitelist', 'file', '-i', '/in/a.mp4'];
 const V0 =
   '[0:v:0]scale=1280:720:force_original_aspect_ratio=decrease:force_divisible_by=2,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=30,format=yuv420p[v0]';
-const A0 = '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[a0]';
+const A0 = '[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,apad,atrim=end=10[a0]';
 const TAIL = [
   '-map',
   '[vout]',
