@@ -22,13 +22,7 @@ import {
   type GraphShape,
 } from './args.js';
 import type { EncodePlan, EncodeSegment } from './plan.js';
-import { segmentSpans, type SegmentSpan, type SplitPlan, type VideoChunk } from './split.js';
-
-/** Output frames decoded before a chunk's first one when its fragment is entered by a seek: the frame-rate
- * conversion and a repeated first picture settle there, and are cut off with them. */
-function seekMarginFrames(fps: number): number {
-  return Math.max(2, Math.ceil(fps / 2));
-}
+import { seekMarginFrames, segmentSpans, type SegmentSpan, type SplitPlan, type VideoChunk } from './split.js';
 
 /** A fragment's input options as the one-pass run gives them, or entered `skipSec` later. */
 function segmentInput(seg: EncodeSegment, skipSec: number): string[] {

@@ -52,8 +52,14 @@ export interface SegmentSpan {
   held: boolean;
 }
 
-/** A chunk edge moves to a fragment join at most this share of a chunk away. */
+/** A chunk edge moves to a fragment join, or to a cheap seek point, at most this share of a chunk away. */
 const SNAP_SHARE = 0.25;
+
+/** Output frames decoded before a chunk's first one when its fragment is entered by a seek: the frame-rate
+ * conversion and a repeated first picture settle there, and are cut off with them. */
+export function seekMarginFrames(fps: number): number {
+  return Math.max(2, Math.ceil(fps / 2));
+}
 const EPS = 1e-6;
 
 type SplitDecision = { split: SplitPlan } | { split?: undefined; reason: string };
@@ -120,8 +126,43 @@ function refusal(plan: ConcatPlan, settings: SplitSettings): string | undefined 
   return undefined;
 }
 
-/** Chunk edges: evenly spaced targets, moved to a near fragment join, and out of every transition. */
-function chunkEdges(plan: EncodePlan, spans: readonly SegmentSpan[], frames: number, fps: number, chunkSec: number): number[] {
+/**
+ * Output frames where a chunk may start and read its fragment from one of the fragment's own keyframes. A chunk
+ * entered by a seek starts decoding `seekMarginFrames` before its first frame, from the keyframe at or before
+ * that: an edge that many frames after a keyframe decodes only the margin, where an edge on a keyframe decodes
+ * the whole GOP before it as well. Only for what split-args.ts enters by a plain seek: a whole fragment of the
+ * source's picture at the output rate, without transitions. keyframes[i]: display frame numbers of
+ * plan.segments[i]'s keyframes, when known.
+ */
+function seekPoints(
+  plan: EncodePlan,
+  spans: readonly SegmentSpan[],
+  fps: number,
+  keyframes: readonly (readonly number[] | undefined)[],
+): number[] {
+  if (plan.transition) return [];
+  const margin = seekMarginFrames(fps);
+  return plan.segments.flatMap((seg, i) => {
+    const span = spans[i]!;
+    if (seg.video !== 'source' || seg.changeFps || seg.trim || span.held) return [];
+    return (keyframes[i] ?? []).filter((k) => k > 0 && k + margin < span.frames).map((k) => span.startFrame + k + margin);
+  });
+}
+
+/** The candidate nearest `edge`, if one is at most `reach` frames away. */
+function nearest(candidates: readonly number[], edge: number, reach: number): number | undefined {
+  return candidates.filter((c) => Math.abs(c - edge) <= reach).sort((a, b) => Math.abs(a - edge) - Math.abs(b - edge))[0];
+}
+
+/** Chunk edges: evenly spaced targets, moved to a near fragment join (else a near cheap seek point), and out of every transition. */
+function chunkEdges(
+  plan: EncodePlan,
+  spans: readonly SegmentSpan[],
+  frames: number,
+  fps: number,
+  chunkSec: number,
+  seeks: readonly number[],
+): number[] {
   const count = Math.max(1, Math.round(frames / (chunkSec * fps)));
   const size = frames / count;
   const joins = spans.slice(1).map((s) => s.startFrame);
@@ -129,7 +170,7 @@ function chunkEdges(plan: EncodePlan, spans: readonly SegmentSpan[], frames: num
   const edges: number[] = [];
   for (let k = 1; k < count; k++) {
     let edge = Math.round(k * size);
-    const near = joins.filter((j) => Math.abs(j - edge) <= size * SNAP_SHARE).sort((a, b) => Math.abs(a - edge) - Math.abs(b - edge))[0];
+    const near = nearest(joins, edge, size * SNAP_SHARE) ?? nearest(seeks, edge, size * SNAP_SHARE);
     if (near !== undefined) edge = near;
     const inside = blocked.find((b) => edge >= b.from && edge <= b.to);
     // Out of a transition: to whichever of its ends is nearer (its first frame, or the frame after its last).
@@ -141,14 +182,20 @@ function chunkEdges(plan: EncodePlan, spans: readonly SegmentSpan[], frames: num
 }
 
 /** Whether an encode plan is split and how; undefined split with a one-sentence reason when not (too short,
- * filters that cannot be cut cleanly, no video, ...). Pure and deterministic: the same plan gives the same chunks. */
-export function planSplit(plan: ConcatPlan, settings: SplitSettings): SplitDecision {
+ * filters that cannot be cut cleanly, no video, ...). Pure and deterministic: the same plan (and keyframes) gives
+ * the same chunks. `keyframes[i]`: the display frame numbers of plan.segments[i]'s keyframes where known; chunk
+ * edges then prefer places a chunk worker reaches by decoding little before them. */
+export function planSplit(
+  plan: ConcatPlan,
+  settings: SplitSettings,
+  keyframes: readonly (readonly number[] | undefined)[] = [],
+): SplitDecision {
   const refused = refusal(plan, settings);
   if (refused !== undefined || plan.kind !== 'encode' || !plan.video) return { reason: refused ?? 'not an encode plan' };
   const fps = plan.video.fps;
   const spans = segmentSpans(plan);
   const frames = totalFrames(spans);
-  const edges = chunkEdges(plan, spans, frames, fps, settings.chunkSec);
+  const edges = chunkEdges(plan, spans, frames, fps, settings.chunkSec, seekPoints(plan, spans, fps, keyframes));
   if (edges.length === 0) {
     return { reason: `the output's ${frames} frames make one chunk of ${secs(settings.chunkSec)} s outside the transitions` };
   }

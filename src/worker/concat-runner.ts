@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { ConcatTemplate } from '../domain/concat-types.js';
 import { concatTemplateOf, watermarksOf, type JobRecord, type JobResult } from '../domain/job.js';
 import { MediaProcessError } from '../media/errors.js';
-import { planConcat, summarizePlan, type ConcatPlan, type EncodePlan, type PlanSource } from '../media/plan.js';
+import { planConcat, summarizePlan, type ConcatPlan, type EncodePlan } from '../media/plan.js';
 import { normalizeProbe, toMediaInfo, type MediaProbe } from '../media/probe.js';
 import { failed, type CopyOutcome } from '../media/verify.js';
 import type { ByteBudget } from '../storage/objects.js';
@@ -28,6 +28,7 @@ import type { MediaPort, ObjectsPort } from './ports.js';
 import type { RetryNotice } from '../storage/store-retry.js';
 import type { JobPhase, JobRunReport } from '../metrics/engine-metrics.js';
 import type { SplitDeps } from './split-ports.js';
+import { scanFragments } from './fragment-keyframes.js';
 import { clearEarlierSplit, discardChildren, encodeInputOf, runSplit } from './split-run.js';
 
 export interface ConcatRunnerDeps {
@@ -220,27 +221,6 @@ async function runInDir(
       },
     },
   };
-}
-
-/**
- * The keyframe index of every H.264 MP4/MOV fragment: a trimmed one may be smart-cut (only the GOPs at
- * the cuts re-encoded), and any is copied only when it starts with an IDR picture and is not open-GOP.
- * A failed scan is logged and leaves the fragment to the encode path.
- */
-async function scanFragments(media: MediaPort, sources: PlanSource[], log: RunContext['log']): Promise<void> {
-  const candidates = sources.filter(
-    (s) => s.probe.video?.codec === 'h264' && s.probe.formatName.split(',').some((f) => f === 'mp4' || f === 'mov'),
-  );
-  await Promise.all(
-    candidates.map(async (s) => {
-      try {
-        s.keyframes = await media.keyframes(s.path, s.probe);
-      } catch (err) {
-        s.keyframesUnreadable = true;
-        log.warn({ fragment: s.label, error: err instanceof Error ? err.message : String(err) }, 'keyframe scan failed');
-      }
-    }),
-  );
 }
 
 /** The same job planned as a full encode: the fallback when a copy's output fails verification. */

@@ -14,6 +14,7 @@ import { planConcat, type EncodePlan } from '../media/plan.js';
 import { planFingerprint, planSplit, type SplitPlan } from '../media/split.js';
 import type { ChildState } from '../queue/split-queue.js';
 import type { RetryNotice } from '../storage/store-retry.js';
+import { keyframeFramesOf, scanFragments } from './fragment-keyframes.js';
 import type { FetchedInput } from './job-inputs.js';
 import { JobError } from './job-error.js';
 import { NO_LIMITS, InputBudget } from './job-limits.js';
@@ -108,7 +109,16 @@ export async function runSplit(input: SplitRunInput): Promise<boolean> {
     log.info({ workers }, 'one pass: fewer than two chunk workers serve the chunk queue');
     return false;
   }
-  return runChildren(input, ctx.parent, encodePlan, decision.split, workers);
+  // Chunk edges go where a chunk worker's seek decodes little: by the fragments' keyframes, read here when
+  // AUTO_COPY has not read them already.
+  const { sources } = input.planInput;
+  await scanFragments(input.media, sources, log);
+  const keyframes = keyframeFramesOf(
+    encodePlan.segments.map((s) => s.path),
+    sources,
+  );
+  const placed = planSplit(encodePlan, split.settings, keyframes).split ?? decision.split;
+  return runChildren(input, ctx.parent, encodePlan, placed, workers);
 }
 
 async function runChildren(

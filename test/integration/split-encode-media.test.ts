@@ -11,10 +11,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcatTemplate, Watermark } from '../../src/domain/concat-types.js';
-import { concat, encodeAudioTrack, encodeChunk, probeFile, stitch } from '../../src/media/ffmpeg.js';
+import { concat, encodeAudioTrack, encodeChunk, probeFile, scanKeyframes, stitch } from '../../src/media/ffmpeg.js';
 import { planConcat, type EncodePlan, type PlanBgmSource, type PlanSource, type PlanWatermark } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
 import { planSplit, type SplitPlan } from '../../src/media/split.js';
+import { buildChunkArgs } from '../../src/media/split-args.js';
 import type { VerifyVerdict } from '../../src/media/verify.js';
 import { makeSyncClip, measureSync, offsetsMs } from '../helpers/av-sync.js';
 
@@ -189,6 +190,54 @@ describe('split encode vs one pass (real ffmpeg)', () => {
     expect(Math.abs(mid - oneMid)).toBeLessThanOrEqual(0.005);
   });
 
+  it("chunk edges placed half a second after the fragments' keyframes: every picture as in one pass, and each chunk decodes only that half second before it", async () => {
+    const names = ['k0.mp4', 'k1.mp4'];
+    await Promise.all(
+      names.map((name) =>
+        run('ffmpeg', [
+          ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'],
+          ...[
+            '-f',
+            'lavfi',
+            '-i',
+            'testsrc2=size=160x90:rate=25:duration=4',
+            '-f',
+            'lavfi',
+            '-i',
+            'sine=frequency=440:sample_rate=48000:duration=4',
+          ],
+          ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-c:a', 'aac', file(name)],
+        ]),
+      ),
+    );
+    const sources = await Promise.all(names.map((n) => source(file(n))));
+    const keyframes = await Promise.all(
+      sources.map(async (s) => (await scanKeyframes(s.path, s.probe.video)).packets.filter((p) => p.keyframe).map((p) => p.frame)),
+    );
+    expect(keyframes[0]).toEqual([0, 30, 60, 90]);
+    const onePlan = plan('kf-one.mp4', sources, template(CRF1));
+    await concat(onePlan);
+    const split = planSplit(onePlan, { minSec: 0, chunkSec: 2, threads: 1 }, keyframes).split!;
+    const margin = 13; // half a second at 25 fps, rounded up
+    // Even edges at 50, 100 (the join) and 150 move to 30 + 13 and 100 + 30 + 13.
+    expect(split.chunks.map((c) => c.startFrame)).toEqual([0, 30 + margin, 100, 100 + 30 + margin]);
+    // Their seeks land on the keyframes themselves (frame 30 of each fragment, 1.2 s).
+    for (const c of [split.chunks[1]!, split.chunks[3]!])
+      expect(buildChunkArgs(onePlan, split, c, 'c.mp4').join(' ')).toContain('-ss 1.2 ');
+    const out = file('kf-split.mp4');
+    const target: EncodePlan = { ...onePlan, outputPath: out };
+    const chunkFiles = split.chunks.map((c) => file(`kf.chunk-${c.index}.mp4`));
+    for (const c of split.chunks) await encodeChunk(target, split, c, chunkFiles[c.index]!, noop);
+    await encodeAudioTrack(target, file('kf.audio.mp4'), noop);
+    expect(await stitch(target, split, chunkFiles, file('kf.audio.mp4'), noop)).toEqual({ ok: true });
+    expect((await streams(out)).videoFrames).toBe(200);
+    expect(await decodeErrors(out)).toBe('');
+    // Near-lossless both ways: a picture off by one frame would score far below this.
+    const psnr = await perFrame('psnr', out, onePlan.outputPath);
+    expect(psnr).toHaveLength(200);
+    expect(Math.min(...psnr)).toBeGreaterThanOrEqual(45);
+  });
+
   it('sound stays with the picture on decoded PCM: every beep on its flash as in one pass, across chunk seams inside fragments', async () => {
     const frags = await Promise.all(
       [0, 1, 2, 3].map((i) =>
@@ -211,9 +260,10 @@ describe('split encode vs one pass (real ffmpeg)', () => {
     expect(m.flashes).toHaveLength(4);
     expect(m.beeps).toHaveLength(4);
     expect(m.flashes).toEqual(ref.flashes);
-    // Each fragment's sound is held to its picture's length, as the copy paths do: within 1 ms at every flash
-    // (one pass lets each fragment's AAC padding push the next one later, +1.3 ms a join here).
+    // Each fragment's sound is held to its picture's length, in the split and in one pass, as the copy paths
+    // do: within 1 ms at every flash.
     for (const o of offsets) expect(Math.abs(o)).toBeLessThanOrEqual(1);
+    for (const o of refOffsets) expect(Math.abs(o)).toBeLessThanOrEqual(1);
     expect(Math.abs(m.audioSec - m.videoSec)).toBeLessThanOrEqual(0.03);
   });
 

@@ -77,6 +77,38 @@ describe('planSplit: chunk edges', () => {
     expect(s.frames).toBe(780);
   });
 
+  it("with the fragments' keyframes known, an edge without a join near moves to half a second after a keyframe: the chunk worker's seek decodes only that half second", () => {
+    // Keyframes every 250 frames; even edges at 120, 240, 360, 480 (join at 300). 15 frames is the seek margin at 30 fps.
+    const plan = encodePlan([src('a.mp4'), src('b.mp4')]);
+    const keyframes = [
+      [0, 100, 250],
+      [0, 250],
+    ];
+    const s = planSplit(plan, { minSec: 0, chunkSec: 4 }, keyframes).split!;
+    expect(s.chunks.map((c) => [c.startFrame, c.frames, c.segments])).toEqual([
+      [0, 115, [0]],
+      [115, 150, [0]],
+      [265, 95, [0, 1]],
+      [360, 120, [1]],
+      [480, 120, [1]],
+    ]);
+    const margin = 15;
+    // Each moved chunk is entered by a seek to exactly a keyframe's time.
+    expect(buildChunkArgs(plan, s, s.chunks[1]!, '/w/c1.mp4')).toEqual(expect.arrayContaining(['-ss', String(100 / 30).slice(0, 8)]));
+    expect(s.chunks[1]!.startFrame - margin).toBe(100);
+    expect(s.chunks[2]!.startFrame - margin).toBe(250);
+    // Unknown keyframes, trims and transitions keep the even edges.
+    expect(planSplit(plan, { minSec: 0, chunkSec: 4 }).split!.chunks.map((c) => c.startFrame)).toEqual([0, 120, 240, 360, 480]);
+    const trimmed = encodePlan([src('a.mp4', LAND, { startTime: 1 }), src('b.mp4')]);
+    expect(planSplit(trimmed, { minSec: 0, chunkSec: 4 }, keyframes).split!.chunks.map((c) => c.startFrame)).toEqual(
+      planSplit(trimmed, { minSec: 0, chunkSec: 4 }).split!.chunks.map((c) => c.startFrame),
+    );
+    const faded = encodePlan([src('a.mp4'), src('b.mp4')], tpl({ sceneChangeInfo: { mode: 'FADE', time: 1 } }));
+    expect(planSplit(faded, { minSec: 0, chunkSec: 4 }, keyframes).split!.chunks.map((c) => c.startFrame)).toEqual(
+      planSplit(faded, { minSec: 0, chunkSec: 4 }).split!.chunks.map((c) => c.startFrame),
+    );
+  });
+
   it('FADE: an edge never falls inside a fade; the join at 10 s moves to the fade-out start (9.5 s)', () => {
     const plan = encodePlan([src('a.mp4'), src('b.mp4')], tpl({ sceneChangeInfo: { mode: 'FADE', time: 1 } }));
     const s = split(plan, { chunkSec: 2 });
