@@ -124,7 +124,6 @@ export async function runSplitBench(): Promise<void> {
     DATA_DIR: path.join(dir, 'data'),
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     WORKER_CONCURRENCY: '1',
-    AUTO_COPY: 'false',
     SPLIT: 'on',
     SPLIT_MIN_SECONDS: '1',
     SPLIT_CHUNK_SECONDS: String(CHUNK_SEC),

@@ -135,6 +135,7 @@ async function runChildren(
   const children = splitTasksOf(job.jobId, parent.generation, plan, splitPlan, planFingerprint(plan), input.fetched, bucket);
   const ids = children.map((c) => c.id);
   await split.queue.noteTemp({ jobId: job.jobId, bucket, prefix });
+  const files = new Map<string, Promise<string>>();
   try {
     await split.queue.dispatch(
       parent.ref,
@@ -145,6 +146,19 @@ async function runChildren(
       { chunks: splitPlan.chunks.length, frames: splitPlan.frames, audio: splitPlan.audio, workers, generation: parent.generation },
       'split: the chunks and the audio track go to the chunk workers',
     );
+    // Each child's file is fetched as soon as it is done, while the others still run.
+    const dir = path.join(plan.workDir, 'split');
+    await mkdir(dir, { recursive: true });
+    const budget = new InputBudget(NO_LIMITS.maxInputBytes);
+    const fetchOf = (r: SplitChildResult): void => {
+      const file = path.join(dir, path.posix.basename(r.key));
+      // A signal of its own per download: the store client's listeners go with it, not onto the job's.
+      const fetched = objects
+        .fetch({ kind: 'object', ref: { bucket, keys: [r.key] } }, file, AbortSignal.any([signal]), budget, input.notice)
+        .then(() => file);
+      fetched.catch(() => undefined);
+      files.set(r.key, fetched);
+    };
     let results: SplitChildResult[];
     try {
       results = await waitForChildren(
@@ -152,20 +166,16 @@ async function runChildren(
         ids,
         children.map((c) => c.task),
         ctx,
+        fetchOf,
       );
     } catch (err) {
       if (!(err instanceof PlanMismatch)) throw err;
       log.warn({ reason: err.message }, 'a chunk worker planned the job differently; encoding in one pass');
       return false;
     }
-    const dir = path.join(plan.workDir, 'split');
-    await mkdir(dir, { recursive: true });
-    const budget = new InputBudget(NO_LIMITS.maxInputBytes);
-    const fileOf = async (r: SplitChildResult): Promise<string> => {
-      const file = path.join(dir, path.posix.basename(r.key));
-      // A signal of its own per download: the store client's listeners go with it, not onto the job's.
-      await objects.fetch({ kind: 'object', ref: { bucket, keys: [r.key] } }, file, AbortSignal.any([signal]), budget, input.notice);
-      return file;
+    const fileOf = (r: SplitChildResult): Promise<string> => {
+      if (!files.has(r.key)) fetchOf(r);
+      return files.get(r.key)!;
     };
     const chunkResults = results.filter((r) => r.kind === 'chunk').sort((a, b) => (a.chunk ?? 0) - (b.chunk ?? 0));
     const audioResult = results.find((r) => r.kind === 'audio');
@@ -188,6 +198,8 @@ async function runChildren(
     log.info({ chunks: chunkFiles.length }, 'split: chunks stitched and verified');
     return true;
   } finally {
+    // No download may still be writing when the job's directory is removed.
+    await Promise.allSettled(files.values());
     const pending = await parent.pendingChildren().catch(() => [] as string[]);
     await split.queue
       .discard([...new Set([...ids, ...pending])])
@@ -211,18 +223,26 @@ async function waitForChildren(
   ids: readonly string[],
   tasks: readonly SplitChildTask[],
   ctx: RunContext,
+  onDone: (result: SplitChildResult) => void,
 ): Promise<SplitChildResult[]> {
   const splitPlan = tasks[0]!.split;
   const weights = tasks.map((t) =>
     t.kind === 'audio' ? AUDIO_WEIGHT : (splitPlan.chunks[t.chunk ?? 0]?.frames ?? 0) / Math.max(1, splitPlan.frames),
   );
   const total = weights.reduce((a, b) => a + b, 0);
+  const reported = new Set<string>();
   for (;;) {
     if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('the job was stopped');
     const states = await split.queue.states<SplitChildResult>(ids);
     states.forEach((s, i) => {
       if (s.state === 'failed' && s.failedReason?.startsWith(`${PLAN_MISMATCH}:`)) throw new PlanMismatch(s.failedReason);
       if (s.state === 'failed' || s.state === 'missing') throw childFailure(s, tasks[i]!);
+    });
+    states.forEach((s) => {
+      if (s.state === 'completed' && s.result && !reported.has(s.result.key)) {
+        reported.add(s.result.key);
+        onDone(s.result);
+      }
     });
     const done = states.reduce((sum, s, i) => sum + weights[i]! * (s.state === 'completed' ? 100 : s.progress), 0);
     ctx.setProgress(5 + (CHILDREN_SHARE * done) / (100 * total));

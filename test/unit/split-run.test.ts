@@ -57,6 +57,10 @@ class Fakes {
   fate: (task: SplitChildTask) => ChildFate = () => ({ ok: true });
   /** Reads of the children's states before they are all reported finished. */
   pollsBeforeDone = 2;
+  /** Reads before one child is reported finished; pollsBeforeDone for any it does not name. */
+  pollsBeforeDoneOf: (task: SplitChildTask) => number | undefined = () => undefined;
+  /** What had been fetched at each read of the children's states. */
+  fetchedAtPoll: string[][] = [];
   leftChildren: string[] = [];
   private readonly keyOf = new Map<string, string>();
   private readonly tasks = new Map<string, SplitChildTask>();
@@ -110,11 +114,12 @@ class Fakes {
     },
     states: <R>(ids: readonly string[]) => {
       this.polls++;
-      const done = this.polls > this.pollsBeforeDone;
+      this.fetchedAtPoll.push([...this.fetched]);
       return Promise.resolve(
         ids.map((id): ChildState<R> => {
           const task = this.tasks.get(id);
           if (!task) return { id, state: 'missing', progress: 0, attemptsMade: 0 };
+          const done = this.polls > (this.pollsBeforeDoneOf(task) ?? this.pollsBeforeDone);
           const fate = this.fate(task);
           if (!fate.ok) return { id, state: 'failed', progress: 10, attemptsMade: fate.tries, failedReason: fate.reason };
           if (!done) return { id, state: 'active', progress: 50, attemptsMade: 0 };
@@ -303,10 +308,10 @@ describe('a split job (fake chunk queue and workers)', () => {
     // The inputs once, then the children's files from the temporary prefix.
     expect(fakes.fetched).toEqual([
       ...INPUT_KEYS,
+      `.ci-split/${JOB_ID}/g3/audio.m4a`,
       `.ci-split/${JOB_ID}/g3/chunk-0000.mp4`,
       `.ci-split/${JOB_ID}/g3/chunk-0001.mp4`,
       `.ci-split/${JOB_ID}/g3/chunk-0002.mp4`,
-      `.ci-split/${JOB_ID}/g3/audio.m4a`,
     ]);
     expect(fakes.uploads).toEqual([`out/${JOB_ID}.mp4`]);
     expect(result.mediaResult).toEqual({
@@ -319,6 +324,18 @@ describe('a split job (fake chunk queue and workers)', () => {
       },
     });
     expect(fakes.logged('split: the chunks and the audio track go to the chunk workers')).toMatchObject({ chunks: 3, workers: 2 });
+  });
+
+  it("fetches each child's file as soon as the child is done, while the others still run", async () => {
+    fakes.pollsBeforeDone = 4;
+    fakes.pollsBeforeDoneOf = (t) => (t.kind === 'chunk' && t.chunk === 1 ? 1 : undefined);
+    await run(longJob());
+    const chunk1 = `.ci-split/${JOB_ID}/g3/chunk-0001.mp4`;
+    // Read 2 finds chunk 1 done (its fetch starts then); reads 3 and 4 still find the others running.
+    expect(fakes.fetchedAtPoll[1]).not.toContain(chunk1);
+    expect(fakes.fetchedAtPoll[2]).toContain(chunk1);
+    expect(fakes.fetchedAtPoll[3]).toEqual([...INPUT_KEYS, chunk1]);
+    expect(fakes.stitched[0]!.chunkFiles.map((f) => path.basename(f))).toEqual(['chunk-0000.mp4', 'chunk-0001.mp4', 'chunk-0002.mp4']);
   });
 
   it("combines the children's progress into the job's, never going back", async () => {
