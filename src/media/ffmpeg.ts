@@ -39,8 +39,11 @@ import {
   parsePacketScan,
   pictureSpecOf,
   verifySpecOf,
+  verifySpecOfChunk,
   verifySpecOfSplit,
   WINDOWS_PER_DECODE,
+  type ChunkCheck,
+  type ChunkFacts,
   type CopyOutcome,
   type DecodeWindow,
   type VerifySpec,
@@ -913,14 +916,6 @@ function splitRunOptions(opts: ConcatRunOptions): Pick<RunFfmpegOptions, 'signal
   };
 }
 
-interface ChunkFacts {
-  frames: number;
-  /** The picture's parameter sets (sample description extradata), hashed. */
-  extradata: string;
-  codec: string;
-  timeBase: string;
-}
-
 /** A chunk's picture: its packets counted, its parameter sets hashed. */
 async function chunkFacts(file: string): Promise<ChunkFacts> {
   const json = await ffprobeJsonOf<{
@@ -942,15 +937,43 @@ async function chunkFacts(file: string): Promise<ChunkFacts> {
   };
 }
 
-/** The first chunk that does not fit: a wrong frame count, or parameter sets, codec or time base unlike chunk 0's. */
-async function checkChunks(split: SplitPlan, chunkFiles: readonly string[]): Promise<VerifyVerdict> {
-  if (chunkFiles.length !== split.chunks.length) {
-    return failed('chunks', `${chunkFiles.length} chunk files for ${split.chunks.length} chunks`);
+/**
+ * One chunk's own checks, made when it arrives while later chunks still encode: its packets counted and its
+ * parameter sets hashed (for the stitch to compare), a packet scan (its frames, timestamps strictly increasing,
+ * no gap), and a decode of what meets a seam in the stitched file: its first second, from its IDR picture, and
+ * its last GOP when that is at most 2 s long. The stitched file holds the same packets behind the same
+ * parameter sets, so after the stitch a scan of the whole output is left.
+ */
+export async function checkChunk(
+  plan: EncodePlan,
+  split: SplitPlan,
+  chunk: VideoChunk,
+  file: string,
+  opts: ConcatRunOptions = {},
+): Promise<ChunkCheck> {
+  const [facts, verdict] = await Promise.all([
+    chunkFacts(file),
+    verifyFile(file, verifySpecOfChunk(split, chunk), 'decode', chunk.durationSec, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+    }),
+  ]);
+  const named = verdict.ok ? verdict : { ...verdict, reason: `chunk ${chunk.index}: ${verdict.reason}` };
+  return { index: chunk.index, file, facts, verdict: named };
+}
+
+/** The first chunk that does not fit: missing, failed its own checks, a wrong frame count, or parameter sets,
+ * codec or time base unlike chunk 0's. */
+function checkChunks(split: SplitPlan, checks: readonly ChunkCheck[]): VerifyVerdict {
+  if (checks.length !== split.chunks.length) {
+    return failed('chunks', `${checks.length} chunk files for ${split.chunks.length} chunks`);
   }
-  const facts = await Promise.all(chunkFiles.map((f) => chunkFacts(f)));
-  const ref = facts[0]!;
+  const ref = checks[0]!.facts;
   for (const chunk of split.chunks) {
-    const f = facts[chunk.index]!;
+    const check = checks[chunk.index]!;
+    if (check.index !== chunk.index) return failed('chunks', `chunk ${chunk.index}'s place holds chunk ${check.index}`);
+    if (!check.verdict.ok) return check.verdict;
+    const f = check.facts;
     if (f.frames !== chunk.frames) return failed('chunks', `chunk ${chunk.index} has ${f.frames} pictures, the split ${chunk.frames}`);
     if (f.codec !== ref.codec || f.timeBase !== ref.timeBase) {
       return failed('chunks', `chunk ${chunk.index} is ${f.codec} in ${f.timeBase}, chunk 0 ${ref.codec} in ${ref.timeBase}`);
@@ -963,20 +986,20 @@ async function checkChunks(split: SplitPlan, chunkFiles: readonly string[]): Pro
 }
 
 /**
- * Checks the chunks (frame counts, identical parameter sets), joins them in index order with their exact
- * lengths, muxes the audio track, writes plan.outputPath, then verifies it as a copy is verified. A failed check
+ * Checks the chunks (each one's own checks, frame counts, identical parameter sets), joins them in index order
+ * with their exact lengths, muxes the audio track, writes plan.outputPath, then scans it whole. A failed check
  * is the verdict; a run that fails rejects.
  */
 export async function stitch(
   plan: EncodePlan,
   split: SplitPlan,
-  chunkFiles: string[],
+  chunks: readonly ChunkCheck[],
   audioFile: string | undefined,
   opts: ConcatRunOptions = {},
 ): Promise<VerifyVerdict> {
-  const checked = await checkChunks(split, chunkFiles);
+  const checked = checkChunks(split, chunks);
   opts.log?.('stitch.chunks', {
-    chunks: chunkFiles.length,
+    chunks: chunks.length,
     frames: split.frames,
     ok: checked.ok,
     ...(checked.ok ? {} : { reason: checked.reason }),
@@ -990,7 +1013,7 @@ export async function stitch(
     listFile,
     buildStitchListFile(
       split,
-      chunkFiles.map((f) => path.resolve(f)),
+      chunks.map((c) => path.resolve(c.file)),
     ),
   );
   try {
@@ -1002,7 +1025,7 @@ export async function stitch(
   } finally {
     await rm(listFile, { force: true });
   }
-  return verifyFile(plan.outputPath, verifySpecOfSplit(plan, split), 'decode', plan.durationSec, {
+  return verifyFile(plan.outputPath, verifySpecOfSplit(plan, split), 'scan-only', plan.durationSec, {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   });
@@ -1018,5 +1041,6 @@ export const ffmpegMedia = {
   copy: (plan: CopyPlan, opts: ConcatRunOptions): Promise<CopyOutcome> => copyAndVerify(plan, opts),
   encodeChunk,
   encodeAudioTrack,
+  checkChunk,
   stitch,
 };

@@ -15,7 +15,7 @@
 // A split encode's stitched output (split.ts) is checked the same way, its chunk seams taking the joins' place.
 // Pure: the spec from the plan, the ffprobe/ffmpeg argv, the parsing and the checks. ffmpeg.ts runs them.
 import type { ConcatPlan, CopyPlan, EncodePlan } from './plan.js';
-import type { SplitPlan } from './split.js';
+import type { SplitPlan, VideoChunk } from './split.js';
 
 /** A span of the output to decode, in seconds from its first picture (its first audio sample without video). */
 export interface VerifyWindow {
@@ -143,6 +143,43 @@ export function verifySpecOfSplit(plan: EncodePlan, split: SplitPlan): VerifySpe
     durationSec: split.frames / split.fps,
     fragments: split.chunks.length,
     seek: seekOf(plan),
+  };
+}
+
+/** What a chunk file's probe says: its packets counted, its parameter sets hashed. */
+export interface ChunkFacts {
+  frames: number;
+  /** The picture's parameter sets (sample description extradata), hashed. */
+  extradata: string;
+  codec: string;
+  timeBase: string;
+}
+
+/** What the stitch needs to know of one chunk's file: its facts, and whether it passed its own checks. */
+export interface ChunkCheck {
+  index: number;
+  file: string;
+  facts: ChunkFacts;
+  verdict: VerifyVerdict;
+}
+
+/**
+ * One chunk's own checks (an MP4 of its picture): its frames, and a decode of the two ends that meet a seam once
+ * stitched: from its first picture (an IDR) one second on, and its last GOP when that is short (the "join" at its
+ * end). Together over every chunk these are the stitched output's seam windows.
+ */
+export function verifySpecOfChunk(split: SplitPlan, chunk: VideoChunk): VerifySpec {
+  return {
+    video: true,
+    frames: chunk.frames,
+    frameSec: 1 / split.fps,
+    joins: chunk.index < split.chunks.length - 1 ? [{ atSec: chunk.durationSec, why: `end of chunk ${chunk.index}` }] : [],
+    windows:
+      chunk.index > 0 ? [{ startSec: 0, endSec: Math.min(AFTER_JOIN_SEC, chunk.durationSec), why: `start of chunk ${chunk.index}` }] : [],
+    audio: false,
+    durationSec: chunk.durationSec,
+    fragments: 1,
+    seek: 'seek',
   };
 }
 
@@ -392,7 +429,9 @@ export function decodeWindowsOf(scan: PacketScan, spec: VerifySpec): DecodeWindo
       // pictures, whose every packet the scan has counted and timed) would cost more than the copy.
       const keyBefore = before[before.length - 1] ?? 0;
       const startSec = j.atSec - keyBefore <= BEFORE_JOIN_MAX_SEC ? keyBefore : j.atSec;
-      spans.push({ startSec, endSec: Math.min(after ?? end, j.atSec + AFTER_JOIN_SEC, end), why: j.why });
+      const endSec = Math.min(after ?? end, j.atSec + AFTER_JOIN_SEC, end);
+      // A join at the file's end with a long GOP before it leaves nothing to decode.
+      if (endSec - startSec > half) spans.push({ startSec, endSec, why: j.why });
     }
   } else {
     for (const j of spec.joins) {

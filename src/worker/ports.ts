@@ -5,7 +5,7 @@ import type { KeyframeIndex } from '../media/keyframes.js';
 import type { CopyPlan, EncodePlan } from '../media/plan.js';
 import type { FfprobeJson, MediaProbe } from '../media/probe.js';
 import type { SplitPlan, VideoChunk } from '../media/split.js';
-import type { CopyOutcome, VerifyVerdict } from '../media/verify.js';
+import type { ChunkCheck, CopyOutcome, VerifyVerdict } from '../media/verify.js';
 import type { JobObjects } from '../storage/job-objects.js';
 
 export interface MediaRunOptions {
@@ -37,14 +37,19 @@ export interface MediaPort {
   /** The whole output's audio track (never chunked), encoded as the one-pass job would, into outputPath (picture-less file). */
   encodeAudioTrack(plan: EncodePlan, outputPath: string, opts: MediaRunOptions): Promise<void>;
   /**
-   * Checks the chunks (frame totals, identical parameter sets), joins them in index order with exact durations,
-   * muxes the audio, writes plan.outputPath, then verifies as the copy path does. Returns the verdict; a failed
-   * check → the runner re-runs the job as one pass.
+   * One chunk file's own checks, run as soon as it arrives (while later chunks still encode): its frames and
+   * parameter sets read, its two ends decoded. The result goes to the stitch.
+   */
+  checkChunk(plan: EncodePlan, split: SplitPlan, chunk: VideoChunk, file: string, opts: MediaRunOptions): Promise<ChunkCheck>;
+  /**
+   * Checks the chunks (their own checks, frame totals, identical parameter sets), joins them in index order with
+   * exact durations, muxes the audio, writes plan.outputPath, then scans it. Returns the verdict; a failed check →
+   * the runner re-runs the job as one pass.
    */
   stitch(
     plan: EncodePlan,
     split: SplitPlan,
-    chunkFiles: string[],
+    chunks: readonly ChunkCheck[],
     audioFile: string | undefined,
     opts: MediaRunOptions,
   ): Promise<VerifyVerdict>;

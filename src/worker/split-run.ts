@@ -12,6 +12,7 @@ import { ERROR_STATUS, type CiErrorKey } from '../domain/errors.js';
 import type { JobRecord } from '../domain/job.js';
 import { planConcat, type EncodePlan } from '../media/plan.js';
 import { planFingerprint, planSplit, type SplitPlan } from '../media/split.js';
+import type { ChunkCheck } from '../media/verify.js';
 import type { ChildState } from '../queue/split-queue.js';
 import type { RetryNotice } from '../storage/store-retry.js';
 import { keyframeFramesOf, scanFragments } from './fragment-keyframes.js';
@@ -136,6 +137,7 @@ async function runChildren(
   const ids = children.map((c) => c.id);
   await split.queue.noteTemp({ jobId: job.jobId, bucket, prefix });
   const files = new Map<string, Promise<string>>();
+  const checks = new Map<string, Promise<ChunkCheck>>();
   try {
     await split.queue.dispatch(
       parent.ref,
@@ -146,7 +148,7 @@ async function runChildren(
       { chunks: splitPlan.chunks.length, frames: splitPlan.frames, audio: splitPlan.audio, workers, generation: parent.generation },
       'split: the chunks and the audio track go to the chunk workers',
     );
-    // Each child's file is fetched as soon as it is done, while the others still run.
+    // Each child's file is fetched as soon as it is done, and a chunk's checked, while the others still run.
     const dir = path.join(plan.workDir, 'split');
     await mkdir(dir, { recursive: true });
     const budget = new InputBudget(NO_LIMITS.maxInputBytes);
@@ -158,6 +160,13 @@ async function runChildren(
         .then(() => file);
       fetched.catch(() => undefined);
       files.set(r.key, fetched);
+      const chunk = r.kind === 'chunk' ? splitPlan.chunks[r.chunk ?? -1] : undefined;
+      if (!chunk) return;
+      const checked = fetched.then((f) =>
+        input.media.checkChunk(plan, splitPlan, chunk, f, { signal, onProgress: () => undefined, log: input.mediaLog }),
+      );
+      checked.catch(() => undefined);
+      checks.set(r.key, checked);
     };
     let results: SplitChildResult[];
     try {
@@ -173,18 +182,15 @@ async function runChildren(
       log.warn({ reason: err.message }, 'a chunk worker planned the job differently; encoding in one pass');
       return false;
     }
-    const fileOf = (r: SplitChildResult): Promise<string> => {
-      if (!files.has(r.key)) fetchOf(r);
-      return files.get(r.key)!;
-    };
+    for (const r of results) if (!files.has(r.key)) fetchOf(r);
     const chunkResults = results.filter((r) => r.kind === 'chunk').sort((a, b) => (a.chunk ?? 0) - (b.chunk ?? 0));
     const audioResult = results.find((r) => r.kind === 'audio');
-    const [chunkFiles, audioFile] = await Promise.all([
-      Promise.all(chunkResults.map(fileOf)),
-      audioResult ? fileOf(audioResult) : Promise.resolve<string | undefined>(undefined),
+    const [chunkChecks, audioFile] = await Promise.all([
+      Promise.all(chunkResults.map((r) => checks.get(r.key)!)),
+      audioResult ? files.get(audioResult.key)! : Promise.resolve<string | undefined>(undefined),
     ]);
     const outDir = path.dirname(plan.outputPath);
-    const verdict = await input.media.stitch(plan, splitPlan, chunkFiles, audioFile, {
+    const verdict = await input.media.stitch(plan, splitPlan, chunkChecks, audioFile, {
       signal,
       onProgress: (p) => ctx.setProgress(5 + CHILDREN_SHARE + p * 0.1),
       log: input.mediaLog,
@@ -195,11 +201,11 @@ async function runChildren(
       await mkdir(outDir, { recursive: true });
       return false;
     }
-    log.info({ chunks: chunkFiles.length }, 'split: chunks stitched and verified');
+    log.info({ chunks: chunkChecks.length }, 'split: chunks stitched and verified');
     return true;
   } finally {
     // No download may still be writing when the job's directory is removed.
-    await Promise.allSettled(files.values());
+    await Promise.allSettled([...files.values(), ...checks.values()]);
     const pending = await parent.pendingChildren().catch(() => [] as string[]);
     await split.queue
       .discard([...new Set([...ids, ...pending])])

@@ -5,18 +5,18 @@
 // image, FADE, GRADIENT, background music) every picture against the one-pass picture.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, open, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConcatTemplate, Watermark } from '../../src/domain/concat-types.js';
-import { concat, encodeAudioTrack, encodeChunk, probeFile, scanKeyframes, stitch } from '../../src/media/ffmpeg.js';
+import { checkChunk, concat, encodeAudioTrack, encodeChunk, probeFile, scanKeyframes, stitch } from '../../src/media/ffmpeg.js';
 import { planConcat, type EncodePlan, type PlanBgmSource, type PlanSource, type PlanWatermark } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
 import { planSplit, type SplitPlan } from '../../src/media/split.js';
 import { buildChunkArgs } from '../../src/media/split-args.js';
-import type { VerifyVerdict } from '../../src/media/verify.js';
+import type { ChunkCheck, VerifyVerdict } from '../../src/media/verify.js';
 import { makeSyncClip, measureSync, offsetsMs } from '../helpers/av-sync.js';
 
 const run = promisify(execFile);
@@ -83,7 +83,8 @@ async function runSplit(p: EncodePlan, chunkSec: number, name: string): Promise<
   for (const c of split.chunks) await encodeChunk(target, split, c, chunkFiles[c.index]!, noop);
   const audioFile = split.audio ? file(`${name}.audio.mp4`) : undefined;
   if (audioFile) await encodeAudioTrack(target, audioFile, noop);
-  const verdict = await stitch(target, split, chunkFiles, audioFile, noop);
+  const checks = await Promise.all(split.chunks.map((c) => checkChunk(target, split, c, chunkFiles[c.index]!, noop)));
+  const verdict = await stitch(target, split, checks, audioFile, noop);
   return { split, out, verdict };
 }
 
@@ -229,7 +230,8 @@ describe('split encode vs one pass (real ffmpeg)', () => {
     const chunkFiles = split.chunks.map((c) => file(`kf.chunk-${c.index}.mp4`));
     for (const c of split.chunks) await encodeChunk(target, split, c, chunkFiles[c.index]!, noop);
     await encodeAudioTrack(target, file('kf.audio.mp4'), noop);
-    expect(await stitch(target, split, chunkFiles, file('kf.audio.mp4'), noop)).toEqual({ ok: true });
+    const checks = await Promise.all(split.chunks.map((c) => checkChunk(target, split, c, chunkFiles[c.index]!, noop)));
+    expect(await stitch(target, split, checks, file('kf.audio.mp4'), noop)).toEqual({ ok: true });
     expect((await streams(out)).videoFrames).toBe(200);
     expect(await decodeErrors(out)).toBe('');
     // Near-lossless both ways: a picture off by one frame would score far below this.
@@ -427,7 +429,7 @@ describe('split encode vs one pass (real ffmpeg)', () => {
 });
 
 describe('stitch refuses chunks that do not fit (real ffmpeg)', () => {
-  it('chunks given out of order, or one with other parameter sets, fail the chunks check naming the chunk; nothing is written', async () => {
+  it('chunks given out of order, or one with other parameter sets, fail the check naming the chunk; nothing is written', async () => {
     const a = await source(await clip('s-a.mp4', { sec: 2.2 }));
     const p = plan('s-one.mp4', [a], template());
     const decided = planSplit(p, { minSec: 0, chunkSec: 0.8 });
@@ -438,19 +440,64 @@ describe('stitch refuses chunks that do not fit (real ffmpeg)', () => {
     for (const c of split.chunks) await encodeChunk(target, split, c, files[c.index]!, noop);
     await encodeAudioTrack(target, file('s.audio.mp4'), noop);
 
-    const swapped = await stitch(target, split, [files[0]!, files[2]!, files[1]!], file('s.audio.mp4'), noop);
-    expect(swapped).toEqual({ ok: false, check: 'chunks', reason: 'chunks: chunk 1 has 18 pictures, the split 19' });
+    const check = (k: number, f: string): Promise<ChunkCheck> => checkChunk(target, split, split.chunks[k]!, f, noop);
+    const swapped = await stitch(
+      target,
+      split,
+      await Promise.all([check(0, files[0]!), check(1, files[2]!), check(2, files[1]!)]),
+      file('s.audio.mp4'),
+      noop,
+    );
+    expect(swapped).toEqual({ ok: false, check: 'frame-count', reason: 'chunk 1: frame-count: the output has 18 pictures, the plan 19' });
 
     // Chunk 1 again with another H.264 profile: other parameter sets, which a stream copy cannot join.
     const main: EncodePlan = { ...target, video: { ...target.video!, profile: 'main' } };
     await encodeChunk(main, split, split.chunks[1]!, file('s.chunk-1-main.mp4'), noop);
-    const mixed = await stitch(target, split, [files[0]!, file('s.chunk-1-main.mp4'), files[2]!], file('s.audio.mp4'), noop);
+    const mixed = await stitch(
+      target,
+      split,
+      await Promise.all([check(0, files[0]!), check(1, file('s.chunk-1-main.mp4')), check(2, files[2]!)]),
+      file('s.audio.mp4'),
+      noop,
+    );
     expect(mixed).toEqual({ ok: false, check: 'chunks', reason: "chunks: chunk 1's parameter sets differ from chunk 0's" });
     await expect(readFile(target.outputPath)).rejects.toThrow(/ENOENT/);
 
-    const good = await stitch(target, split, files, file('s.audio.mp4'), noop);
+    const good = await stitch(target, split, await Promise.all(files.map((f, k) => check(k, f))), file('s.audio.mp4'), noop);
     expect(good).toEqual({ ok: true });
     expect((await streams(target.outputPath)).videoFrames).toBe(55);
+
+    // Chunk 2 with damaged bytes in its first picture (the IDR a seam starts on): its own check, made when it
+    // arrives, finds it and names it, and the stitch writes nothing.
+    const damaged = file('s.chunk-2-damaged.mp4');
+    await copyFile(files[2]!, damaged);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pos,size',
+      '-of',
+      'csv=p=0',
+      damaged,
+    ]);
+    const [pos, size] = stdout.trim().split('\n')[0]!.split(',').map(Number);
+    const fd = await open(damaged, 'r+');
+    await fd.write(Buffer.alloc(Math.floor(size! / 2), 0x5a), 0, Math.floor(size! / 2), pos! + Math.floor(size! / 4));
+    await fd.close();
+    const broken = await check(2, damaged);
+    expect(broken.verdict.ok).toBe(false);
+    expect(broken.verdict.ok || broken.verdict.reason).toMatch(/^chunk 2: (scan|decode): .+/);
+    const refused = await stitch(
+      { ...target, outputPath: file('s-damaged.mp4') },
+      split,
+      [await check(0, files[0]!), await check(1, files[1]!), broken],
+      file('s.audio.mp4'),
+      noop,
+    );
+    expect(refused).toEqual(broken.verdict);
+    await expect(readFile(file('s-damaged.mp4'))).rejects.toThrow(/ENOENT/);
   });
 });
 

@@ -105,6 +105,7 @@ class Fakes {
     },
     encodeChunk: () => Promise.reject(new Error('this runner does not split')),
     encodeAudioTrack: () => Promise.reject(new Error('this runner does not split')),
+    checkChunk: () => Promise.reject(new Error('this runner does not split')),
     stitch: () => Promise.reject(new Error('this runner does not split')),
   };
 

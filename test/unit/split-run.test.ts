@@ -61,6 +61,8 @@ class Fakes {
   pollsBeforeDoneOf: (task: SplitChildTask) => number | undefined = () => undefined;
   /** What had been fetched at each read of the children's states. */
   fetchedAtPoll: string[][] = [];
+  /** The read of the children's states after which each chunk was checked. */
+  checkedAtPoll: number[] = [];
   leftChildren: string[] = [];
   private readonly keyOf = new Map<string, string>();
   private readonly tasks = new Map<string, SplitChildTask>();
@@ -79,8 +81,17 @@ class Fakes {
     copy: () => Promise.reject(new Error('a split job makes no copy')),
     encodeChunk: () => Promise.reject(new Error('the parent encodes no chunk')),
     encodeAudioTrack: () => Promise.reject(new Error('the parent encodes no audio track')),
-    stitch: (plan, split, chunkFiles, audioFile, opts) => {
-      this.stitched.push({ plan, split, chunkFiles, ...(audioFile !== undefined ? { audioFile } : {}) });
+    checkChunk: (_plan, _split, chunk, file) => {
+      this.checkedAtPoll.push(this.polls);
+      return Promise.resolve({
+        index: chunk.index,
+        file,
+        facts: { frames: chunk.frames, extradata: 'x', codec: 'h264', timeBase: '1/12800' },
+        verdict: { ok: true },
+      });
+    },
+    stitch: (plan, split, chunks, audioFile, opts) => {
+      this.stitched.push({ plan, split, chunkFiles: chunks.map((c) => c.file), ...(audioFile !== undefined ? { audioFile } : {}) });
       opts.onProgress(100);
       return Promise.resolve(this.verdict);
     },
@@ -335,6 +346,9 @@ describe('a split job (fake chunk queue and workers)', () => {
     expect(fakes.fetchedAtPoll[1]).not.toContain(chunk1);
     expect(fakes.fetchedAtPoll[2]).toContain(chunk1);
     expect(fakes.fetchedAtPoll[3]).toEqual([...INPUT_KEYS, chunk1]);
+    // ... and checked then too: one chunk before the last read, the other two after it.
+    expect(fakes.checkedAtPoll.filter((p) => p < 5)).toHaveLength(1);
+    expect(fakes.checkedAtPoll).toHaveLength(3);
     expect(fakes.stitched[0]!.chunkFiles.map((f) => path.basename(f))).toEqual(['chunk-0000.mp4', 'chunk-0001.mp4', 'chunk-0002.mp4']);
   });
 
