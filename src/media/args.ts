@@ -446,7 +446,7 @@ function buildEncodeArgs(plan: EncodePlan): string[] {
  * picture's length so every join falls on the picture's join, then joined into `[aout]`. A smart-cut
  * fragment's audio is first cut to the time span of its kept frames.
  */
-export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan): string {
+export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan, firstInput = 0): string {
   const labels = plan.segments.map((_, i) => `a${i}`);
   const parts = plan.segments.map((s, i) => {
     const d = n(s.videoDurationSec ?? s.durationSec);
@@ -455,7 +455,7 @@ export function buildCopyAudioGraph(plan: CopyPlan, a: AudioOutputPlan): string 
     const kept = cut
       ? [`atrim=start=${n(cut.startSec + cut.fileStartSec)}:end=${n(cut.endSec + cut.fileStartSec)}`, 'asetpts=PTS-STARTPTS']
       : [];
-    return audioNormalizeFilter(i, labels[i]!, a, [...kept, `atrim=end=${d}`, `apad=whole_dur=${d}`]);
+    return audioNormalizeFilter(firstInput + i, labels[i]!, a, [...kept, `atrim=end=${d}`, `apad=whole_dur=${d}`]);
   });
   parts.push(concatFilter(labels, labels.length, 0, 1, ['aout']));
   return parts.join(';');
@@ -503,6 +503,26 @@ export function buildCopyAudioArgs(plan: CopyPlan, a: AudioOutputPlan, parts: No
     '-f',
     'mp4',
     argPath(parts.audioFile),
+  ];
+}
+
+/**
+ * A hybrid copy in one run: the picture copied through the list (input 0), each fragment's sound decoded, cut or
+ * padded to its picture and encoded once, both into the output. The packets are those the parts and their mux
+ * give (`buildCopyPictureArgs`, `buildCopyAudioArgs`, then the mux below), without the mux.
+ */
+export function buildHybridArgs(plan: CopyPlan, a: AudioOutputPlan): string[] {
+  return [
+    ...COMMON_ARGS,
+    ...concatDemuxerInput(plan),
+    ...plan.segments.flatMap((s) => fileInput(s.path)),
+    '-filter_complex',
+    buildCopyAudioGraph(plan, a, 1),
+    ...['-map', '0:v:0', '-map', '[aout]', '-c:v', 'copy', ...avc3Tag(plan, plan.container.muxer)],
+    ...audioEncoderArgs(a),
+    ...muxerArgs(plan.container),
+    ...PROGRESS_ARGS,
+    argPath(plan.outputPath),
   ];
 }
 

@@ -17,6 +17,7 @@ import {
   buildConcatArgs,
   buildConcatListFile,
   buildCopyAudioArgs,
+  buildHybridArgs,
   buildCopyPictureArgs,
   buildSmartCutJoinArgs,
   buildSmartCutPieceArgs,
@@ -24,7 +25,7 @@ import {
   pieceListEntry,
 } from './args.js';
 import { MediaProcessError } from './errors.js';
-import { jobTimeoutMs, progressPercent, type ConcatPlan, type CopyPlan, type EncodePlan } from './plan.js';
+import { jobTimeoutMs, progressPercent, type AudioOutputPlan, type ConcatPlan, type CopyPlan, type EncodePlan } from './plan.js';
 import type { SplitPlan, VideoChunk } from './split.js';
 import { buildAudioTrackArgs, buildChunkArgs, buildStitchArgs, buildStitchListFile } from './split-args.js';
 import type { FfprobeJson, MediaProbe } from './probe.js';
@@ -559,6 +560,7 @@ async function makeCopy(plan: CopyPlan, opts: ConcatRunOptions, checkPicture?: P
       );
       return { ok: true };
     }
+    if (pieces.length === 0) return await copyBesideCheck(plan, parts, audioEncode, opts, checkPicture);
     // Progress: the pieces' share and the sound's, made at the same time, up to 95; the mux writes the rest.
     let piecesDone = pieces.length > 0 ? 0 : 100;
     let soundDone = 0;
@@ -602,6 +604,47 @@ async function makeCopy(plan: CopyPlan, opts: ConcatRunOptions, checkPicture?: P
   } finally {
     await Promise.all(made.map((f) => rm(f, { force: true })));
   }
+}
+
+/**
+ * A hybrid copy without re-encoded pieces: one run writes the output (the picture copied through the list, the
+ * sound encoded), the run that takes as long as the sound's encode; beside it the same packets of the picture are
+ * copied into a file of their own and checked. A failed check stops the output run and removes what it wrote.
+ * Nothing is left to mux once the sound is encoded.
+ */
+async function copyBesideCheck(
+  plan: CopyPlan,
+  parts: NonNullable<CopyPlan['parts']>,
+  audioEncode: AudioOutputPlan,
+  opts: ConcatRunOptions,
+  checkPicture: PictureCheck | undefined,
+): Promise<VerifyVerdict> {
+  const stop = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+  const inner: ConcatRunOptions = { ...opts, signal };
+  const picture = (async (): Promise<VerifyVerdict> => {
+    await runFfmpeg(buildCopyPictureArgs(plan, parts), runOptions(plan, inner, undefined));
+    return checkPicture ? checkPicture(parts.pictureFile, signal) : { ok: true };
+  })();
+  const output = runFfmpeg(buildHybridArgs(plan, audioEncode), runOptions(plan, inner, opts.onProgress));
+  // The first failure, or a failed check, stops the other run; the first failure is the one reported.
+  let firstError: Error | undefined;
+  const stopOthers = (err: unknown): never => {
+    firstError ??= err instanceof Error ? err : new Error(String(err));
+    stop.abort();
+    throw err;
+  };
+  const checked = picture.then((verdict) => {
+    if (!verdict.ok) stop.abort();
+    return verdict;
+  }, stopOthers);
+  const [verdict] = await Promise.allSettled([checked, output.catch(stopOthers)]);
+  if (verdict.status === 'fulfilled' && !verdict.value.ok) {
+    await rm(plan.outputPath, { force: true });
+    return verdict.value;
+  }
+  if (firstError !== undefined) throw firstError;
+  return { ok: true };
 }
 
 function makePieces(pieces: readonly EncodePiece[], opts: ConcatRunOptions, onProgress: (percent: number) => void): Promise<void> {

@@ -2,7 +2,14 @@
 // frozen ffprobe fixtures. The constants below are literal pieces of those lists, not logic.
 import { describe, expect, it } from 'vitest';
 import type { AudioMix, ConcatTemplate } from '../../src/domain/concat-types.js';
-import { buildConcatArgs, buildConcatListFile, buildCopyAudioArgs, buildCopyPictureArgs, buildFilterGraph } from '../../src/media/args.js';
+import {
+  buildConcatArgs,
+  buildConcatListFile,
+  buildCopyAudioArgs,
+  buildCopyPictureArgs,
+  buildFilterGraph,
+  buildHybridArgs,
+} from '../../src/media/args.js';
 import { planConcat, type CopyPlan, type EncodePlan, type PlanBgmSource, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe, type MediaProbe } from '../../src/media/probe.js';
 import { loadProbeFixture, type ProbeFixture } from '../helpers/media.js';
@@ -696,6 +703,31 @@ describe('buildConcatArgs: DirectConcat', () => {
       PICTURE('/out', 'out'),
       SOUND('/out', 'out'),
       [...HEAD, ...MUX_INPUTS('/out', 'out'), ...MP4, ...PROGRESS, '/out/out.mp4'],
+    ]);
+  });
+
+  it('without smart-cut pieces, one run writes the output beside the picture part: the list (input 0) copied, the fragments (inputs 1, 2) decoded and encoded once', () => {
+    const plan = planConcat({
+      sources: [src('a.mp4', LAND), src('b.mp4', LAND)],
+      template: tpl({ directConcat: true }),
+      bgm: [],
+      outputPath: '/out/out.mp4',
+    }) as CopyPlan;
+    expect(buildHybridArgs(plan, plan.audioEncode!)).toEqual([
+      ...HEAD,
+      ...['-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file', '-i', '/out/out.concat.txt'],
+      ...['-protocol_whitelist', 'file', '-i', '/in/a.mp4', '-protocol_whitelist', 'file', '-i', '/in/b.mp4'],
+      '-filter_complex',
+      [
+        '[1:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a0]',
+        '[2:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,atrim=end=10,apad=whole_dur=10[a1]',
+        '[a0][a1]concat=n=2:v=0:a=1[aout]',
+      ].join(';'),
+      ...['-map', '0:v:0', '-map', '[aout]', '-c:v', 'copy'],
+      ...AAC_48K,
+      ...MP4,
+      ...PROGRESS,
+      '/out/out.mp4',
     ]);
   });
 
