@@ -29,7 +29,8 @@ const HOST = `${BUCKET}.ci.ap-guangzhou.myqcloud.com`;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The long job's fragment length (BENCH_SPLIT_CLIP_SEC): three of them make the output. */
 const CLIP_SEC = Number(process.env.BENCH_SPLIT_CLIP_SEC ?? 20);
-const CHUNK_SEC = Number(process.env.BENCH_SPLIT_CHUNK_SEC ?? 10);
+/** SPLIT_CHUNK_SECONDS of the workers (BENCH_SPLIT_CHUNK_SEC): the deployment default unless given. */
+const CHUNK_SEC = Number(process.env.BENCH_SPLIT_CHUNK_SEC ?? 30);
 const KEY_PREFIX = 'bench';
 /** sysconf(_SC_CLK_TCK): 100 on Linux. */
 const CLOCK_TICKS = 100;
@@ -273,7 +274,9 @@ export async function runSplitBench(): Promise<void> {
     console.log(
       `  CPU: one pass ${oneCpu.toFixed(2)} s; split ${twoCpu.map((c) => c.toFixed(2)).join(' s + ')} s (${((sumTwo / oneCpu - 1) * 100).toFixed(0)}% more in all); one pass over the busier worker: ${(oneCpu / busiest).toFixed(2)}`,
     );
-    console.log('  break-even (no target: where splitting starts to pay, SPLIT_MIN_SECONDS):');
+    console.log(
+      `  break-even (no target: where splitting starts to pay, SPLIT_MIN_SECONDS; an output of less than two chunks of ${CHUNK_SEC} s runs in one pass):`,
+    );
     shorter.forEach((s, i) => {
       const a = oneShort[i]!;
       const b = twoShort[i]!;
