@@ -12,9 +12,11 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { ConcatFragment, ConcatTemplate } from '../src/domain/concat-types.js';
-import { concat, copyAndVerify, probeFile, scanKeyframes } from '../src/media/ffmpeg.js';
+import { pino } from 'pino';
+import { concat, copyAndVerify, ffmpegMedia, probeFile } from '../src/media/ffmpeg.js';
 import { planConcat, type ConcatPlan, type PlanSource } from '../src/media/plan.js';
 import { normalizeProbe } from '../src/media/probe.js';
+import { scanFragments } from '../src/worker/fragment-keyframes.js';
 import { makeSyncClip, measureSync, offsetsMs } from '../test/helpers/av-sync.js';
 
 const run = promisify(execFile);
@@ -73,15 +75,9 @@ interface TimedJob {
 async function timeJob(fragments: BenchFragment[], out: string, mode: 'encode' | 'auto'): Promise<TimedJob> {
   const sources = await sourcesOf(fragments);
   const t0 = performance.now();
-  // As a worker with AUTO_COPY on: the keyframes of every H.264 MP4 fragment are scanned (a copy needs each to
-  // start with an IDR picture and have no open GOP; a trimmed one may be smart-cut), with what the probe read.
-  if (mode === 'auto') {
-    await Promise.all(
-      sources.map(async (s) => {
-        if (s.probe.video?.codec === 'h264') s.keyframes = await scanKeyframes(s.path, s.probe.video);
-      }),
-    );
-  }
+  // As a worker with AUTO_COPY on, with the worker's own scan: the keyframes of every H.264 MP4 fragment (a copy
+  // needs each to start with an IDR picture and have no open GOP; a trimmed one may be smart-cut).
+  if (mode === 'auto') await scanFragments(ffmpegMedia, sources, pino({ enabled: false }));
   const scanSec = (performance.now() - t0) / 1000;
   const plan = planConcat({ sources, template: templateOf(fragments, false), bgm: [], outputPath: out, autoCopy: mode === 'auto' });
   let verifySec = 0;
