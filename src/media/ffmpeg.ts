@@ -25,7 +25,7 @@ import {
   pieceListEntry,
 } from './args.js';
 import { MediaProcessError } from './errors.js';
-import { jobTimeoutMs, progressPercent, type AudioOutputPlan, type ConcatPlan, type CopyPlan, type EncodePlan } from './plan.js';
+import { jobTimeoutMs, progressPercent, type ConcatPlan, type CopyPlan, type EncodePlan } from './plan.js';
 import type { SplitPlan, VideoChunk } from './split.js';
 import { buildAudioTrackArgs, buildChunkArgs, buildStitchArgs, buildStitchListFile } from './split-args.js';
 import type { FfprobeJson, MediaProbe } from './probe.js';
@@ -527,10 +527,11 @@ function runOptions(plan: ConcatPlan, opts: ConcatRunOptions, onProgress: ((p: n
 type PictureCheck = (pictureFile: string, signal: AbortSignal) => Promise<VerifyVerdict>;
 
 /**
- * Makes a copy plan's output: the smart-cut pieces, then the copy. A hybrid copy (plan.parts) makes its picture
- * (pieces, then the copy of the list) and its sound at the same time, checks the picture with `checkPicture`
- * while the sound is encoded, then muxes the two. Resolves with the picture's verdict ({ ok: true } without a
- * check or a hybrid copy); the first failure, or a failed picture check, stops the other run.
+ * Makes a copy plan's output: the smart-cut pieces, then the copy. A hybrid copy (plan.parts) copies its picture
+ * into a part of its own and checks it with `checkPicture` while its sound is encoded. Without re-encoded pieces
+ * the run that encodes the sound also writes the output (the picture copied through the list); with pieces the
+ * sound is encoded into a part while the pieces are made, and the two parts are then muxed. Resolves with the
+ * picture's verdict ({ ok: true } without a check or a hybrid copy); a failed check leaves no output.
  */
 async function makeCopy(plan: CopyPlan, opts: ConcatRunOptions, checkPicture?: PictureCheck): Promise<VerifyVerdict> {
   await mkdir(plan.workDir, { recursive: true });
@@ -560,42 +561,40 @@ async function makeCopy(plan: CopyPlan, opts: ConcatRunOptions, checkPicture?: P
       );
       return { ok: true };
     }
-    if (pieces.length === 0) return await copyBesideCheck(plan, parts, audioEncode, opts, checkPicture);
+    const copyPicture = (inner: ConcatRunOptions): Promise<void> =>
+      runFfmpeg(buildCopyPictureArgs(plan, parts), runOptions(plan, inner, undefined));
+    if (pieces.length === 0) {
+      const verdict = await besidePictureCheck(opts, parts.pictureFile, checkPicture, copyPicture, (inner) =>
+        runFfmpeg(buildHybridArgs(plan, audioEncode), runOptions(plan, inner, opts.onProgress)),
+      );
+      if (!verdict.ok) await rm(plan.outputPath, { force: true });
+      return verdict;
+    }
     // Progress: the pieces' share and the sound's, made at the same time, up to 95; the mux writes the rest.
-    let piecesDone = pieces.length > 0 ? 0 : 100;
+    let piecesDone = 0;
     let soundDone = 0;
     const progress = (): void => opts.onProgress?.(Math.floor(0.95 * (share * piecesDone + (1 - share) * soundDone)));
-    const stop = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
-    const inner: ConcatRunOptions = { ...opts, signal };
-    let firstError: Error | undefined;
-    const stopOthers = (err: unknown): never => {
-      firstError ??= err instanceof Error ? err : new Error(String(err));
-      stop.abort();
-      throw err;
-    };
-    const picture = (async (): Promise<VerifyVerdict> => {
-      if (pieces.length > 0) {
+    const verdict = await besidePictureCheck(
+      opts,
+      parts.pictureFile,
+      checkPicture,
+      async (inner) => {
         await makePieces(pieces, inner, (p) => {
           piecesDone = p;
           progress();
         });
-      }
-      await runFfmpeg(buildCopyPictureArgs(plan, parts), runOptions(plan, inner, undefined));
-      const verdict = checkPicture ? await checkPicture(parts.pictureFile, signal) : ({ ok: true } as const);
-      if (!verdict.ok) stop.abort();
-      return verdict;
-    })().catch(stopOthers);
-    const sound = runFfmpeg(
-      buildCopyAudioArgs(plan, audioEncode, parts),
-      runOptions(plan, inner, (p) => {
-        soundDone = p;
-        progress();
-      }),
-    ).catch(stopOthers);
-    const [pictureResult] = await Promise.allSettled([picture, sound]);
-    if (pictureResult.status === 'fulfilled' && !pictureResult.value.ok) return pictureResult.value;
-    if (firstError) throw firstError;
+        await copyPicture(inner);
+      },
+      (inner) =>
+        runFfmpeg(
+          buildCopyAudioArgs(plan, audioEncode, parts),
+          runOptions(plan, inner, (p) => {
+            soundDone = p;
+            progress();
+          }),
+        ),
+    );
+    if (!verdict.ok) return verdict;
     await runFfmpeg(
       buildConcatArgs(plan),
       runOptions(plan, opts, opts.onProgress ? (p) => opts.onProgress!(95 + Math.floor(p / 20)) : undefined),
@@ -607,43 +606,35 @@ async function makeCopy(plan: CopyPlan, opts: ConcatRunOptions, checkPicture?: P
 }
 
 /**
- * A hybrid copy without re-encoded pieces: one run writes the output (the picture copied through the list, the
- * sound encoded), the run that takes as long as the sound's encode; beside it the same packets of the picture are
- * copied into a file of their own and checked. A failed check stops the output run and removes what it wrote.
- * Nothing is left to mux once the sound is encoded.
+ * Makes a copy's picture part and checks it while `other` runs beside it. The first failure, or a failed check,
+ * stops the other side. Resolves with the check's verdict once both sides have ended; rejects with the first
+ * failure.
  */
-async function copyBesideCheck(
-  plan: CopyPlan,
-  parts: NonNullable<CopyPlan['parts']>,
-  audioEncode: AudioOutputPlan,
+async function besidePictureCheck(
   opts: ConcatRunOptions,
+  pictureFile: string,
   checkPicture: PictureCheck | undefined,
+  makePicture: (inner: ConcatRunOptions) => Promise<void>,
+  other: (inner: ConcatRunOptions) => Promise<void>,
 ): Promise<VerifyVerdict> {
   const stop = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   const inner: ConcatRunOptions = { ...opts, signal };
-  const picture = (async (): Promise<VerifyVerdict> => {
-    await runFfmpeg(buildCopyPictureArgs(plan, parts), runOptions(plan, inner, undefined));
-    return checkPicture ? checkPicture(parts.pictureFile, signal) : { ok: true };
-  })();
-  const output = runFfmpeg(buildHybridArgs(plan, audioEncode), runOptions(plan, inner, opts.onProgress));
-  // The first failure, or a failed check, stops the other run; the first failure is the one reported.
   let firstError: Error | undefined;
   const stopOthers = (err: unknown): never => {
     firstError ??= err instanceof Error ? err : new Error(String(err));
     stop.abort();
     throw err;
   };
-  const checked = picture.then((verdict) => {
+  const picture = (async (): Promise<VerifyVerdict> => {
+    await makePicture(inner);
+    const verdict = checkPicture ? await checkPicture(pictureFile, signal) : ({ ok: true } as const);
     if (!verdict.ok) stop.abort();
     return verdict;
-  }, stopOthers);
-  const [verdict] = await Promise.allSettled([checked, output.catch(stopOthers)]);
-  if (verdict.status === 'fulfilled' && !verdict.value.ok) {
-    await rm(plan.outputPath, { force: true });
-    return verdict.value;
-  }
-  if (firstError !== undefined) throw firstError;
+  })().catch(stopOthers);
+  const [verdict] = await Promise.allSettled([picture, other(inner).catch(stopOthers)]);
+  if (verdict.status === 'fulfilled' && !verdict.value.ok) return verdict.value;
+  if (firstError) throw firstError;
   return { ok: true };
 }
 

@@ -79,3 +79,9 @@ export function bytesOfHexDump(dump: string): Uint8Array {
   }
   return Uint8Array.from(out);
 }
+
+/** The avcC record of an H.264 stream from ffprobe's `-show_data` hex dump of its extradata; undefined for
+ * other codecs, no extradata, or extradata that is not an avcC (Annex B streams). */
+export function avcCOfStream(codecName: string | undefined, extradataDump: string | undefined): AvcConfig | undefined {
+  return codecName === 'h264' && extradataDump ? parseAvcC(bytesOfHexDump(extradataDump)) : undefined;
+}

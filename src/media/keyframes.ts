@@ -3,7 +3,7 @@
 // matched re-encode needs (profile, level, B-frame reorder depth, time base, colour tags). Smart-cut plans
 // from it in frame numbers, never in seconds. Pure: ffmpeg.ts runs ffprobe (`-show_packets`, demux only) and
 // reads the keyframe samples' bytes; this module turns that into the index.
-import { bytesOfHexDump, isIdrSample, parseAvcC } from './h264-nal.js';
+import { avcCOfStream, isIdrSample } from './h264-nal.js';
 
 /** `ffprobe -select_streams v:0 -show_streams -show_data -show_data_hash sha256 -of json`: the fields read. */
 export interface KeyframeStreamJson {
@@ -96,7 +96,7 @@ function rational(text: string | undefined): { num: number; den: number } {
 
 /** `nalLengthSize`: what a probe of the file read from its avcC, when the stream JSON has no extradata. */
 export function streamInfoOf(s: KeyframeStreamJson, nalLengthSize?: number): KeyframeStreamInfo {
-  const avcC = s.codec_name === 'h264' && s.extradata ? parseAvcC(bytesOfHexDump(s.extradata)) : undefined;
+  const avcC = avcCOfStream(s.codec_name, s.extradata);
   const lengthSize = avcC?.lengthSize ?? (s.codec_name === 'h264' ? nalLengthSize : undefined);
   return {
     codec: s.codec_name ?? 'unknown',

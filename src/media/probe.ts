@@ -1,6 +1,6 @@
 // ffprobe JSON -> the facts the planner needs (MediaProbe) and the CI MediaInfo tree of an output.
 // Pure: ffmpeg.ts runs ffprobe and hands its JSON here.
-import { bytesOfHexDump, parseAvcC } from './h264-nal.js';
+import { avcCOfStream } from './h264-nal.js';
 
 /** One stream of `ffprobe -print_format json -show_format -show_streams`: only the fields we read. */
 interface FfprobeStream {
@@ -397,6 +397,6 @@ export function toMediaInfo(json: FfprobeJson): MediaInfo {
 }
 
 function nalLengthSizeOf(v: FfprobeStream): { nalLengthSize?: number } {
-  const avcC = v.codec_name === 'h264' && v.extradata ? parseAvcC(bytesOfHexDump(v.extradata)) : undefined;
+  const avcC = avcCOfStream(v.codec_name, v.extradata);
   return avcC ? { nalLengthSize: avcC.lengthSize } : {};
 }
