@@ -81,6 +81,16 @@ async function tally(c: Cluster, jobIds: string[], prefix: string) {
   };
 }
 
+/**
+ * Puts a scenario's figures in the run's table and asserts what every scenario promises: each recovery within
+ * its bound, and no answer 5xx other than 503.
+ */
+function record(c: Cluster, row: Omit<Figures, 'bad5xx'>): void {
+  table.push({ ...row, bad5xx: c.bad5xx });
+  for (const ms of row.recoveryMs) expect(ms).toBeLessThanOrEqual(row.boundMs);
+  expect(c.bad5xx).toBe(0);
+}
+
 async function waitFfmpeg(dir: string): Promise<void> {
   for (let i = 0; i < 600 && ffmpegUnder(dir).length === 0; i++) await sleep(50);
   expect(ffmpegUnder(dir).length).toBeGreaterThan(0);
@@ -149,13 +159,10 @@ describe('chaos', () => {
     await c.startWorker('a');
     await killUnder(b);
     const t = await tally(c, [jobId!], 'kill');
-    table.push({ scenario: 'worker SIGKILL mid-encode x2', submitted: 1, ...t, bad5xx: c.bad5xx, recoveryMs, boundMs: RECOVERY_BOUND_MS });
-    for (const ms of recoveryMs) expect(ms).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+    record(c, { scenario: 'worker SIGKILL mid-encode x2', submitted: 1, ...t, recoveryMs, boundMs: RECOVERY_BOUND_MS });
     expect(t.states.get(jobId!)).toBe('Success');
     expect(t.outputs.get(jobId!)).toBe(1);
     expect(c.receiver.countFor(jobId!)).toBe(1);
-    expect(c.bad5xx).toBe(0);
-    await c.close();
   }, 180_000);
 
   it('worker SIGTERM mid-encode: the job is handed back, taken up at once by the other worker, no ffmpeg left', async () => {
@@ -174,13 +181,10 @@ describe('chaos', () => {
     for (let i = 0; i < 200 && startedAfter(c, jobId!, stoppedAt, a) === undefined; i++) await sleep(50);
     const recovery = startedAfter(c, jobId!, stoppedAt, a)! - stoppedAt;
     const t = await tally(c, [jobId!], 'term');
-    table.push({ scenario: 'worker SIGTERM mid-encode', submitted: 1, ...t, bad5xx: c.bad5xx, recoveryMs: [recovery], boundMs: 3_000 });
-    expect(recovery).toBeLessThanOrEqual(3_000);
+    record(c, { scenario: 'worker SIGTERM mid-encode', submitted: 1, ...t, recoveryMs: [recovery], boundMs: 3_000 });
     expect(t.states.get(jobId!)).toBe('Success');
     expect(t.outputs.get(jobId!)).toBe(1);
     expect(c.receiver.countFor(jobId!)).toBe(1);
-    expect(c.bad5xx).toBe(0);
-    await c.close();
   }, 180_000);
 
   it('Redis SIGKILL and restart with AOF while jobs wait: no job lost, the API answers 503 (never 500) meanwhile', async () => {
@@ -213,22 +217,18 @@ describe('chaos', () => {
     }
     await c.startWorker('a', BACKLOG_WORKER_ENV);
     const t = await tally(c, ids, 'redis');
-    table.push({
+    record(c, {
       scenario: 'Redis SIGKILL + AOF restart',
       submitted: ids.length,
       ...t,
-      bad5xx: c.bad5xx,
       recoveryMs: [recovery],
       boundMs: 10_000,
     });
     expect([...during.keys()]).toEqual([503]);
     expect(recovery).toBeGreaterThan(0);
-    expect(recovery).toBeLessThanOrEqual(10_000);
     expect(t.success).toBe(ids.length);
     expect(t.lost).toBe(0);
     expect(t.dupOutputs + t.dupCallbacks + t.missingCallbacks).toBe(0);
-    expect(c.bad5xx).toBe(0);
-    await c.close();
   }, 240_000);
 
   it('API restart (SIGTERM, start again) while clients submit: every accepted job runs', async () => {
@@ -264,14 +264,11 @@ describe('chaos', () => {
       await submitter;
     }
     const t = await tally(c, ids, 'api');
-    table.push({ scenario: 'API restart', submitted: ids.length, ...t, bad5xx: c.bad5xx, recoveryMs: [recovery], boundMs: 10_000 });
+    record(c, { scenario: 'API restart', submitted: ids.length, ...t, recoveryMs: [recovery], boundMs: 10_000 });
     expect(refused).toBeGreaterThan(0);
-    expect(recovery).toBeLessThanOrEqual(10_000);
     expect(t.success).toBe(ids.length);
     expect(t.lost).toBe(0);
     expect(t.dupOutputs + t.dupCallbacks + t.missingCallbacks).toBe(0);
-    expect(c.bad5xx).toBe(0);
-    await c.close();
   }, 240_000);
 
   it('callback receiver down then up: each callback delivered once, at the next try of the retry schedule', async () => {
@@ -291,19 +288,15 @@ describe('chaos', () => {
     const lastAt = Math.max(...c.receiver.got.map((g) => g.at));
     // Base 200 ms, doubling: the longest gap between two of the 6 tries is 3.2 s.
     const bound = 3_200 + 1_000;
-    table.push({
+    record(c, {
       scenario: 'callback receiver down/up',
       submitted: ids.length,
       ...t,
-      bad5xx: c.bad5xx,
       recoveryMs: [lastAt - upAt],
       boundMs: bound,
     });
     expect(c.receiver.got.every((g) => g.at >= upAt)).toBe(true);
-    expect(lastAt - upAt).toBeLessThanOrEqual(bound);
     expect(t.dupCallbacks + t.missingCallbacks).toBe(0);
-    expect(c.bad5xx).toBe(0);
-    await c.close();
   }, 120_000);
 
   it('S3 store down for a few seconds during jobs: they end Success after the retry, one output each', async () => {
@@ -321,11 +314,10 @@ describe('chaos', () => {
     const upAt = Date.now();
     const t = await tally(c, ids, 's3');
     const endedAt = Math.max(...ids.map((id) => c.receiver.got.find((g) => g.jobId === id)?.at ?? Infinity));
-    table.push({
+    record(c, {
       scenario: 'S3 store down 4 s',
       submitted: ids.length,
       ...t,
-      bad5xx: c.bad5xx,
       recoveryMs: [endedAt - upAt],
       boundMs: 30_000,
     });
@@ -333,9 +325,6 @@ describe('chaos', () => {
     expect(ids.every((id) => (startedAfter(c, id, 0) ?? Infinity) < upAt)).toBe(true);
     expect(t.success).toBe(ids.length);
     expect(t.lost + t.dupOutputs + t.dupCallbacks + t.missingCallbacks).toBe(0);
-    expect(endedAt - upAt).toBeLessThanOrEqual(30_000);
-    expect(c.bad5xx).toBe(0);
-    await c.close();
   }, 120_000);
 
   it('Sentinel failover (primary SIGKILL) under a backlog: no job or record lost, 503 only for the failover window, never 500', async () => {
@@ -372,18 +361,15 @@ describe('chaos', () => {
     expect(await c.ha!.primaryPort()).toBe(c.ha!.replica.port);
     const t = await tally(c, ids, 'ha');
     const window = answers503.length === 0 ? 0 : Math.max(...answers503) - Math.min(...answers503);
-    table.push({ scenario: 'Sentinel failover', submitted: ids.length, ...t, bad5xx: c.bad5xx, recoveryMs: [recovery], boundMs: 20_000 });
+    record(c, { scenario: 'Sentinel failover', submitted: ids.length, ...t, recoveryMs: [recovery], boundMs: 20_000 });
     console.info(
       `sentinel failover: 503 x${answers503.length} over ${(window / 1000).toFixed(1)} s, answers ${JSON.stringify(Object.fromEntries(c.statuses))}`,
     );
     expect(ids).toHaveLength(24);
-    expect(recovery).toBeLessThanOrEqual(20_000);
     expect(window).toBeLessThanOrEqual(20_000);
     expect(t.success).toBe(ids.length);
     expect(t.lost + t.dupOutputs + t.missingCallbacks).toBe(0);
     expect(t.dupUnexplained).toBe(0);
-    expect(c.bad5xx).toBe(0);
-    await c.close();
   }, 240_000);
 
   it(`soak: ${SOAK_JOBS} small jobs at JobLevel 0/1/2 over two workers, SIGKILLed in turn and restarted every ${SOAK_KILL_EVERY_MS / 1000} s`, async () => {
@@ -437,11 +423,10 @@ describe('chaos', () => {
     // How many times each job's worker died under it.
     const deaths = new Map<string, number>();
     for (const f of faults) for (const id of f.orphans) deaths.set(id, (deaths.get(id) ?? 0) + 1);
-    table.push({
+    record(c, {
       scenario: `soak ${SOAK_JOBS} jobs, ${faults.length} kills`,
       submitted: ids.length,
       ...t,
-      bad5xx: c.bad5xx,
       recoveryMs,
       boundMs: RECOVERY_BOUND_MS,
     });
@@ -458,11 +443,8 @@ describe('chaos', () => {
     expect(t.dupOutputs).toBe(0);
     expect(t.dupCallbacks).toBe(0);
     expect(t.missingCallbacks).toBe(0);
-    expect(c.bad5xx).toBe(0);
     // Killed in turn, a job dies under a worker at most a few times (each time a different process), far from
     // the 5 deaths after which a job ends Failed as interrupted repeatedly.
     expect(Math.max(0, ...deaths.values())).toBeLessThanOrEqual(3);
-    for (const ms of recoveryMs) expect(ms).toBeLessThanOrEqual(RECOVERY_BOUND_MS);
-    await c.close();
   }, 600_000);
 });

@@ -2,6 +2,7 @@
 // file. The frozen fixtures in test/fixtures/probe were made the same way (1280x720 etc., libx264
 // veryfast crf 30) and then `ffprobe -v error -print_format json -show_format -show_streams <file>`.
 import { execFile } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FfprobeJson } from '../../src/media/probe.js';
@@ -16,6 +17,10 @@ export interface ClipSpec {
   fps?: number;
   durationSec: number;
   audio: boolean;
+  /** The tone's length when it differs from the picture's. */
+  audioSec?: number;
+  /** More video encoder options (e.g. a GOP length). */
+  videoArgs?: string[];
   /** ffmpeg encoder name, default aac (libmp3lame for .mp3 files). */
   audioCodec?: string;
   /** ffmpeg encoder name, default libx264. */
@@ -40,10 +45,10 @@ export async function makeClip(file: string, spec: ClipSpec): Promise<string> {
     const source =
       spec.frequency === 0
         ? `anullsrc=r=${rate}:cl=${(spec.channels ?? 1) === 1 ? 'mono' : 'stereo'}:d=${d}`
-        : `sine=frequency=${spec.frequency ?? 440}:sample_rate=${rate}:duration=${d}`;
+        : `sine=frequency=${spec.frequency ?? 440}:sample_rate=${rate}:duration=${spec.audioSec ?? d}`;
     args.push('-f', 'lavfi', '-i', source);
   }
-  if (withVideo) args.push('-c:v', spec.videoCodec ?? 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
+  if (withVideo) args.push('-c:v', spec.videoCodec ?? 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', ...(spec.videoArgs ?? []));
   if (spec.audio) {
     const codec = spec.audioCodec ?? (file.endsWith('.mp3') ? 'libmp3lame' : 'aac');
     args.push('-c:a', codec, '-ac', String(spec.channels ?? 1));
@@ -111,4 +116,26 @@ export type ProbeFixture =
 /** A frozen ffprobe output from test/fixtures/probe. */
 export function loadProbeFixture(name: ProbeFixture): FfprobeJson {
   return JSON.parse(readFileSync(new URL(`../fixtures/probe/${name}.json`, import.meta.url), 'utf8')) as FfprobeJson;
+}
+
+/**
+ * Damages one video packet of a file in place: the middle half of its bytes overwritten, the container left
+ * whole, so a packet scan still reads it and only a decode notices. The packet shown at `atSec`, or without it
+ * the first one in the file.
+ */
+export async function damageVideoPacket(file: string, atSec?: number): Promise<void> {
+  const { stdout } = await run('ffprobe', [
+    ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,pos,size', '-of', 'json', file],
+  ]);
+  const packets = (JSON.parse(stdout) as { packets: { pts_time: string; pos: string; size: string }[] }).packets;
+  const p = atSec === undefined ? packets[0] : packets.find((x) => Math.abs(Number(x.pts_time) - atSec) < 1e-6);
+  if (!p) throw new Error(`no video packet at ${atSec} s in ${file}`);
+  const size = Number(p.size);
+  const length = Math.floor(size / 2);
+  const fd = await open(file, 'r+');
+  try {
+    await fd.write(Buffer.alloc(length, 0x5a), 0, length, Number(p.pos) + Math.floor(size / 4));
+  } finally {
+    await fd.close();
+  }
 }

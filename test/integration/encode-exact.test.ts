@@ -12,6 +12,7 @@ import { concat, probeFile } from '../../src/media/ffmpeg.js';
 import { planConcat, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
 import { makeSyncClip, measureSync, offsetsMs } from '../helpers/av-sync.js';
+import { makeClip } from '../helpers/media.js';
 
 const run = promisify(execFile);
 
@@ -29,20 +30,7 @@ beforeAll(async () => {
       makeSyncClip(file(`f${i}.mp4`), { frames: FRAMES, fps: FPS, flashFrames: [10 + (i % 3) * 8] }),
     ),
     // 2 s of 25 fps picture and a 2 s stereo tone, whose AAC decodes 20 ms longer than the picture (its last frame's padding).
-    run('ffmpeg', [
-      ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'],
-      ...[
-        '-f',
-        'lavfi',
-        '-i',
-        'testsrc2=size=160x90:rate=25:duration=2',
-        '-f',
-        'lavfi',
-        '-i',
-        'sine=frequency=440:sample_rate=44100:duration=2',
-      ],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '2', file('tone.mp4')],
-    ]),
+    makeClip(file('tone.mp4'), { durationSec: 2, audio: true, sampleRate: 44100, channels: 2 }),
   ]);
 });
 

@@ -3,7 +3,7 @@
 // the fragments (the way the engine made it before), in every container a copy writes; the picture is checked
 // while the sound is encoded, and a picture that fails is never muxed and leaves no output and no parts.
 import { execFile } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { concat, copyAndVerify, probeFile } from '../../src/media/ffmpeg.js';
 import { planConcat, type CopyPlan, type PlanSource } from '../../src/media/plan.js';
 import { normalizeProbe } from '../../src/media/probe.js';
 import { makeSyncClip } from '../helpers/av-sync.js';
+import { damageVideoPacket } from '../helpers/media.js';
 
 const run = promisify(execFile);
 
@@ -130,15 +131,7 @@ describe('hybrid copy in parts (real ffmpeg)', () => {
   it('a picture that fails its check is never muxed: the verdict names the join, and neither output nor parts are left', async () => {
     // Fragment 0 damaged in the middle of the keyframe at 3.2 s that starts the GOP before the first join.
     copyFileSync(file('f0.mp4'), file('bad.mp4'));
-    const { stdout } = await run('ffprobe', [
-      ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,pos,size', '-of', 'json', file('bad.mp4')],
-    ]);
-    const packets = (JSON.parse(stdout) as { packets: { pts_time: string; pos: string; size: string }[] }).packets;
-    const p = packets.find((x) => Math.abs(Number(x.pts_time) - 3.2) < 1e-6)!;
-    const fd = openSync(file('bad.mp4'), 'r+');
-    const length = Math.floor(Number(p.size) / 2);
-    writeSync(fd, Buffer.alloc(length, 0x5a), 0, length, Number(p.pos) + Math.floor(Number(p.size) / 4));
-    closeSync(fd);
+    await damageVideoPacket(file('bad.mp4'), 3.2);
 
     const work = mkdtempSync(path.join(dir, 'w-bad-'));
     const plan = await planOf(['bad.mp4', 'f1.mp4', 'f2.mp4'], 'mp4', path.join(work, 'out.mp4'), work);

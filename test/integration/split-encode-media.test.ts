@@ -5,7 +5,7 @@
 // image, FADE, GRADIENT, background music) every picture against the one-pass picture.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { copyFile, open, readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -18,6 +18,7 @@ import { planSplit, type SplitPlan } from '../../src/media/split.js';
 import { buildChunkArgs } from '../../src/media/split-args.js';
 import type { ChunkCheck, VerifyVerdict } from '../../src/media/verify.js';
 import { makeSyncClip, measureSync, offsetsMs } from '../helpers/av-sync.js';
+import { damageVideoPacket, makeClip } from '../helpers/media.js';
 
 const run = promisify(execFile);
 
@@ -42,15 +43,17 @@ async function source(f: string, extra: Partial<PlanSource> = {}): Promise<PlanS
 }
 
 /** testsrc2 (every picture differs from the next) and a tone, H.264 + AAC. */
-async function clip(name: string, opts: { sec: number; fps?: number; audioSec?: number; size?: string }): Promise<string> {
-  const out = file(name);
-  await run('ffmpeg', [
-    ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'],
-    ...['-f', 'lavfi', '-i', `testsrc2=size=${opts.size ?? '160x90'}:rate=${opts.fps ?? 25}:duration=${opts.sec}`],
-    ...['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${opts.audioSec ?? opts.sec}`],
-    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ac', '1', out],
-  ]);
-  return out;
+function clip(name: string, opts: { sec: number; fps?: number; audioSec?: number; size?: string; videoArgs?: string[] }): Promise<string> {
+  const [width, height] = (opts.size ?? '160x90').split('x').map(Number);
+  return makeClip(file(name), {
+    durationSec: opts.sec,
+    width: width!,
+    height: height!,
+    audio: true,
+    ...(opts.fps !== undefined ? { fps: opts.fps } : {}),
+    ...(opts.audioSec !== undefined ? { audioSec: opts.audioSec } : {}),
+    ...(opts.videoArgs ? { videoArgs: opts.videoArgs } : {}),
+  });
 }
 
 function plan(
@@ -193,24 +196,8 @@ describe('split encode vs one pass (real ffmpeg)', () => {
 
   it("chunk edges placed half a second after the fragments' keyframes: every picture as in one pass, and each chunk decodes only that half second before it", async () => {
     const names = ['k0.mp4', 'k1.mp4'];
-    await Promise.all(
-      names.map((name) =>
-        run('ffmpeg', [
-          ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error'],
-          ...[
-            '-f',
-            'lavfi',
-            '-i',
-            'testsrc2=size=160x90:rate=25:duration=4',
-            '-f',
-            'lavfi',
-            '-i',
-            'sine=frequency=440:sample_rate=48000:duration=4',
-          ],
-          ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-c:a', 'aac', file(name)],
-        ]),
-      ),
-    );
+    // A keyframe every 30 pictures, wherever the content changes.
+    await Promise.all(names.map((name) => clip(name, { sec: 4, videoArgs: ['-g', '30', '-keyint_min', '30', '-sc_threshold', '0'] })));
     const sources = await Promise.all(names.map((n) => source(file(n))));
     const keyframes = await Promise.all(
       sources.map(async (s) => (await scanKeyframes(s.path, s.probe.video)).packets.filter((p) => p.keyframe).map((p) => p.frame)),
@@ -287,20 +274,7 @@ describe('split encode vs one pass (real ffmpeg)', () => {
       '1',
       file('red.png'),
     ]);
-    await run('ffmpeg', [
-      '-hide_banner',
-      '-nostdin',
-      '-y',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=880:sample_rate=44100:duration=2.5',
-      '-c:a',
-      'libmp3lame',
-      file('music.mp3'),
-    ]);
+    await makeClip(file('music.mp3'), { video: false, audio: true, frequency: 880, sampleRate: 44100, durationSec: 2.5 });
     const red = await source(file('red.png'));
     const music = await source(file('music.mp3'));
     const scroll: Watermark = {
@@ -379,14 +353,8 @@ describe('split encode vs one pass (real ffmpeg)', () => {
 
   it('a fragment without sound and one without picture: the silence and the black are where one pass puts them', async () => {
     const a = await source(await clip('n-a.mp4', { sec: 2.04 }));
-    await run('ffmpeg', [
-      ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=1.5'],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file('mute.mp4')],
-    ]);
-    await run('ffmpeg', [
-      ...['-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=600:sample_rate=48000:duration=1.7'],
-      ...['-c:a', 'aac', file('voice.m4a')],
-    ]);
+    await makeClip(file('mute.mp4'), { audio: false, durationSec: 1.5 });
+    await makeClip(file('voice.m4a'), { video: false, audio: true, frequency: 600, durationSec: 1.7 });
     const onePlan = plan('n-one.mp4', [a, await source(file('mute.mp4')), await source(file('voice.m4a')), a], template(CRF1));
     expect(onePlan.segments.map((s) => [s.video, s.audio])).toEqual([
       ['source', 'source'],
@@ -471,21 +439,7 @@ describe('stitch refuses chunks that do not fit (real ffmpeg)', () => {
     // arrives, finds it and names it, and the stitch writes nothing.
     const damaged = file('s.chunk-2-damaged.mp4');
     await copyFile(files[2]!, damaged);
-    const { stdout } = await run('ffprobe', [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'packet=pos,size',
-      '-of',
-      'csv=p=0',
-      damaged,
-    ]);
-    const [pos, size] = stdout.trim().split('\n')[0]!.split(',').map(Number);
-    const fd = await open(damaged, 'r+');
-    await fd.write(Buffer.alloc(Math.floor(size! / 2), 0x5a), 0, Math.floor(size! / 2), pos! + Math.floor(size! / 4));
-    await fd.close();
+    await damageVideoPacket(damaged);
     const broken = await check(2, damaged);
     expect(broken.verdict.ok).toBe(false);
     expect(broken.verdict.ok || broken.verdict.reason).toMatch(/^chunk 2: (scan|decode): .+/);

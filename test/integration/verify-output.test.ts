@@ -4,7 +4,7 @@
 // copy that stopped early (frame count). The cost of verifying is measured against the copy itself and
 // against a full decode, which verification must not need.
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +15,7 @@ import { planConcat, type CopyPlan, type PlanSource } from '../../src/media/plan
 import { normalizeProbe } from '../../src/media/probe.js';
 import type { DecodeWindow, VerifyVerdict } from '../../src/media/verify.js';
 import { makeSyncClip } from '../helpers/av-sync.js';
-import { makeClip } from '../helpers/media.js';
+import { damageVideoPacket, makeClip } from '../helpers/media.js';
 
 const run = promisify(execFile);
 
@@ -68,15 +68,6 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> 
 }
 
 /** Byte position and size of the picture packet shown at `sec`. */
-async function packetAt(out: string, sec: number): Promise<{ pos: number; size: number }> {
-  const { stdout } = await run('ffprobe', [
-    ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,pos,size', '-of', 'json', out],
-  ]);
-  const packets = (JSON.parse(stdout) as { packets: { pts_time: string; pos: string; size: string }[] }).packets;
-  const p = packets.find((x) => Math.abs(Number(x.pts_time) - sec) < 1e-6)!;
-  return { pos: Number(p.pos), size: Number(p.size) };
-}
-
 /** A copy of the three fragments through a list of our own making, as a broken copy path would write it. */
 async function listCopy(out: string, lines: string[], extra: string[] = []): Promise<void> {
   const list = `${out}.txt`;
@@ -147,11 +138,7 @@ describe('verifyOutput (real ffmpeg)', () => {
     const plan = await planOf(file('damaged.mp4'));
     await concat(plan);
     // The middle of the keyframe that starts the second fragment.
-    const { pos, size } = await packetAt(plan.outputPath, 10);
-    const fd = openSync(plan.outputPath, 'r+');
-    const length = Math.floor(size / 2);
-    writeSync(fd, Buffer.alloc(length, 0x5a), 0, length, pos + Math.floor(size / 4));
-    closeSync(fd);
+    await damageVideoPacket(plan.outputPath, 10);
     const { verdict } = await verify(plan);
     expect(verdict).toMatchObject({ ok: false, check: 'decode' });
     expect(verdict.ok || verdict.reason).toMatch(/^decode: decoding join of "f0.mp4" and "f1.mp4" \(9.6-11 s\) reported: .+/);
